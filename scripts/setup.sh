@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: Python venv from pinned requirements,
+# PyScript + Pyodide from the exact-pinned npm lock, and (with --browser)
+# Debian's Chromium for the browser tests. Re-running it does only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    *) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+  esac
+done
+
+stamp_ok() {  # stamp_ok STAMPFILE INPUT...: true when the inputs are unchanged since the last run
+  local stamp=$1; shift
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(cat "$@" | sha256sum)" ]
+}
+write_stamp() { local stamp=$1; shift; cat "$@" | sha256sum > "$stamp"; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  python3 -m venv .venv
+fi
+if ! stamp_ok .venv/.requirements.stamp requirements.txt; then
+  echo "setup: installing Python requirements" >&2
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  write_stamp .venv/.requirements.stamp requirements.txt
+fi
+
+if ! stamp_ok node_modules/.lock.stamp package-lock.json; then
+  echo "setup: npm ci (PyScript and Pyodide, exact versions)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  write_stamp node_modules/.lock.stamp package-lock.json
+fi
+
+if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Debian's Chromium" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
