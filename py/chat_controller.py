@@ -1,0 +1,426 @@
+"""One open conversation: wires cache, socket machine, outbox, typing and view.
+
+Created when the trainer opens a conversation and disposed when they leave it
+(AC-1, AC-10, edge 2): dispose() closes the socket with 1000 first, cancels
+every timer and releases every listener, so the next conversation starts clean.
+"""
+
+import asyncio
+import json
+import uuid
+
+import js
+
+import models
+import query_cache as qc
+import ws_hook
+from banner import banner_for, banner_next_wakeup
+from chat_view import ChatView
+from constants import ws_messaging_url
+from message_log import MessageLog
+from outbox import Outbox
+from typing_signals import TypingDisplay, TypingSender
+from web_http import multipart_form
+from web_socket import SocketAdapter, wall_clock
+
+PAGE_SIZE = 50
+
+
+def _parse_page(data):
+    """(messages, has_more) from a messages answer; bad rows are dropped, never rendered."""
+    if not isinstance(data, dict):
+        return [], False
+    rows = data.get("results")
+    if not isinstance(rows, list):
+        return [], False
+    messages = [m for m in (models.parse_message(r) for r in rows) if m is not None]
+    return messages, data.get("has_more") is True
+
+
+class ChatController:
+    def __init__(self, app, conversation):
+        self.app = app
+        self.cid = conversation["id"]
+        self.conversation = conversation
+        self.me = app.me
+        self.other = app.list_view.other_party(conversation)
+        self.disposed = False
+        self.loading_older = False
+        self.gap_filling = False
+        self.mark_read_running = False
+        self.mark_read_again = False
+        self.state = "connecting"
+        self.reason = None
+        self.state_since = wall_clock()
+        self.ever_connected = False
+        self.timer = None
+
+        cache = app.cache
+        self.key = qc.messages_key(self.cid)
+        if cache.get_query_data(self.key) is None:
+            cache.set_query_data(self.key, MessageLog())
+        self.outbox = Outbox(self.cid)
+        self._restore_outbox()
+
+        self.typing_sender = TypingSender()
+        self.typing_display = TypingDisplay()
+
+        self.view = ChatView(app.chat_host, conversation, self.me, self.other,
+                             api_base=app.api_base, tz_offset=app.tz_offset, callbacks={
+                                 "send": self.send, "retry": self.retry, "typing": self.on_local_input,
+                                 "load_older": self.load_older, "is_loading_older": lambda: self.loading_older,
+                                 "back": app.close_conversation,
+                             })
+        self.unsubscribe = cache.subscribe(self._on_cache, self.key)
+        self.view.show_log(cache.get_query_data(self.key))
+        self.view.show_pending(self.outbox.pending())
+
+        self.socket = None
+        if not conversation.get("is_archived"):
+            machine = ws_hook.ConnectionMachine(
+                self.cid, self._build_url, websocket_supported=hasattr(js, "WebSocket"))
+            self.socket = SocketAdapter(machine, app.tokens, on_state=self._on_state,
+                                        on_event=self._on_event, on_gap_fill=self._spawn_gap_fill,
+                                        debug=app.debug)
+        else:
+            # Archived: read-only, no socket (edge 10); polling keeps it fresh.
+            self._on_state(ws_hook.ConnectionState.FAILED, ws_hook.FailReason.FORBIDDEN)
+
+    def start(self):
+        if self.socket is not None:
+            self.socket.start()
+        asyncio.ensure_future(self.load_initial())
+
+    def _build_url(self, token):
+        loc = js.location
+        return ws_messaging_url(self.cid, token, self.app.ws_base, loc.protocol, loc.host)
+
+    # ----- state ---------------------------------------------------------------------
+
+    @property
+    def realtime(self):
+        return self.state == "connected"
+
+    def _on_state(self, state, reason):
+        state = getattr(state, "value", state)
+        reason = getattr(reason, "value", reason)
+        was = self.state
+        self.state, self.reason = state, reason
+        if state == "connected":
+            self.ever_connected = True
+        if (was == "connected") != (state == "connected") or was != state:
+            self.state_since = wall_clock()
+        self.view.set_ws_state(state)
+        self._refresh_banner()
+        self.app.on_realtime_changed()
+
+    def _refresh_banner(self):
+        now = wall_clock()
+        self.view.set_banner(banner_for(self.state, self.reason, self.state_since, now,
+                                        ever_connected=self.ever_connected))
+        self._schedule()
+
+    # ----- socket events (cache updates) --------------------------------------------
+
+    def _on_event(self, event):
+        if self.disposed:
+            return
+        kind = event.get("type") if isinstance(event, dict) else getattr(event, "type", None)
+        payload = event if isinstance(event, dict) else event.__dict__
+        if kind == "new_message":
+            self.receive_messages([payload["message"]], live=True)
+        elif kind == "typing_indicator":
+            if payload["user_id"] != self.me["id"]:
+                self.typing_display.on_indicator(payload["user_id"], payload["is_typing"], wall_clock())
+                self._render_typing()
+        elif kind == "read_receipt":
+            reader = payload["reader_id"]
+            read_at = payload["read_at"]
+
+            def apply(log):
+                log.apply_read_receipt(reader, read_at)
+                return log
+            self.app.cache.set_query_data(self.key, apply)
+
+    def receive_messages(self, messages, live=False, has_more_before=None, cmid_hint=None):
+        """Merge messages from any source (socket, send answer, poll, gap fill) once by id."""
+        cache = self.app.cache
+        added = []
+
+        def merge(log):
+            new, _updated = log.merge(messages, has_more_before=has_more_before)
+            added.extend(new)
+            return log
+        with cache.batch():
+            cache.set_query_data(self.key, merge)
+            resolved = False
+            for message in messages:
+                if self.outbox.resolve(message, self.me["id"], client_message_id=cmid_hint) is not None:
+                    resolved = True
+            if resolved:
+                self._persist_outbox()
+                self.view.show_pending(self.outbox.pending())
+            log = cache.get_query_data(self.key)
+            fresh = [log.get(mid) for mid in added if log.get(mid) is not None]
+            if fresh:
+                self.app.on_new_messages(self.cid, fresh)
+        from_other = [m for m in (log.get(mid) for mid in added) if m and m["sender"]["id"] != self.me["id"]]
+        for message in from_other:
+            if self.typing_display.on_message_from(message["sender"]["id"]):
+                self._render_typing()
+        # AC-28: a message from the other party in the open, visible chat is read now.
+        if from_other and self.view.is_visible() and any(not m.get("is_read") for m in from_other):
+            self.mark_read()
+
+    def _on_cache(self, _key):
+        if not self.disposed:
+            self.view.show_log(self.app.cache.get_query_data(self.key))
+
+    # ----- HTTP: first page, older pages, gap fill, polling ------------------------------
+
+    async def load_initial(self):
+        try:
+            data = await self.app.api.messages(self.cid, limit=PAGE_SIZE)
+        except Exception as exc:
+            if not self.disposed:
+                self.app.handle_error(exc, self.view.show_error, "Could not load messages.")
+            return
+        if self.disposed:
+            return
+        messages, has_more = _parse_page(data)
+        log = self.app.cache.get_query_data(self.key)
+        self.receive_messages(messages, has_more_before=has_more if len(log) <= len(messages) else None)
+        if self.conversation.get("unread_count") or any(
+                not m.get("is_read") and m["sender"]["id"] != self.me["id"] for m in messages):
+            self.mark_read()
+
+    def load_older(self):
+        if self.loading_older or self.disposed:
+            return
+        log = self.app.cache.get_query_data(self.key)
+        if not log.has_more_before or log.first_id is None:
+            return
+        self.loading_older = True
+        self.view.set_loading_older(True)
+        asyncio.ensure_future(self._load_older(log.first_id))
+
+    async def _load_older(self, before):
+        try:
+            data = await self.app.api.messages(self.cid, limit=PAGE_SIZE, before=before)
+            messages, has_more = _parse_page(data)
+            if not self.disposed:
+                self.receive_messages(messages, has_more_before=has_more)
+        except Exception as exc:
+            if not self.disposed:
+                self.app.handle_error(exc, self.view.show_error, "Could not load earlier messages.")
+        finally:
+            self.loading_older = False
+
+    def _spawn_gap_fill(self):
+        asyncio.ensure_future(self.fill_gap())
+
+    async def fill_gap(self):
+        """Edge 7: after a reconnect, fetch what was missed (after=<last id>), once."""
+        if self.gap_filling or self.disposed:
+            return
+        self.gap_filling = True
+        try:
+            for _ in range(50):  # bounded: at most 50 pages of 200
+                log = self.app.cache.get_query_data(self.key)
+                after = log.last_id
+                if after is None:
+                    data = await self.app.api.messages(self.cid, limit=PAGE_SIZE)
+                else:
+                    data = await self.app.api.messages(self.cid, limit=200, after=after)
+                if self.disposed:
+                    return
+                messages, has_more = _parse_page(data)
+                self.receive_messages(messages)
+                if after is None or not has_more or not messages:
+                    break
+        except Exception as exc:
+            if not self.disposed:
+                self.app.handle_error(exc, None, None)
+        finally:
+            self.gap_filling = False
+
+    async def poll(self):
+        """AC-9/AC-13: one request for the newest page (new messages and read ticks);
+        a gap fill only when more than a page was missed."""
+        if self.disposed:
+            return
+        try:
+            data = await self.app.api.messages(self.cid, limit=PAGE_SIZE)
+        except Exception as exc:
+            self.app.handle_error(exc, None, None)
+            return
+        if self.disposed:
+            return
+        messages, _ = _parse_page(data)
+        log = self.app.cache.get_query_data(self.key)
+        last = log.last_id
+        self.receive_messages(messages)
+        if last is not None and messages and messages[0]["id"] > last and log.get(last) is not None \
+                and all(m["id"] != last for m in messages):
+            await self.fill_gap()
+
+    # ----- mark read -------------------------------------------------------------------
+
+    def mark_read(self):
+        if self.mark_read_running:
+            self.mark_read_again = True
+            return
+        self.mark_read_running = True
+        asyncio.ensure_future(self._mark_read())
+
+    async def _mark_read(self):
+        try:
+            while True:
+                self.mark_read_again = False
+                try:
+                    await self.app.api.mark_read(self.cid)
+                except Exception as exc:
+                    self.app.handle_error(exc, None, None)
+                    return
+                if self.disposed:
+                    return
+                other_id = self.other.get("id")
+
+                def mark(log):
+                    log.mark_read_from(other_id)
+                    return log
+                self.app.cache.set_query_data(self.key, mark)
+                self.app.on_conversation_read(self.cid)
+                if not self.mark_read_again:
+                    return
+        finally:
+            self.mark_read_running = False
+
+    # ----- sending ----------------------------------------------------------------------
+
+    def send(self, text, attachment):
+        cmid = str(uuid.uuid4())
+        image_name = attachment.name if attachment is not None else None
+        self.outbox.add(text, cmid, wall_clock(), image_name=image_name)
+        self._persist_outbox()
+        self.view.show_pending(self.outbox.pending())
+        # AC-19: typing stops the moment a message is sent.
+        for value in self.typing_sender.on_message_sent(wall_clock()):
+            self._send_typing(value)
+        self._schedule()
+        asyncio.ensure_future(self._deliver(cmid, text, attachment))
+
+    def retry(self, cmid):
+        item = self.outbox.retry(cmid)
+        if item is None:
+            return
+        self._persist_outbox()
+        self.view.show_pending(self.outbox.pending())
+        # Same client_message_id: the server stores it at most once (CONTRACT).
+        asyncio.ensure_future(self._deliver(cmid, item.content, None))
+
+    async def _deliver(self, cmid, text, attachment):
+        try:
+            form = multipart_form(text, cmid, attachment) if attachment is not None else None
+            message = await self.app.api.send(self.cid, text, cmid, form=form)
+        except Exception as exc:
+            if self.disposed:
+                return
+            detail = self.app.handle_error(exc, None, None) or "Not sent"
+            self.outbox.mark_failed(cmid, detail)
+            self._persist_outbox()
+            self.view.show_pending(self.outbox.pending())
+            return
+        if self.disposed:
+            return
+        parsed = models.parse_message(message)
+        if parsed is not None:
+            self.receive_messages([parsed], cmid_hint=cmid)
+
+    def _outbox_storage_key(self):
+        return "outbox:" + str(self.me["id"]) + ":" + str(self.cid)
+
+    def _persist_outbox(self):
+        try:
+            data = self.outbox.to_json()
+            text = data if isinstance(data, str) else json.dumps(data)
+            if self.outbox.pending():
+                js.localStorage.setItem(self._outbox_storage_key(), text)
+            else:
+                js.localStorage.removeItem(self._outbox_storage_key())
+        except Exception:
+            pass
+
+    def _restore_outbox(self):
+        try:
+            text = js.localStorage.getItem(self._outbox_storage_key())
+        except Exception:
+            text = None
+        if isinstance(text, str) and text:
+            try:
+                self.outbox = Outbox.from_json(text)
+            except Exception:
+                self.outbox = Outbox(self.cid)
+
+    # ----- typing ---------------------------------------------------------------------------
+
+    def on_local_input(self):
+        for value in self.typing_sender.on_input(wall_clock()):
+            self._send_typing(value)
+        self._schedule()
+
+    def _send_typing(self, value):
+        if self.socket is not None:
+            self.socket.send_typing(value)
+
+    def _render_typing(self):
+        names = []
+        for uid in self.typing_display.typing_user_ids():
+            if uid == self.other.get("id"):
+                names.append(self.other.get("first_name") or "Someone")
+            else:
+                names.append("Someone")
+        self.view.set_typing(names)
+        self._schedule()
+
+    # ----- one timer for typing and banner deadlines -------------------------------------------
+
+    def _schedule(self):
+        if self.disposed:
+            return
+        wakes = [w for w in (self.typing_sender.next_wakeup(), self.typing_display.next_wakeup(),
+                             banner_next_wakeup(self.state, self.reason, self.state_since, wall_clock(),
+                                                ever_connected=self.ever_connected))
+                 if w is not None]
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if wakes:
+            delay = max(0.0, min(wakes) - wall_clock())
+            self.timer = asyncio.get_event_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self):
+        self.timer = None
+        if self.disposed:
+            return
+        now = wall_clock()
+        for value in self.typing_sender.tick(now):
+            self._send_typing(value)
+        if self.typing_display.tick(now):
+            self._render_typing()
+        self._refresh_banner()
+
+    # ----- teardown -------------------------------------------------------------------------
+
+    def dispose(self):
+        if self.disposed:
+            return
+        # Edge 2: the old socket is closed (1000) before anything new opens.
+        if self.socket is not None:
+            self.socket.stop()
+        self.disposed = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.unsubscribe()
+        self.view.dispose()

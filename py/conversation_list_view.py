@@ -1,0 +1,131 @@
+"""The conversation list DOM: one row per conversation, keyed by id.
+
+Rows are created once and updated in place; order changes move existing nodes
+(AC-15: a new message lifts its conversation to the top without a refetch).
+"""
+
+import formatting
+from safe_url import safe_image_url
+from web_dom import Listeners, el, set_text
+
+
+class ConversationListView:
+    def __init__(self, list_node, empty_node, total_node, me, *, tz_offset, now_iso, on_open):
+        self.list = list_node
+        self.empty = empty_node
+        self.total = total_node
+        self.me = me
+        self.tz_offset = tz_offset
+        self.now_iso = now_iso  # callable -> ISO string of the current time
+        self.on_open = on_open
+        self.rows = {}   # id -> (li, parts dict)
+        self.order = []
+        self.selected = None
+        self.listeners = Listeners()
+        self.listeners.add(self.list, "click", self._on_click)
+
+    def other_party(self, conversation):
+        trainer = conversation.get("trainer") or {}
+        trainee = conversation.get("trainee") or {}
+        return trainee if trainer.get("id") == self.me.get("id") else trainer
+
+    def _on_click(self, event):
+        node = event.target.closest("[data-conversation-id]")
+        if node is not None:
+            self.on_open(int(node.getAttribute("data-conversation-id")))
+
+    def _make_row(self, conversation):
+        other = self.other_party(conversation)
+        li = el("li", "conversation-row")
+        button = el("button", "conversation-item", attrs={
+            "type": "button", "data-testid": "conversation-item",
+            "data-conversation-id": conversation["id"],
+        })
+        avatar = el("span", "avatar", attrs={"aria-hidden": "true"})
+        url = safe_image_url(other.get("profile_image"))
+        if url:
+            img = el("img", attrs={"alt": "", "loading": "lazy"})
+            img.src = url
+            avatar.appendChild(img)
+        else:
+            avatar.textContent = formatting.initials(other)
+        body = el("span", "conversation-body")
+        top = el("span", "conversation-top")
+        name = el("span", "conversation-name", formatting.display_name(other))
+        if conversation.get("is_archived"):
+            name.appendChild(el("span", "tag-archived", "Archived"))
+        when = el("time", "conversation-time")
+        top.appendChild(name)
+        top.appendChild(when)
+        bottom = el("span", "conversation-bottom")
+        preview = el("span", "conversation-preview", attrs={"data-testid": "conversation-preview"})
+        badge = el("span", "badge", attrs={"data-testid": "conversation-unread"})
+        bottom.appendChild(preview)
+        bottom.appendChild(badge)
+        body.appendChild(top)
+        body.appendChild(bottom)
+        button.appendChild(avatar)
+        button.appendChild(body)
+        li.appendChild(button)
+        return li, {"button": button, "when": when, "preview": preview, "badge": badge, "name": name}
+
+    def render(self, conversations, total_unread):
+        seen = set()
+        now_iso = self.now_iso()
+        for conversation in conversations:
+            cid = conversation["id"]
+            seen.add(cid)
+            row = self.rows.get(cid)
+            if row is None:
+                row = self._make_row(conversation)
+                self.rows[cid] = row
+            li, parts = row
+            set_text(parts["preview"], conversation.get("last_message_preview") or "No messages yet")
+            set_text(parts["when"], formatting.format_list_time(conversation.get("last_message_at"), now_iso, self.tz_offset)
+                     if conversation.get("last_message_at") else "")
+            unread = int(conversation.get("unread_count") or 0)
+            if unread:
+                parts["badge"].hidden = False
+                set_text(parts["badge"], str(unread))
+                parts["badge"].setAttribute("aria-label", f"{unread} unread")
+            else:
+                parts["badge"].hidden = True
+                set_text(parts["badge"], "0")
+            parts["button"].classList.toggle("has-unread", unread > 0)
+            parts["button"].setAttribute("aria-current", "true" if cid == self.selected else "false")
+        for cid in list(self.rows):
+            if cid not in seen:
+                li, _ = self.rows.pop(cid)
+                li.remove()
+        # Reorder with the fewest moves: walk the wanted order, move only misplaced rows.
+        order = [c["id"] for c in conversations]
+        if order != self.order:
+            cursor = self.list.firstChild
+            for cid in order:
+                li = self.rows[cid][0]
+                if li is cursor:
+                    cursor = cursor.nextSibling
+                else:
+                    self.list.insertBefore(li, cursor)
+            self.order = order
+        self.empty.hidden = bool(conversations)
+        set_text(self.total, str(total_unread))
+        self.total.setAttribute("data-count", str(total_unread))
+        self.total.setAttribute("aria-label", f"{total_unread} unread messages")
+
+    def select(self, cid):
+        self.selected = cid
+        for rid, (li, parts) in self.rows.items():
+            parts["button"].setAttribute("aria-current", "true" if rid == cid else "false")
+
+    def focus_row(self, cid):
+        row = self.rows.get(cid)
+        if row is not None:
+            row[1]["button"].focus()
+
+    def dispose(self):
+        self.listeners.dispose()
+        for li, _ in self.rows.values():
+            li.remove()
+        self.rows.clear()
+        self.order = []

@@ -1,0 +1,194 @@
+"""Browser adapter for the Sans-I/O ConnectionMachine (py/ws_hook.py).
+
+It only carries actions out: opens and closes the real WebSocket, sends frames,
+keeps ONE timer for the machine's next wake-up, fetches tokens, and feeds
+socket, visibility and network events back in with the wall-clock time.
+
+Every proxy has an owner (STYLE rule 8): each socket's four handlers are
+destroyed when that socket is closed or replaced, and the window/document
+listeners when the adapter stops. A conversation switch leaves nothing behind.
+"""
+
+import asyncio
+
+import js
+from pyodide.ffi import create_proxy
+
+import ws_hook
+from web_dom import Listeners
+
+
+def wall_clock():
+    # Wall clock on purpose: heartbeat expiry must see time that passed while
+    # background timers were throttled or the machine slept.
+    return js.Date.now() / 1000.0
+
+
+class _Socket:
+    """One real WebSocket and the proxies of its handlers."""
+
+    def __init__(self, socket_id, url, adapter):
+        self.socket_id = socket_id
+        self.ws = js.WebSocket.new(url)
+        self.proxies = []
+        self.closed = False
+        on = self._bind
+        on("open", lambda e: adapter._on_open(socket_id))
+        on("message", lambda e: adapter._on_message(socket_id, e.data))
+        on("close", lambda e: self._on_close(adapter, e.code))
+        on("error", lambda e: None)  # a close event always follows
+
+    def _bind(self, name, handler):
+        proxy = create_proxy(handler)
+        self.ws.addEventListener(name, proxy)
+        self.proxies.append((name, proxy))
+
+    def _on_close(self, adapter, code):
+        self.release()
+        adapter._on_close(self.socket_id, int(code))
+
+    def send(self, text):
+        if self.ws.readyState == 1:
+            self.ws.send(text)
+
+    def close(self, code, reason):
+        try:
+            if self.ws.readyState in (0, 1):
+                self.ws.close(code, reason)
+        except Exception:
+            pass
+        self.release()
+
+    def release(self):
+        if self.closed:
+            return
+        self.closed = True
+        for name, proxy in self.proxies:
+            self.ws.removeEventListener(name, proxy)
+            proxy.destroy()
+        self.proxies = []
+
+
+class SocketAdapter:
+    """Runs one ConnectionMachine for one conversation in the browser.
+
+        adapter = SocketAdapter(machine, tokens, on_state=..., on_event=..., on_gap_fill=...)
+        adapter.start()
+        adapter.send_typing(True)
+        adapter.stop()        # purposeful close (1000), listeners and proxies released
+    """
+
+    def __init__(self, machine, tokens, *, on_state, on_event, on_gap_fill, debug=False):
+        self.machine = machine
+        self.tokens = tokens
+        self.on_state = on_state
+        self.on_event = on_event
+        self.on_gap_fill = on_gap_fill
+        self.debug = debug
+        self.sockets = {}
+        self.timer = None
+        self.stopped = False
+        self.listeners = Listeners()
+
+    def start(self):
+        self.listeners.add(js.document, "visibilitychange", self._on_visibility)
+        self.listeners.add(js.window, "online", lambda e: self._feed(self.machine.network_changed(True, wall_clock())))
+        self.listeners.add(js.window, "offline", lambda e: self._feed(self.machine.network_changed(False, wall_clock())))
+        self._feed(self.machine.start(wall_clock()))
+        if not js.navigator.onLine:
+            self._feed(self.machine.network_changed(False, wall_clock()))
+
+    def stop(self):
+        if self.stopped:
+            return
+        self._feed(self.machine.stop(wall_clock()))
+        self.stopped = True
+        self._cancel_timer()
+        self.listeners.dispose()
+        for sock in list(self.sockets.values()):
+            sock.close(1000, "switch")
+        self.sockets.clear()
+
+    def send_typing(self, is_typing):
+        self._feed(self.machine.send_typing(is_typing, wall_clock()))
+
+    # ----- events in ------------------------------------------------------------
+
+    def _on_visibility(self, _event):
+        visible = js.document.visibilityState == "visible"
+        self._feed(self.machine.visibility_changed(visible, wall_clock()))
+
+    def _on_open(self, socket_id):
+        self._feed(self.machine.socket_open(socket_id, wall_clock()))
+
+    def _on_message(self, socket_id, data):
+        if not isinstance(data, str):
+            return  # binary frames are not part of the protocol
+        self._feed(self.machine.socket_message(socket_id, data, wall_clock()))
+
+    def _on_close(self, socket_id, code):
+        self.sockets.pop(socket_id, None)
+        self._feed(self.machine.socket_closed(socket_id, code, wall_clock()))
+
+    def _on_timer(self):
+        self.timer = None
+        self._feed(self.machine.tick(wall_clock()))
+
+    async def _fetch_token(self, force):
+        try:
+            token = await self.tokens.get_access_token(force_refresh=force)
+        except Exception:
+            self._feed(self.machine.token_failed(wall_clock()))
+            return
+        self._feed(self.machine.token_ready(token, wall_clock()))
+
+    # ----- actions out ------------------------------------------------------------
+
+    def _feed(self, actions):
+        if self.stopped:
+            return
+        for action in actions:
+            self._perform(action)
+        self._schedule()
+
+    def _perform(self, action):
+        kind = type(action)
+        if kind is ws_hook.SendFrame:
+            sock = self.sockets.get(action.socket_id)
+            if sock is not None:
+                sock.send(action.text)
+        elif kind is ws_hook.Dispatch:
+            self.on_event(action.event)
+        elif kind is ws_hook.OpenSocket:
+            try:
+                self.sockets[action.socket_id] = _Socket(action.socket_id, action.url, self)
+            except Exception:
+                # A URL the browser refuses: behave as a failed handshake.
+                self._feed(self.machine.socket_closed(action.socket_id, 1006, wall_clock()))
+        elif kind is ws_hook.CloseSocket:
+            sock = self.sockets.pop(action.socket_id, None)
+            if sock is not None:
+                sock.close(action.code, action.reason)
+        elif kind is ws_hook.RequestToken:
+            asyncio.ensure_future(self._fetch_token(action.force_refresh))
+        elif kind is ws_hook.StateChanged:
+            self.on_state(action.state, action.reason)
+        elif kind is ws_hook.GapFill:
+            self.on_gap_fill()
+        elif kind is ws_hook.Log:
+            if self.debug or action.level not in ("debug",):
+                js.console.debug("[ws]", action.message)
+
+    def _schedule(self):
+        wake = self.machine.next_wakeup()
+        if wake is None:
+            self._cancel_timer()
+            return
+        delay = max(0.0, wake - wall_clock())
+        self._cancel_timer()
+        self.timer = asyncio.get_event_loop().call_later(delay, self._on_timer)
+
+    def _cancel_timer(self):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None

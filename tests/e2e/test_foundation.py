@@ -1,0 +1,86 @@
+"""Issue 2 in the real browser: our own origin only, loading state, login,
+session across reloads, conversation list from the API, logout."""
+
+import httpx
+
+from conftest import login, wait_ready
+
+
+def test_fresh_load_makes_no_request_to_any_other_origin(page, server):
+    login(page, server)
+    page.reload()
+    wait_ready(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for()
+    assert page.watch.requests, "the page made no requests at all?"
+    assert page.watch.foreign_requests(server.origin) == []
+
+
+def test_page_shows_a_skeleton_while_python_boots(page, server):
+    # The skeleton is in the HTML itself: visible before any script has run.
+    page.route("**/vendor/pyscript/**", lambda route: route.abort())
+    page.goto(server.origin + "/")
+    boot = page.locator("#boot-screen")
+    assert boot.is_visible()
+    assert "Loading" in boot.inner_text()
+    assert page.locator("#boot-screen .skeleton").count() >= 3
+
+
+def test_login_with_wrong_password_shows_an_error(page, server):
+    page.goto(server.origin + "/")
+    wait_ready(page, "login")
+    page.get_by_test_id("login-email").fill("coach@example.com")
+    page.get_by_test_id("login-password").fill("wrong-password")
+    page.get_by_test_id("login-submit").click()
+    error = page.get_by_test_id("login-error")
+    error.wait_for()
+    assert "match" in error.inner_text()
+    assert page.evaluate("localStorage.getItem('access_token')") is None
+
+
+def test_login_shows_the_demo_conversations_newest_first(page, server):
+    login(page, server)
+    rows = page.get_by_test_id("conversation-item")
+    names = [rows.nth(i).inner_text() for i in range(rows.count())]
+    text = "\n".join(names)
+    for name in ("Alex Runner", "Sam Lifter", "Jo Archived"):
+        assert name in text
+    # The list is the API's list, in the API's order.
+    token = page.evaluate("localStorage.getItem('access_token')")
+    api = httpx.get(server.origin + "/api/messaging/conversations/",
+                    headers={"Authorization": "Bearer " + token}).json()
+    shown = [int(rows.nth(i).get_attribute("data-conversation-id")) for i in range(rows.count())]
+    assert shown == [c["id"] for c in api]
+    alex = next(c for c in api if c["trainee"]["first_name"] == "Alex")
+    badge = page.locator(f"[data-conversation-id='{alex['id']}'] [data-testid=conversation-unread]")
+    assert badge.inner_text() == str(alex["unread_count"])
+
+
+def test_session_survives_a_reload_and_logout_ends_it(page, server):
+    login(page, server)
+    page.reload()
+    wait_ready(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for()
+    page.get_by_test_id("logout").click()
+    page.wait_for_function("document.body.dataset.appState === 'login'")
+    assert page.evaluate("localStorage.getItem('access_token')") is None
+    assert page.evaluate("localStorage.getItem('refresh_token')") is None
+    page.reload()
+    wait_ready(page, "login")
+
+
+def test_expired_access_token_is_refreshed_transparently(page, server):
+    login(page, server)
+    server.fault("expire_tokens")
+    page.reload()
+    wait_ready(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for()
+    assert page.get_by_test_id("conversation-item").count() >= 3
+
+
+def test_failed_refresh_ends_the_session_cleanly(page, server):
+    login(page, server)
+    server.fault("expire_tokens")
+    server.fault("refresh", fail=True)
+    page.reload()
+    wait_ready(page, "login")
+    assert page.evaluate("localStorage.getItem('access_token')") is None
