@@ -1,0 +1,153 @@
+"""Paths, timings and close codes shared by the browser app, each with the rule behind it.
+
+Paths are small builder functions so that no module glues URL strings together by hand.
+`ws_messaging_url` is THE one place that builds the WebSocket URL (AC-2).
+"""
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import quote, urlencode
+
+# ---------------------------------------------------------------------------
+# REST paths (CONTRACT.md "Auth" and "Messaging REST"); all root-relative.
+# ---------------------------------------------------------------------------
+
+
+def auth_create_path() -> str:
+    return "/api/auth/jwt/create/"
+
+
+def auth_refresh_path() -> str:
+    return "/api/auth/jwt/refresh/"
+
+
+def auth_me_path() -> str:
+    return "/api/auth/users/me/"
+
+
+def conversations_path() -> str:
+    return "/api/messaging/conversations/"
+
+
+def _conversation_id(conversation_id: int) -> int:
+    # A bool is an int in Python; "/conversations/True/" is never what anyone meant.
+    if isinstance(conversation_id, bool) or not isinstance(conversation_id, int):
+        raise TypeError("conversation_id must be an int")
+    if conversation_id < 0:
+        raise ValueError("conversation_id must not be negative")
+    return conversation_id
+
+
+def messages_path(
+    conversation_id: int,
+    limit: Optional[int] = None,
+    before: Optional[int] = None,
+    after: Optional[int] = None,
+) -> str:
+    """`.../messages/` with the optional `limit`, `before` and `after` query parameters."""
+    path = f"/api/messaging/conversations/{_conversation_id(conversation_id)}/messages/"
+    query = [(name, int(value)) for name, value in (("limit", limit), ("before", before), ("after", after))
+             if value is not None]
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def send_path(conversation_id: int) -> str:
+    return f"/api/messaging/conversations/{_conversation_id(conversation_id)}/send/"
+
+
+def read_path(conversation_id: int) -> str:
+    return f"/api/messaging/conversations/{_conversation_id(conversation_id)}/read/"
+
+
+def unread_count_path() -> str:
+    return "/api/messaging/unread-count/"
+
+
+def ws_messaging_path(conversation_id: int) -> str:
+    return f"/ws/messaging/{_conversation_id(conversation_id)}/"
+
+
+# ---------------------------------------------------------------------------
+# Where the backend is (CONTRACT.md "config.json": empty means the page's own origin).
+# ---------------------------------------------------------------------------
+
+
+def api_url(api_base: str, path: str) -> str:
+    """`api_base` "" keeps `path` root-relative (same origin); otherwise joins without a double slash."""
+    base = (api_base or "").strip().rstrip("/")
+    return base + path
+
+
+_WS_SCHEME_FOR = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
+
+
+def ws_messaging_url(
+    conversation_id: int,
+    token: str,
+    ws_base: str,
+    page_protocol: str,
+    page_host: str,
+) -> str:
+    """The WebSocket URL for one conversation (AC-2, AC-3).
+
+    `ws_base` "" means the page's own origin: ws: under http:, wss: under https:.
+    `ws_base` may also be "ws://h:p", "wss://h", "http://h" (-> ws) or "https://h" (-> wss),
+    optionally with a path prefix; a bare "h:p" takes its scheme from the page.
+    `page_protocol` is `location.protocol` ("https:"; the colon is optional) and `page_host`
+    is `location.host` (host plus port). The token is percent-encoded.
+    """
+    page_scheme = "wss" if (page_protocol or "").strip().lower().rstrip(":") == "https" else "ws"
+    base = (ws_base or "").strip().rstrip("/")
+    if not base:
+        origin = f"{page_scheme}://{page_host}"
+    elif "://" in base:
+        scheme, rest = base.split("://", 1)
+        ws_scheme = _WS_SCHEME_FOR.get(scheme.lower())
+        if ws_scheme is None:
+            raise ValueError("ws_base must use ws, wss, http or https")
+        origin = f"{ws_scheme}://{rest}"
+    elif base.startswith("//"):
+        origin = f"{page_scheme}:{base}"
+    else:
+        origin = f"{page_scheme}://{base}"
+    return f"{origin}{ws_messaging_path(conversation_id)}?token={quote(str(token), safe='')}"
+
+
+# ---------------------------------------------------------------------------
+# WebSocket close codes (CONTRACT.md "WebSocket").
+# ---------------------------------------------------------------------------
+
+CLOSE_NORMAL = 1000  # our purposeful close: unmount / conversation switch (SPEC decision 4, AC-10)
+CLOSE_AUTH_FAILED = 4001  # server: bad or expired token (edge case 1)
+CLOSE_FORBIDDEN = 4003  # server: not a participant / archived / no such conversation
+# Ours: the client gave up on a socket (no pong in time, AC-7; or the handshake hung).
+# Browsers only let a page close with 1000 or 3000-4999; 4000 is private-use and tells the
+# server (and anyone reading its logs) this was not a purposeful goodbye.
+CLOSE_CLIENT_TIMEOUT = 4000
+
+# ---------------------------------------------------------------------------
+# Timings, in seconds.
+# ---------------------------------------------------------------------------
+
+PING_INTERVAL = 30.0  # AC-7: ping every 30 s
+PONG_TIMEOUT = 5.0  # AC-7: no pong within 5 s -> close and reconnect
+BACKOFF_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)  # AC-5: 1s, 2s, 4s, 8s, 16s cap
+MAX_ATTEMPTS = 5  # AC-5: max 5 attempts before falling back to polling
+# Ours: the backoff counter resets only once a link has stayed open this long, so a server
+# that accepts and then closes at once cannot drive a tight reconnect loop.
+STABLE_AFTER = 5.0
+# Ours: after giving up (AC-5) the app polls (AC-9) and quietly retries the socket this often.
+FAILED_RETRY_INTERVAL = 60.0
+# Ours: a handshake (token + open) that has not finished after this long counts as failed.
+CONNECT_TIMEOUT = 10.0
+
+MESSAGE_POLL_INTERVAL = 5.0  # AC-9 fallback
+CONVERSATION_POLL_INTERVAL = 15.0  # AC-9 fallback
+UNREAD_POLL_INTERVAL = 30.0  # AC-9 fallback
+MESSAGE_POLL_INTERVAL_CONNECTED = None  # AC-13: no message polling while the socket is connected
+CONVERSATION_POLL_INTERVAL_CONNECTED = 60.0  # AC-26
+UNREAD_POLL_INTERVAL_CONNECTED = 60.0  # AC-27
+
+TYPING_DEBOUNCE = 3.0  # AC-17: is_typing true at most once every 3 s
+TYPING_IDLE = 3.0  # AC-18: is_typing false after 3 s without typing
+TYPING_DISPLAY_TIMEOUT = 4.0  # AC-21: hide the other party's indicator after 4 s of silence

@@ -1,0 +1,123 @@
+"""Server-to-client WebSocket frames (CONTRACT.md "WebSocket"), parsed and validated.
+
+    >>> classify_server_frame('{"type": "pong"}')
+    (Pong(), '')
+    >>> classify_server_frame('{"type": "hello"}')
+    (None, "unknown frame type 'hello'")
+
+`parse_server_frame` gives the event or None; `classify_server_frame` also says why a frame
+was ignored, so the connection machine can debug-log it (edge case 11, error table
+"Malformed WebSocket message"). Neither raises, whatever it is given: not JSON, deep nesting,
+huge numbers, NaN, a list, bytes, None.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple, Union
+
+from models import is_int, parse_message
+
+__all__ = [
+    "Pong", "NewMessage", "TypingIndicator", "ReadReceipt", "ServerEvent",
+    "parse_server_frame", "classify_server_frame", "typing_frame", "PING_FRAME",
+]
+
+# Client-to-server frames, built in one place.
+PING_FRAME = '{"type": "ping"}'
+
+
+def typing_frame(is_typing: bool) -> str:
+    return json.dumps({"type": "typing", "is_typing": bool(is_typing)})
+
+
+@dataclass(frozen=True)
+class Pong:
+    pass
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    message: Dict[str, Any]  # a models.parse_message() dict
+
+
+@dataclass(frozen=True)
+class TypingIndicator:
+    user_id: int
+    is_typing: bool
+
+
+@dataclass(frozen=True)
+class ReadReceipt:
+    reader_id: int
+    read_at: Optional[str]
+
+
+ServerEvent = Union[Pong, NewMessage, TypingIndicator, ReadReceipt]
+
+_Result = Tuple[Optional[ServerEvent], str]
+
+
+def _short(value: Any) -> str:
+    # Only for the debug reason; keeps a hostile 1 MB "type" out of the console.
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _from_json(obj: Dict[str, Any], conversation_id: Optional[int]) -> _Result:
+    kind = obj.get("type")
+    if kind == "pong":
+        return Pong(), ""
+    if kind == "new_message":
+        message = parse_message(obj.get("message"))
+        if message is None:
+            return None, "new_message without a valid message"
+        if conversation_id is not None and message["conversation_id"] != conversation_id:
+            return None, "new_message for another conversation"
+        return NewMessage(message), ""
+    if kind == "typing_indicator":
+        user_id, is_typing = obj.get("user_id"), obj.get("is_typing")
+        if not is_int(user_id) or not isinstance(is_typing, bool):
+            return None, "typing_indicator with a bad user_id or is_typing"
+        return TypingIndicator(user_id, is_typing), ""
+    if kind == "read_receipt":
+        reader_id, read_at = obj.get("reader_id"), obj.get("read_at")
+        if not is_int(reader_id):
+            return None, "read_receipt with a bad reader_id"
+        return ReadReceipt(reader_id, read_at if isinstance(read_at, str) else None), ""
+    if isinstance(kind, str):
+        return None, f"unknown frame type {_short(kind)}"
+    return None, "frame without a string type"
+
+
+def classify_server_frame(text: Any, conversation_id: Optional[int] = None) -> _Result:
+    """(event, "") for a valid frame, (None, reason) otherwise.
+
+    `conversation_id`, when given, is the conversation this socket belongs to: a
+    `new_message` for any other conversation is ignored.
+    """
+    if not isinstance(text, str):
+        return None, f"non-text frame ({type(text).__name__})"
+    try:
+        # NaN / Infinity are not JSON; refusing them keeps them out of every field.
+        obj = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return None, "frame nested too deeply"
+    except Exception:
+        # ValueError covers malformed JSON and ints longer than Python's digit limit.
+        return None, "frame is not JSON"
+    if not isinstance(obj, dict):
+        return None, f"frame is a JSON {type(obj).__name__}, not an object"
+    try:
+        return _from_json(obj, conversation_id)
+    except Exception:  # belt and braces: nothing a server sends may break the socket handler
+        return None, "frame could not be read"
+
+
+def parse_server_frame(text: Any, conversation_id: Optional[int] = None) -> Optional[ServerEvent]:
+    """The event a frame carries, or None when it is to be ignored."""
+    return classify_server_frame(text, conversation_id)[0]
