@@ -38,8 +38,9 @@ class Changes:
 
     reset:       the asked-for revision is too old (or foreign); rebuild from
                  scratch. ``added_ids`` then holds every id in the log.
-    added_ids:   ids new since then, ascending. Use ``log.id_after(i)`` to find
-                 the node to insert before when an id is not the newest.
+    added_ids:   ids new since then, ascending. Pure appends can be appended in
+                 this order; in general walk them in reverse and insert each
+                 before the node of ``log.id_after(id)`` (at the end when None).
     updated_ids: ids already rendered whose message changed (read state), ascending.
     prepended:   older history was loaded before the then-oldest message; keep the
                  scroll position instead of following the bottom.
