@@ -14,7 +14,7 @@ import js
 import models
 import query_cache as qc
 import ws_hook
-from banner import banner_for, banner_next_wakeup
+from banner import OutageTracker, banner_for, banner_next_wakeup
 from chat_view import ChatView
 from constants import ws_messaging_url
 from message_log import MessageLog
@@ -22,6 +22,7 @@ from outbox import Outbox
 from typing_signals import TypingDisplay, TypingSender
 from web_http import multipart_form
 from web_socket import SocketAdapter, wall_clock
+from ws_events import NewMessage, ReadReceipt, TypingIndicator
 
 PAGE_SIZE = 50
 
@@ -51,8 +52,7 @@ class ChatController:
         self.mark_read_again = False
         self.state = "connecting"
         self.reason = None
-        self.state_since = wall_clock()
-        self.ever_connected = False
+        self.outage = OutageTracker()
         self.timer = None
 
         cache = app.cache
@@ -104,20 +104,15 @@ class ChatController:
     def _on_state(self, state, reason):
         state = getattr(state, "value", state)
         reason = getattr(reason, "value", reason)
-        was = self.state
         self.state, self.reason = state, reason
-        if state == "connected":
-            self.ever_connected = True
-        if (was == "connected") != (state == "connected") or was != state:
-            self.state_since = wall_clock()
+        self.outage.on_state(state, wall_clock())
         self.view.set_ws_state(state)
         self._refresh_banner()
         self.app.on_realtime_changed()
 
     def _refresh_banner(self):
         now = wall_clock()
-        self.view.set_banner(banner_for(self.state, self.reason, self.state_since, now,
-                                        ever_connected=self.ever_connected))
+        self.view.set_banner(banner_for(self.state, self.reason, self.outage.since, now))
         self._schedule()
 
     # ----- socket events (cache updates) --------------------------------------------
@@ -125,22 +120,23 @@ class ChatController:
     def _on_event(self, event):
         if self.disposed:
             return
-        kind = event.get("type") if isinstance(event, dict) else getattr(event, "type", None)
-        payload = event if isinstance(event, dict) else event.__dict__
-        if kind == "new_message":
-            self.receive_messages([payload["message"]], live=True)
-        elif kind == "typing_indicator":
-            if payload["user_id"] != self.me["id"]:
-                self.typing_display.on_indicator(payload["user_id"], payload["is_typing"], wall_clock())
-                self._render_typing()
-        elif kind == "read_receipt":
-            reader = payload["reader_id"]
-            read_at = payload["read_at"]
+        if isinstance(event, NewMessage):
+            self.receive_messages([event.message], live=True)
+        elif isinstance(event, TypingIndicator):
+            # AC-20: only the other party's typing is shown.
+            if event.user_id != self.me["id"]:
+                if self.typing_display.on_indicator(event.user_id, event.is_typing, wall_clock()):
+                    self._render_typing()
+                self._schedule()
+        elif isinstance(event, ReadReceipt):
+            # AC-24/AC-25: ticks update in place, no refetch.
+            if event.reader_id != self.me["id"]:
+                reader, read_at = event.reader_id, event.read_at
 
-            def apply(log):
-                log.apply_read_receipt(reader, read_at)
-                return log
-            self.app.cache.set_query_data(self.key, apply)
+                def apply(log):
+                    log.apply_read_receipt(reader, read_at)
+                    return log
+                self.app.cache.set_query_data(self.key, apply)
 
     def receive_messages(self, messages, live=False, has_more_before=None, cmid_hint=None):
         """Merge messages from any source (socket, send answer, poll, gap fill) once by id."""
@@ -389,8 +385,7 @@ class ChatController:
         if self.disposed:
             return
         wakes = [w for w in (self.typing_sender.next_wakeup(), self.typing_display.next_wakeup(),
-                             banner_next_wakeup(self.state, self.reason, self.state_since, wall_clock(),
-                                                ever_connected=self.ever_connected))
+                             banner_next_wakeup(self.state, self.reason, self.outage.since, wall_clock()))
                  if w is not None]
         if self.timer is not None:
             self.timer.cancel()
