@@ -166,17 +166,21 @@ class Outbox:
 
         Matched by the message's own ``client_message_id`` field when the server
         echoes it, else by ``client_message_id=`` (the send answer's caller knows
-        it), else as the oldest entry with the same content and image-ness sent
+        it; only for a message sent by me), else as the oldest entry with the same content and image-ness sent
         by me after its ``after_id``. A server id seen before is a no-op (edge 6).
         """
         server_id = server_message.get("id")
         if server_id in self._resolved_ids:
             return None
-        cmid = server_message.get("client_message_id") or client_message_id
+        echoed = server_message.get("client_message_id")
         entry: Optional[PendingMessage] = None
-        if cmid:
-            entry = self._entries.get(cmid)
-        elif _sender_id(server_message) == my_user_id:
+        if echoed:
+            entry = self._entries.get(echoed)
+        elif _sender_id(server_message) != my_user_id:
+            return None  # the other party's message confirms none of ours
+        elif client_message_id:
+            entry = self._entries.get(client_message_id)
+        else:
             entry = self._oldest_with_same_content(server_message)
         if entry is None:
             return None

@@ -81,6 +81,13 @@ def test_edge6_send_answer_first_then_socket_resolves_once_without_echoed_id():
     assert cmids(box) == ["c-2"]
 
 
+def test_a_hint_never_lets_the_other_partys_message_confirm_ours():
+    box = Outbox(CID)
+    box.add("hi", "c-1", 1.0)
+    assert box.resolve(server_message(40, "yo", sender=ALEX), ME, client_message_id="c-1") is None
+    assert box.resolve(server_message(41, "hi"), ME, client_message_id="c-1") == "c-1"
+
+
 def test_without_an_echoed_id_the_oldest_entry_with_the_same_content_is_resolved():
     box = Outbox(CID)
     box.add("ok", "c-1", 1.0)
