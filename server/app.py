@@ -1,0 +1,84 @@
+"""`create_app()`: the site, the API and the WebSocket on one origin, as one Starlette app."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server import api, auth, db, seed, ws
+from server import faults as fault_controls
+from server.context import AppContext
+from server.errors import EXCEPTION_HANDLERS, ApiError
+from server.security_headers import SecurityHeadersMiddleware
+from server.static_site import StaticSite
+from server.store import Store
+from server.tokens import TokenService
+
+SECRET_KEY = "jwt_secret"
+
+
+def open_context(db_path: Path, *, clock: Callable[[], float] = time.time, access_ttl: float = 300,
+                 refresh_ttl: float = 86400, allowed_origins: Iterable[str] = ()) -> AppContext:
+    """Open (create, migrate, seed when empty) the database and build the shared services."""
+    conn = db.connect(Path(db_path))
+    store = Store(conn)
+    # Generated once and kept in the database, so tokens outlive a restart.
+    secret = db.meta_set_default(conn, SECRET_KEY, secrets.token_urlsafe(48))
+    if store.user_count() == 0:
+        seed.seed_demo(store, clock())
+    tokens = TokenService(secret=secret, clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl)
+    return AppContext(store=store, tokens=tokens, clock=clock, media_dir=Path(db_path).parent / "media",
+                      allowed_origins=frozenset(allowed_origins))
+
+
+def create_app(
+    db_path: str | Path,
+    *,
+    site_root: str | Path,
+    faults: bool = False,
+    access_ttl: float = 300,
+    refresh_ttl: float = 86400,
+    allowed_origins: Iterable[str] = (),
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    allowed_origins = tuple(allowed_origins)
+    ctx = open_context(Path(db_path), clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
+                       allowed_origins=allowed_origins)
+    site = StaticSite(Path(site_root))
+
+    async def static(request: Request) -> Response:
+        response = await site.respond(request)
+        if response is None:
+            raise ApiError(404, "Not found.")
+        return response
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        ctx.store.conn.close()
+
+    routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES]
+    if faults:
+        routes += fault_controls.ROUTES
+    routes.append(Route("/{path:path}", static, methods=["GET", "HEAD"]))
+    middleware = [Middleware(SecurityHeadersMiddleware)]
+    if allowed_origins:
+        # Lets a copy of the site served from another origin use this backend (config.json api_base).
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(allowed_origins),
+                                     allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+                                     max_age=600))
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.state.ctx = ctx
+    app.state.site = site
+    return app
+

@@ -1,0 +1,191 @@
+"""Fault controls under `/__faults/`, mounted only with `--faults` (otherwise those paths 404).
+
+They let browser tests break the link on purpose: close or drop sockets, refuse or silence
+new ones, expire tokens, fail refreshes, lose send answers; and set up isolated
+conversations. JSON in, JSON out; a malformed control is a 400 like any other input.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from server import messaging, seed
+from server.auth import ctx_of
+from server.db import transaction
+from server.errors import ApiError, bad_request
+from server.passwords import hash_password
+from server.request_body import read_json_object
+from server.timefmt import iso_utc
+from server.ws import AUTH_FAILED
+
+OK = {"ok": True}
+
+
+def _bool(data: dict, name: str, default: bool | None = None) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise bad_request(f"{name} must be true or false.")
+    return value
+
+
+def _int(data: dict, name: str, default: int | None = None, *, minimum: int = 0) -> int:
+    value = data.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= messaging.MAX_ID:
+        raise bad_request(f"{name} must be an integer >= {minimum}.")
+    return value
+
+
+def _str(data: dict, name: str, default: str | None = None) -> str:
+    value = data.get(name, default)
+    if not isinstance(value, str) or not value.strip():
+        raise bad_request(f"{name} must be a non-empty string.")
+    return value.strip()
+
+
+async def close(request: Request) -> JSONResponse:
+    """{"conversation_id": int|null, "code": int}: close those sockets; 1006 drops them with no frame."""
+    ctx = ctx_of(request)
+    data = await read_json_object(request)
+    conversation_id = data.get("conversation_id")
+    if conversation_id is not None:
+        conversation_id = _int(data, "conversation_id", minimum=1)
+    code = _int(data, "code", minimum=1000)
+    if code != 1006 and not (code in (1000, 1001, 1011, 1012, 1013) or 3000 <= code <= 4999):
+        raise bad_request("code must be 1000, 1001, 1006, 1011, 1012, 1013 or 3000-4999.")
+    return JSONResponse({"closed": ctx.hub.close(conversation_id, code)})
+
+
+async def refuse(request: Request) -> JSONResponse:
+    """{"on": bool}: reject new handshakes before accept (the browser sees 1006)."""
+    ctx = ctx_of(request)
+    ctx.faults.refuse_handshakes = _bool(await read_json_object(request), "on")
+    return JSONResponse(OK)
+
+
+async def silent(request: Request) -> JSONResponse:
+    """{"on": bool}: open and new sockets stop sending and ignore input, without closing.
+
+    Sockets silenced while it was on stay silent (a dead link does not come back); "off"
+    only lets new sockets work again.
+    """
+    ctx = ctx_of(request)
+    ctx.faults.silent = _bool(await read_json_object(request), "on")
+    if ctx.faults.silent:
+        ctx.hub.silence()
+    return JSONResponse(OK)
+
+
+async def expire_tokens(request: Request) -> JSONResponse:
+    """{"close_sockets"?: bool = true}: all access tokens issued so far stop working.
+
+    Open sockets were opened with such tokens, so they are closed with 4001 unless
+    close_sockets is false. Refresh tokens keep working and issue valid access tokens.
+    """
+    ctx = ctx_of(request)
+    close_sockets = _bool(await read_json_object(request), "close_sockets", True)
+    ctx.tokens.revoke_access_before(ctx.clock())
+    closed = ctx.hub.close(None, AUTH_FAILED) if close_sockets else 0
+    return JSONResponse({"ok": True, "closed": closed})
+
+
+async def refresh(request: Request) -> JSONResponse:
+    """{"fail": bool}: the refresh endpoint answers 401."""
+    ctx = ctx_of(request)
+    ctx.faults.refresh_fails = _bool(await read_json_object(request), "fail")
+    return JSONResponse(OK)
+
+
+async def lose_send_answers(request: Request) -> JSONResponse:
+    """{"count": int, "broadcast": bool}: the next `count` sends are stored but answered 504."""
+    ctx = ctx_of(request)
+    data = await read_json_object(request)
+    ctx.faults.lost_answers_left = _int(data, "count")
+    ctx.faults.lost_answers_broadcast = _bool(data, "broadcast", True)
+    return JSONResponse(OK)
+
+
+async def sockets(request: Request) -> JSONResponse:
+    """{"open": {"<conversation_id>": n}, "total": n}."""
+    counts = ctx_of(request).hub.open_counts()
+    return JSONResponse({"open": {str(cid): n for cid, n in sorted(counts.items())}, "total": sum(counts.values())})
+
+
+async def reset(request: Request) -> JSONResponse:
+    """{}: every fault off and the login limiter cleared (revoked tokens stay revoked)."""
+    ctx = ctx_of(request)
+    await read_json_object(request)
+    ctx.faults.reset()
+    ctx.login_limiter.clear()
+    return JSONResponse(OK)
+
+
+async def conversation(request: Request) -> JSONResponse:
+    """{"trainer_email", "trainee_email", "messages"?, "archived"?, "first_name"?, "last_name"?}.
+
+    Creates a NEW conversation (a missing trainee is created with password
+    "<localpart>-pass") and answers the Conversation JSON as the trainer sees it.
+    """
+    ctx = ctx_of(request)
+    data = await read_json_object(request)
+    trainer = ctx.store.user_by_email(_str(data, "trainer_email"))
+    if trainer is None or trainer["role"] != "TRAINER":
+        raise bad_request("trainer_email must name an existing trainer.")
+    trainee_email = _str(data, "trainee_email")
+    if "@" not in trainee_email:
+        raise bad_request("trainee_email must be an email address.")
+    count = _int(data, "messages", 0)
+    if count > 5000:
+        raise bad_request("messages must be at most 5000.")
+    archived = _bool(data, "archived", False)
+    local = trainee_email.split("@", 1)[0]
+    first = _str(data, "first_name", local.capitalize())
+    last = _str(data, "last_name", "Trainee")
+    now = ctx.clock()
+    with transaction(ctx.store.conn):
+        trainee = ctx.store.user_by_email(trainee_email)
+        if trainee is None:
+            trainee_id = ctx.store.create_user(trainee_email, hash_password(seed.password_for(trainee_email)),
+                                               first, last, "TRAINEE")
+        elif trainee["role"] != "TRAINEE":
+            raise bad_request("trainee_email names a trainer.")
+        else:
+            trainee_id = trainee["id"]
+        conversation_id = ctx.store.create_conversation(trainer["id"], trainee_id, archived,
+                                                        iso_utc(now - (count + 1) * seed.MINUTE))
+    seed.seed_history(ctx.store, conversation_id, trainer["id"], trainee_id, count, now)
+    return JSONResponse(messaging.conversation_view(ctx, conversation_id, trainer["id"]), status_code=201)
+
+
+async def send_as(request: Request) -> JSONResponse:
+    """{"email", "conversation_id", "content"}: send as that user through the real send path."""
+    ctx = ctx_of(request)
+    data = await read_json_object(request)
+    user = ctx.store.user_by_email(_str(data, "email"))
+    if user is None:
+        raise ApiError(404, "No such user.")
+    conversation_id = _int(data, "conversation_id", minimum=1)
+    messaging.sendable_conversation(ctx, conversation_id, user["id"])
+    draft = messaging.make_draft(data.get("content"), data.get("client_message_id"))
+    message, created = messaging.deliver(ctx, conversation_id, user["id"], draft)
+    return JSONResponse(message, status_code=201 if created else 200)
+
+
+_CONTROLS = {
+    "close": (close, "POST"),
+    "refuse": (refuse, "POST"),
+    "silent": (silent, "POST"),
+    "expire_tokens": (expire_tokens, "POST"),
+    "refresh": (refresh, "POST"),
+    "lose_send_answers": (lose_send_answers, "POST"),
+    "sockets": (sockets, "GET"),
+    "reset": (reset, "POST"),
+    "conversation": (conversation, "POST"),
+    "send_as": (send_as, "POST"),
+}
+ROUTES = [
+    Route(f"/__faults/{name}{slash}", endpoint, methods=[method])
+    for name, (endpoint, method) in _CONTROLS.items()
+    for slash in ("", "/")
+]

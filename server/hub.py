@@ -1,0 +1,137 @@
+"""The in-process group registry: conversation id -> open sockets, like a Channels group.
+
+Each `Connection` owns an outbox and one writer task, so a broadcast only queues text and
+returns: a slow or dead socket never holds up the others. A socket whose backlog overflows
+is dropped (aborted) rather than allowed to grow without bound.
+
+`silent` connections model a half-open link (the `silent` fault): nothing more is sent on
+them, not even a close frame, until the peer gives up or the server shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_BACKLOG = 256
+
+
+class SocketLike(Protocol):
+    async def send_text(self, data: str) -> None: ...
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Close:
+    code: int
+
+
+ABNORMAL_CLOSURE = 1006  # not a code one can send: it means "the TCP link ended without a close frame"
+
+
+class Connection:
+    def __init__(self, socket: SocketLike, conversation_id: int, user_id: int, *, silent: bool = False) -> None:
+        self.socket = socket
+        self.conversation_id = conversation_id
+        self.user_id = user_id
+        self.silent = silent
+        self.aborted = False
+        # Set when the socket's handler should return: closed, aborted, or the peer went away.
+        self.finished = asyncio.Event()
+        self._outbox: asyncio.Queue[str | _Close] = asyncio.Queue(MAX_BACKLOG)
+
+    def send_text(self, text: str) -> None:
+        if not self.silent:
+            self._enqueue(text)
+
+    def send_json(self, event: dict) -> None:
+        self.send_text(json.dumps(event))
+
+    def close(self, code: int, *, even_if_silent: bool = False) -> None:
+        """Queue a close frame after what is already queued; 1006 drops the link with none."""
+        if self.silent and not even_if_silent:
+            return
+        if code == ABNORMAL_CLOSURE:
+            self.abort()
+        else:
+            self._enqueue(_Close(code))
+
+    def abort(self) -> None:
+        """End the connection without a close frame; the peer sees 1006."""
+        self.aborted = True
+        self.finished.set()
+
+    def _enqueue(self, item: str | _Close) -> None:
+        if self.finished.is_set():
+            return
+        try:
+            self._outbox.put_nowait(item)
+        except asyncio.QueueFull:
+            self.abort()
+
+    async def run_writer(self) -> None:
+        """Carry the outbox to the socket, in order, until a close is sent or the socket fails."""
+        try:
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, _Close):
+                    await self.socket.close(item.code)
+                    return
+                await self.socket.send_text(item)
+        except Exception:  # the peer is gone; nothing left to deliver
+            pass
+        finally:
+            self.finished.set()
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._groups: dict[int, set[Connection]] = {}
+
+    def join(self, conn: Connection) -> None:
+        self._groups.setdefault(conn.conversation_id, set()).add(conn)
+
+    def leave(self, conn: Connection) -> None:
+        group = self._groups.get(conn.conversation_id)
+        if group is not None:
+            group.discard(conn)
+            if not group:
+                del self._groups[conn.conversation_id]
+
+    def connections(self, conversation_id: int | None = None) -> list[Connection]:
+        if conversation_id is not None:
+            return list(self._groups.get(conversation_id, ()))
+        return [conn for group in self._groups.values() for conn in group]
+
+    def broadcast(self, conversation_id: int, event: dict, *, except_user: int | None = None) -> None:
+        text = json.dumps(event)
+        for conn in self.connections(conversation_id):
+            if conn.user_id != except_user:
+                conn.send_text(text)
+
+    def open_counts(self) -> dict[int, int]:
+        return {cid: len(group) for cid, group in self._groups.items()}
+
+    def close(self, conversation_id: int | None, code: int, *, even_if_silent: bool = False) -> int:
+        conns = self.connections(conversation_id)
+        for conn in conns:
+            conn.close(code, even_if_silent=even_if_silent)
+        return len(conns)
+
+    def silence(self) -> None:
+        for conn in self.connections():
+            conn.silent = True
+
+    async def close_all(self, code: int, timeout: float = 2.0) -> None:
+        """Close every socket with `code` and wait (bounded) until the close frames are out."""
+        conns = self.connections()
+        for conn in conns:
+            conn.close(code, even_if_silent=True)
+        if not conns:
+            return
+        waiters = [asyncio.ensure_future(conn.finished.wait()) for conn in conns]
+        _, pending = await asyncio.wait(waiters, timeout=timeout)
+        for waiter in pending:
+            waiter.cancel()

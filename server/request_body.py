@@ -1,0 +1,63 @@
+"""Reading request bodies defensively: bounded size, malformed input is a 400, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+from server.errors import ApiError, bad_request
+
+JSON_BODY_LIMIT = 256 * 1024
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "Request body is too large.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "Request body is too large.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json_object(request: Request, limit: int = JSON_BODY_LIMIT) -> dict:
+    body = await read_body(request, limit)
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise bad_request("Malformed JSON body.") from None
+    if not isinstance(data, dict):
+        raise bad_request("The body must be a JSON object.")
+    return data
+
+
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+async def read_multipart(request: Request, limit: int) -> FormData:
+    body = await read_body(request, limit)
+
+    async def one_chunk() -> AsyncIterator[bytes]:
+        yield body
+
+    try:
+        return await MultiPartParser(request.headers, one_chunk(), max_files=2, max_fields=10).parse()
+    except MultiPartException as exc:
+        raise bad_request(f"Malformed multipart body: {exc.message}") from None
+
+
+def string_field(data: dict, name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        raise bad_request(f"{name} is required and must be a string.")
+    return value

@@ -1,0 +1,256 @@
+"""The static site: which files it has (`site_files`), how they are served, and `export_site`.
+
+One listing drives both serving and export, so `python serve.py export DIR` writes exactly
+the files the server would serve. Only listed files are ever read, which makes path
+traversal impossible by construction: a URL is a key in the listing, never a path to join.
+
+PyScript and Pyodide are served with their version in the URL
+(`/vendor/pyscript/<version>/...`, `/vendor/pyodide/<version>/...`, versions read from each
+package.json), so they can be cached as immutable; everything else is `no-cache` with an
+ETag. Compressible files are gzipped once per file version and kept in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
+ROOT_FILES = ("index.html", "pyscript.toml", "config.json")
+# Folder -> file endings served from it (recursively).
+TREES = {
+    "py": (".py", ".zip", ".json"),
+    "static": (".css", ".js", ".mjs", ".svg", ".png", ".jpg", ".webp", ".ico", ".woff2", ".woff"),
+    "bench": (".html", ".py", ".js", ".mjs", ".css", ".json", ".toml", ".svg", ".png", ".txt"),
+}
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str
+    package_dir: str  # relative to the site root
+    served_dir: str  # relative to the package dir
+
+
+VENDORS = (
+    Vendor("pyscript", "node_modules/@pyscript/core", "dist"),
+    Vendor("pyodide", "node_modules/pyodide", ""),
+)
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+_TEXT = "; charset=utf-8"
+MIME_TYPES = {
+    ".html": "text/html" + _TEXT,
+    ".js": "text/javascript" + _TEXT,
+    ".mjs": "text/javascript" + _TEXT,
+    ".css": "text/css" + _TEXT,
+    ".py": "text/x-python" + _TEXT,
+    ".toml": "application/toml" + _TEXT,
+    ".txt": "text/plain" + _TEXT,
+    ".md": "text/markdown" + _TEXT,
+    ".ts": "text/plain" + _TEXT,
+    ".svg": "image/svg+xml" + _TEXT,
+    ".json": "application/json",
+    ".map": "application/json",
+    ".wasm": "application/wasm",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".tar": "application/x-tar",
+    ".data": "application/octet-stream",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+}
+COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".py", ".toml", ".txt", ".md", ".ts", ".svg", ".json", ".map",
+                ".wasm", ".zip", ".whl", ".tar", ".data"}
+MIN_GZIP_BYTES = 256
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    url_path: str
+    source: Path | None  # None for generated content
+    content: bytes | None = None
+    immutable: bool = False
+
+    @property
+    def suffix(self) -> str:
+        return os.path.splitext(self.url_path)[1].lower()
+
+    @property
+    def media_type(self) -> str:
+        return MIME_TYPES.get(self.suffix, "application/octet-stream")
+
+    def stamp(self) -> str | None:
+        """Changes whenever the content does; None when the file has gone."""
+        if self.source is None:
+            assert self.content is not None
+            return hashlib.sha1(self.content).hexdigest()[:16]
+        try:
+            st = self.source.stat()
+        except OSError:
+            return None
+        return f"{st.st_size:x}-{st.st_mtime_ns:x}"
+
+    def read(self) -> bytes:
+        if self.source is None:
+            assert self.content is not None
+            return self.content
+        return self.source.read_bytes()
+
+
+def vendor_version(site_root: Path, vendor: Vendor) -> str | None:
+    try:
+        return str(json.loads((site_root / vendor.package_dir / "package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def site_files(site_root: Path) -> dict[str, SiteFile]:
+    """Every file of the site, by URL path. The one definition of what the site contains."""
+    files: dict[str, SiteFile] = {}
+    for name in ROOT_FILES:
+        if (site_root / name).is_file():
+            files["/" + name] = SiteFile("/" + name, site_root / name)
+    files.setdefault("/config.json", SiteFile("/config.json", None, DEFAULT_CONFIG))
+    for folder, endings in TREES.items():
+        for rel, path in _walk(site_root / folder):
+            if rel.lower().endswith(endings):
+                files[f"/{folder}/{rel}"] = SiteFile(f"/{folder}/{rel}", path)
+    for vendor in VENDORS:
+        version = vendor_version(site_root, vendor)
+        if version is None:
+            continue
+        for rel, path in _walk(site_root / vendor.package_dir / vendor.served_dir):
+            url = f"/vendor/{vendor.name}/{version}/{rel}"
+            files[url] = SiteFile(url, path, immutable=True)
+    return dict(sorted(files.items()))
+
+
+def _walk(top: Path):
+    """(posix relative path, path) of regular files under `top`, skipping hidden and cache
+    entries and anything that resolves outside `top` (a symlink out of the tree)."""
+    if not top.is_dir():
+        return
+    real_top = top.resolve()
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+        for filename in sorted(filenames):
+            if filename.startswith("."):
+                continue
+            path = Path(dirpath) / filename
+            if not path.is_file() or not path.resolve().is_relative_to(real_top):
+                continue
+            yield path.relative_to(top).as_posix(), path
+
+
+def export_site(site_root: Path, dest: Path) -> list[str]:
+    """Write the whole site into `dest`; return the URL paths written."""
+    written = []
+    for url, site_file in site_files(site_root).items():
+        target = dest / url.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(site_file.read())
+        written.append(url)
+    return written
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    for part in accept_encoding.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and _qvalue(q[2:]) == 0)
+    return False
+
+
+def _qvalue(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 1.0
+
+
+def _etag_matches(if_none_match: str, etags: tuple[str, ...]) -> bool:
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in candidates or any(tag in etags for tag in candidates)
+
+
+class StaticSite:
+    """Serves `site_files(root)`, relisting when a path is not (or no longer) there."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files = site_files(root)
+        self._gzipped_cache: dict[str, tuple[str, bytes | None]] = {}  # url -> (stamp, gzip bytes)
+        self._gzip_locks: dict[str, asyncio.Lock] = {}
+
+    def find(self, url_path: str) -> tuple[SiteFile, str] | None:
+        if url_path == "/":
+            url_path = "/index.html"
+        for attempt in range(2):
+            site_file = self._files.get(url_path)
+            stamp = site_file.stamp() if site_file is not None else None
+            if site_file is not None and stamp is not None:
+                return site_file, stamp
+            if attempt == 0:
+                self._files = site_files(self.root)
+        return None
+
+    async def respond(self, request: Request) -> Response | None:
+        found = self.find(request.url.path)
+        if found is None:
+            return None
+        site_file, stamp = found
+        use_gzip = (site_file.suffix in COMPRESSIBLE
+                    and accepts_gzip(request.headers.get("accept-encoding", "")))
+        etag = f'"{stamp}"'
+        gzip_etag = f'"{stamp}-gz"'
+        headers = {
+            "Cache-Control": IMMUTABLE if site_file.immutable else REVALIDATE,
+            "ETag": gzip_etag if use_gzip else etag,
+            "Vary": "Accept-Encoding",
+        }
+        if _etag_matches(request.headers.get("if-none-match", ""), (etag, gzip_etag)):
+            return Response(status_code=304, headers=headers)
+        body = await self._gzipped(site_file, stamp) if use_gzip else None
+        if body is not None:
+            headers["Content-Encoding"] = "gzip"
+        else:
+            headers["ETag"] = etag
+            body = await anyio.to_thread.run_sync(site_file.read)
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(body))
+            body = b""
+        return Response(body, media_type=site_file.media_type, headers=headers)
+
+    async def _gzipped(self, site_file: SiteFile, stamp: str) -> bytes | None:
+        """The gzip form of this file version, compressed once and kept (PyScript and Pyodide
+        are megabytes); None when the file is too small to be worth it."""
+        url = site_file.url_path
+        lock = self._gzip_locks.setdefault(url, asyncio.Lock())
+        async with lock:
+            cached = self._gzipped_cache.get(url)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, await anyio.to_thread.run_sync(_compress, site_file))
+                self._gzipped_cache[url] = cached
+            return cached[1]
+
+
+def _compress(site_file: SiteFile) -> bytes | None:
+    raw = site_file.read()
+    return gzip.compress(raw, compresslevel=6, mtime=0) if len(raw) >= MIN_GZIP_BYTES else None

@@ -1,0 +1,73 @@
+"""SimpleJWT-style tokens: HS256 JWTs with token_type, user_id, exp, iat and jti claims.
+
+Time is an input (`clock`), so expiry is checked against it rather than the wall clock
+PyJWT would use. `iat` keeps sub-second precision so that `revoke_access_before(now)`
+(the expire_tokens fault) invalidates exactly the tokens issued up to that instant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+
+ACCESS = "access"
+REFRESH = "refresh"
+
+
+class TokenError(Exception):
+    """The token cannot be used; `str(error)` is safe to show (it never contains the token)."""
+
+
+@dataclass
+class TokenService:
+    secret: str
+    clock: Callable[[], float]
+    access_ttl: float = 300
+    refresh_ttl: float = 86400
+    access_not_before: float = float("-inf")
+
+    def issue(self, user_id: int, token_type: str) -> str:
+        now = self.clock()
+        ttl = self.access_ttl if token_type == ACCESS else self.refresh_ttl
+        claims = {
+            "token_type": token_type,
+            "user_id": user_id,
+            "exp": int(now + ttl),
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def issue_pair(self, user_id: int) -> dict[str, str]:
+        return {"access": self.issue(user_id, ACCESS), "refresh": self.issue(user_id, REFRESH)}
+
+    def claims(self, token: object, token_type: str) -> dict:
+        """The verified claims of `token`, or TokenError when it is not a live `token_type` token."""
+        if not isinstance(token, str) or not token:
+            raise TokenError("Token is invalid")
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                options={"verify_exp": False, "verify_iat": False,
+                         "require": ["exp", "iat", "jti", "token_type", "user_id"]},
+            )
+        except jwt.InvalidTokenError:
+            raise TokenError("Token is invalid") from None
+        if claims["token_type"] != token_type:
+            raise TokenError("Token has wrong type")
+        if not isinstance(claims["user_id"], int) or not isinstance(claims["exp"], (int, float)):
+            raise TokenError("Token is invalid")
+        if claims["exp"] <= self.clock():
+            raise TokenError("Token is expired")
+        if token_type == ACCESS and not claims["iat"] > self.access_not_before:
+            raise TokenError("Token is expired")
+        return claims
+
+    def revoke_access_before(self, instant: float) -> None:
+        """Every access token issued up to `instant` stops working; refresh tokens are untouched."""
+        self.access_not_before = instant
