@@ -131,8 +131,8 @@ class IllegalTransition(Exception):
 _S = ConnectionState
 ALLOWED_TRANSITIONS: Dict[ConnectionState, FrozenSet[ConnectionState]] = {
     # DISCONNECTED is also the state before start(): start goes to CONNECTING, or to
-    # FAILED(UNSUPPORTED), or stays DISCONNECTED when the network is known to be offline.
-    _S.DISCONNECTED: frozenset({_S.CONNECTING, _S.FAILED}),
+    # FAILED(UNSUPPORTED), or reports DISCONNECTED when the network is known to be offline.
+    _S.DISCONNECTED: frozenset({_S.CONNECTING, _S.FAILED, _S.DISCONNECTED}),
     _S.CONNECTING: frozenset({_S.CONNECTED, _S.DISCONNECTED, _S.FAILED}),
     _S.CONNECTED: frozenset({_S.CONNECTING, _S.DISCONNECTED, _S.FAILED}),
     # FAILED -> FAILED: the reason changes (a quiet try meets 4003, say).
