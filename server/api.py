@@ -10,9 +10,9 @@ from starlette.routing import Route
 from server import images, messaging
 from server.auth import authenticated_user, ctx_of
 from server.errors import ApiError, bad_request
-from server.request_body import is_multipart, read_json_object, read_multipart
+from server.request_body import is_form, read_form, read_json_object
 
-MULTIPART_LIMIT = images.MAX_IMAGE_BYTES + 256 * 1024
+FORM_LIMIT = images.MAX_IMAGE_BYTES + 256 * 1024
 
 
 
@@ -46,10 +46,10 @@ async def send(request: Request) -> JSONResponse:
 
 
 async def _read_draft(request: Request) -> messaging.Draft:
-    if not is_multipart(request):
+    if not is_form(request):
         data = await read_json_object(request)
         return messaging.make_draft(data.get("content"), data.get("client_message_id"))
-    form = await read_multipart(request, MULTIPART_LIMIT)
+    form = await read_form(request, FORM_LIMIT)
     content = form.get("content")
     client_message_id = form.get("client_message_id") or None
     if isinstance(content, UploadFile) or isinstance(client_message_id, UploadFile):

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import FormData
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from server.errors import ApiError, bad_request
@@ -40,20 +40,26 @@ async def read_json_object(request: Request, limit: int = JSON_BODY_LIMIT) -> di
     return data
 
 
-def is_multipart(request: Request) -> bool:
-    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-async def read_multipart(request: Request, limit: int) -> FormData:
+def is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith(_FORM_TYPES)
+
+
+async def read_form(request: Request, limit: int) -> FormData:
+    """A multipart or urlencoded form, read whole (bounded by `limit`) before parsing."""
     body = await read_body(request, limit)
 
     async def one_chunk() -> AsyncIterator[bytes]:
         yield body
 
     try:
-        return await MultiPartParser(request.headers, one_chunk(), max_files=2, max_fields=10).parse()
+        if request.headers.get("content-type", "").lower().startswith("multipart/"):
+            return await MultiPartParser(request.headers, one_chunk(), max_files=2, max_fields=10).parse()
+        return await FormParser(request.headers, one_chunk(), max_fields=10).parse()
     except MultiPartException as exc:
-        raise bad_request(f"Malformed multipart body: {exc.message}") from None
+        raise bad_request(f"Malformed form body: {exc.message}") from None
 
 
 def string_field(data: dict, name: str) -> str:

@@ -7,6 +7,7 @@ PyJWT would use. `iat` keeps sub-second precision so that `revoke_access_before(
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ class TokenService:
         claims = {
             "token_type": token_type,
             "user_id": user_id,
-            "exp": int(now + ttl),
+            "exp": math.ceil(now + ttl),  # never earlier than asked, so a short TTL is not already over
             "iat": now,
             "jti": uuid.uuid4().hex,
         }
