@@ -57,6 +57,12 @@ def create_app(
     site = StaticSite(Path(site_root))
 
     async def static(request: Request) -> Response:
+        # Every other path lands here, whatever the method: unknown paths are 404 (as in DRF),
+        # site files are read-only.
+        if request.method not in ("GET", "HEAD"):
+            if site.find(request.url.path) is None:
+                raise ApiError(404, "Not found.")
+            raise ApiError(405, f'Method "{request.method}" not allowed.', {"Allow": "GET, HEAD"})
         response = await site.respond(request)
         if response is None:
             raise ApiError(404, "Not found.")
@@ -70,7 +76,7 @@ def create_app(
     routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES]
     if faults:
         routes += fault_controls.ROUTES
-    routes.append(Route("/{path:path}", static, methods=["GET", "HEAD"]))
+    routes.append(Route("/{path:path}", static, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]))
     middleware = [Middleware(SecurityHeadersMiddleware)]
     if allowed_origins:
         # Lets a copy of the site served from another origin use this backend (config.json api_base).
