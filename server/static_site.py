@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
-ROOT_FILES = ("index.html", "pyscript.toml", "config.json")
+ROOT_FILES = ("index.html", "pyscript.json", "pyscript.toml", "config.json")
 # Folder -> file endings served from it (recursively).
 TREES = {
     "py": (".py", ".zip", ".json"),

@@ -1,0 +1,184 @@
+"""Behaviour only a real `serve.py` process shows: logs, signals, handshakes, frame limits,
+durability across SIGKILL, and faults that act on the TCP connection itself."""
+
+import contextlib
+import json
+import signal
+import uuid
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+BASE = "/api/messaging/conversations"
+
+
+def open_socket(server, conversation_id, token, origin=None, **kwargs):
+    return connect(f"{server.ws_origin}/ws/messaging/{conversation_id}/?token={token}", origin=origin,
+                   proxy=None, open_timeout=5, **kwargs)
+
+
+def ping(socket):
+    socket.send(json.dumps({"type": "ping"}))
+    return json.loads(socket.recv(timeout=5))
+
+
+def closed_with(socket, timeout=5.0):
+    """The close frame's code, or None when the link ended without one (what a browser calls 1006)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            socket.recv(timeout=timeout)
+    return None if closed.value.rcvd is None else closed.value.rcvd.code
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory, demo_db_template):
+    """One server for the tests that leave it running."""
+    import shutil
+
+    from conftest import LiveServer
+    tmp = tmp_path_factory.mktemp("shared")
+    shutil.copy(demo_db_template, tmp / "messaging.sqlite3")
+    server = LiveServer(tmp / "messaging.sqlite3", tmp / "logs",
+                        ["--faults", "--allow-origin", "https://other.example"]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(shared_server):
+    yield shared_server
+    httpx.post(shared_server.origin + "/__faults/reset", json={})
+
+
+def test_healthz_and_the_serving_line(server):
+    assert httpx.get(server.origin + "/healthz").json() == {"ok": True}
+    out = server.stdout()
+    assert f"Serving at {server.origin}" in out
+    for email in ("coach@example.com", "alex@example.com", "sam@example.com", "jo@example.com"):
+        assert email in out
+    assert "coach-pass" in out
+
+
+def test_origin_is_checked_at_the_handshake(server):
+    token = server.login()["access"]
+    for origin in (server.origin, "https://other.example", None):
+        with open_socket(server, 1, token, origin=origin) as socket:
+            assert ping(socket) == {"type": "pong"}
+    for origin in ("http://evil.example", "null", f"http://127.0.0.1:{server.port + 1}"):
+        with pytest.raises(InvalidStatus) as refused:
+            open_socket(server, 1, token, origin=origin)
+        assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("compression", [None, "deflate"])
+def test_a_frame_over_64_kib_closes_1009(server, compression):
+    token = server.login()["access"]
+    with open_socket(server, 1, token, compression=compression) as socket:
+        socket.send(json.dumps({"type": "ping", "pad": "x" * 70000}))
+        assert closed_with(socket) == 1009
+
+
+def test_bad_token_closes_4001_after_accept(server):
+    with open_socket(server, 1, "nope") as socket:
+        assert closed_with(socket) == 4001
+
+
+def test_refuse_fault_rejects_the_handshake(server):
+    httpx.post(server.origin + "/__faults/refuse", json={"on": True})
+    with pytest.raises(InvalidStatus) as refused:
+        open_socket(server, 1, server.login()["access"])
+    assert refused.value.response.status_code == 403
+
+
+def test_close_fault_with_1006_drops_the_link_without_a_close_frame(server):
+    token = server.login()["access"]
+    with open_socket(server, 1, token) as dropped, open_socket(server, 2, token) as kept:
+        assert ping(dropped) == ping(kept) == {"type": "pong"}
+        assert httpx.post(server.origin + "/__faults/close",
+                          json={"conversation_id": 1, "code": 1006}).json() == {"closed": 1}
+        assert closed_with(dropped) is None
+        assert ping(kept) == {"type": "pong"}
+
+
+def test_silent_fault_means_no_pong_and_no_close(server):
+    token = server.login()["access"]
+    with open_socket(server, 1, token) as socket:
+        assert ping(socket) == {"type": "pong"}
+        httpx.post(server.origin + "/__faults/silent", json={"on": True})
+        socket.send(json.dumps({"type": "ping"}))
+        with pytest.raises(TimeoutError):
+            socket.recv(timeout=0.5)
+        assert httpx.get(server.origin + "/__faults/sockets").json()["open"].get("1") == 1
+
+
+def test_sigterm_closes_every_socket_with_1001(live_server):
+    server = live_server()
+    coach, alex = server.login(), server.login("alex@example.com")
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(open_socket(server, cid, tokens["access"]))
+                   for cid, tokens in ((1, coach), (2, coach), (1, alex))]
+        for socket in sockets:
+            assert ping(socket) == {"type": "pong"}
+        server.proc.send_signal(signal.SIGTERM)
+        assert [closed_with(socket) for socket in sockets] == [1001, 1001, 1001]
+    # uvicorn re-raises the signal once it has shut down cleanly.
+    assert server.proc.wait(10) in (0, -signal.SIGTERM)
+
+
+def test_sigint_also_closes_with_1001(live_server):
+    server = live_server()
+    with open_socket(server, 1, server.login()["access"]) as socket:
+        assert ping(socket) == {"type": "pong"}
+        server.proc.send_signal(signal.SIGINT)
+        assert closed_with(socket) == 1001
+
+
+def test_no_token_reaches_the_logs(live_server):
+    server = live_server("--faults")
+    tokens = server.login()
+    access, refresh = tokens["access"], tokens["refresh"]
+    with open_socket(server, 1, access) as socket:
+        ping(socket)
+    with open_socket(server, 3, access) as archived:  # accepted then 4003
+        closed_with(archived)
+    with pytest.raises(InvalidStatus):
+        open_socket(server, 1, access, origin="http://evil.example")
+    with open_socket(server, 1, access + "tampered") as bad:
+        closed_with(bad)
+    for path in ("/healthz", "/nope", "/api/messaging/conversations/", f"{BASE}/1/messages/"):
+        httpx.get(f"{server.origin}{path}?token={access}&x=1")
+    httpx.get(f"{server.origin}/healthz?a=1&token={refresh}")
+    httpx.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": refresh})
+    server.stop()
+    logs = server.stdout() + server.stderr()
+    assert "token=[redacted]" in logs  # the URLs were logged, just not the tokens
+    for secret in (access, refresh, access.split(".")[2], refresh.split(".")[2]):
+        assert secret not in logs
+
+
+def test_acknowledged_messages_survive_sigkill_and_tokens_survive_restart(live_server):
+    server = live_server()
+    coach = server.login()
+    headers = {"Authorization": f"Bearer {coach['access']}"}
+    contents = [f"durable {uuid.uuid4()}" for _ in range(3)]
+    for content in contents:
+        assert httpx.post(f"{server.origin}{BASE}/2/send/", json={"content": content},
+                          headers=headers).status_code == 201
+    read = httpx.post(f"{server.origin}{BASE}/2/read/", headers=headers).json()
+    assert read == {"marked_read": 1}
+    server.kill()
+    restarted = live_server(db=server.db)
+    results = httpx.get(f"{restarted.origin}{BASE}/2/messages/", headers=headers).json()["results"]
+    assert [m["content"] for m in results[-3:]] == contents
+    assert all(m["is_read"] for m in results[:3])
+    # The demo data is not seeded a second time.
+    conversations = httpx.get(restarted.origin + "/api/messaging/conversations/", headers=headers).json()
+    assert len(conversations) == 3
+
+
+def test_faults_are_404_on_a_server_started_without_the_flag(live_server):
+    server = live_server()
+    assert httpx.get(server.origin + "/__faults/sockets").status_code == 404
+    assert httpx.post(server.origin + "/__faults/reset", json={}).status_code == 404
