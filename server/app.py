@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import time
@@ -70,8 +71,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        yield
-        ctx.store.conn.close()
+        warm_up = asyncio.ensure_future(site.warm_up())
+        try:
+            yield
+        finally:
+            warm_up.cancel()
+            ctx.store.conn.close()
 
     routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES]
     if faults:

@@ -238,6 +238,13 @@ class StaticSite:
             body = b""
         return Response(body, media_type=site_file.media_type, headers=headers)
 
+    async def warm_up(self) -> None:
+        """Compress the vendor files ahead of the first page load (run in the background)."""
+        for site_file in list(self._files.values()):
+            stamp = site_file.stamp()
+            if site_file.immutable and site_file.suffix in COMPRESSIBLE and stamp is not None:
+                await self._gzipped(site_file, stamp)
+
     async def _gzipped(self, site_file: SiteFile, stamp: str) -> bytes | None:
         """The gzip form of this file version, compressed once and kept (PyScript and Pyodide
         are megabytes); None when the file is too small to be worth it."""

@@ -182,3 +182,50 @@ def test_faults_are_404_on_a_server_started_without_the_flag(live_server):
     server = live_server()
     assert httpx.get(server.origin + "/__faults/sockets").status_code == 404
     assert httpx.post(server.origin + "/__faults/reset", json={}).status_code == 404
+
+
+def test_the_real_vendor_files_are_served_under_their_versions(server):
+    from conftest import ROOT
+    from server.static_site import VENDORS, vendor_version
+    versions = {vendor.name: vendor_version(ROOT, vendor) for vendor in VENDORS}
+    assert versions == {"pyscript": "0.7.31", "pyodide": "314.0.7"}  # package.json pins these
+    for path, content_type in ((f"/vendor/pyscript/{versions['pyscript']}/core.js", "text/javascript; charset=utf-8"),
+                               (f"/vendor/pyodide/{versions['pyodide']}/pyodide.mjs", "text/javascript; charset=utf-8"),
+                               (f"/vendor/pyodide/{versions['pyodide']}/pyodide.asm.wasm", "application/wasm")):
+        response = httpx.get(server.origin + path, headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == content_type
+        assert response.headers["content-encoding"] == "gzip"
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert httpx.get(server.origin + "/vendor/pyscript/0.7.30/core.js").status_code == 404
+    assert httpx.get(server.origin + "/config.json").json() == {"api_base": "", "ws_base": ""}
+
+
+def test_an_allowed_origin_may_call_the_api_cross_origin(server):
+    preflight = httpx.options(server.origin + "/api/auth/jwt/create/", headers={
+        "Origin": "https://other.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://other.example"
+    denied = httpx.get(server.origin + "/healthz", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in denied.headers
+
+
+def test_cli_export_writes_the_real_site(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    out = tmp_path / "site"
+    result = subprocess.run([sys.executable, str(ROOT / "serve.py"), "export", str(out)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "config.json").read_text()) == {"api_base": "", "ws_base": ""}
+    assert (out / "vendor/pyscript/0.7.31/core.js").is_file()
+    assert (out / "vendor/pyodide/314.0.7/pyodide.mjs").is_file()
+    assert (out / "vendor/pyodide/314.0.7/pyodide.asm.wasm").stat().st_size > 1_000_000
+    assert (out / "vendor/pyodide/314.0.7/python_stdlib.zip").is_file()
+    assert not (out / "node_modules").exists() and not (out / "server").exists()
+    assert not list(out.rglob("*.sqlite3")) and not list(out.rglob("__pycache__"))
+    for name in ("index.html", "pyscript.toml"):
+        assert (out / name).is_file() == (ROOT / name).is_file()

@@ -94,14 +94,24 @@ def test_no_gzip_when_the_client_does_not_accept_it(client):
         assert response.content == FAKE_CORE_JS
 
 
-def test_vendor_gzip_is_computed_once_per_file(client, monkeypatch):
+def test_vendor_gzip_is_computed_once_per_file_version(make_app, tmp_path, monkeypatch):
+    from starlette.testclient import TestClient
+
     import server.static_site as static_site
+    root = write_fake_site(tmp_path / "site")
     calls = []
     real = static_site.gzip.compress
-    monkeypatch.setattr(static_site.gzip, "compress", lambda data, **kw: calls.append(1) or real(data, **kw))
-    for _ in range(3):
-        client.get(f"{PYODIDE}/pyodide.mjs", headers={"Accept-Encoding": "gzip"})
-    assert len(calls) == 1
+    monkeypatch.setattr(static_site.gzip, "compress", lambda data, **kw: calls.append(data) or real(data, **kw))
+    with TestClient(make_app(site_root=root)) as client:
+        late = root / "node_modules" / "pyodide" / "late.js"
+        late.write_text("let late = 1;\n" * 100)
+        for _ in range(3):
+            client.get(f"{PYODIDE}/late.js", headers={"Accept-Encoding": "gzip"})
+        assert calls.count(late.read_bytes()) == 1
+        late.write_text("let later = 2;\n" * 100)
+        for _ in range(2):
+            assert client.get(f"{PYODIDE}/late.js", headers={"Accept-Encoding": "gzip"}).text.startswith("let later")
+        assert calls.count(late.read_bytes()) == 1
 
 
 def test_other_files_revalidate_with_etag_and_304(client):

@@ -153,3 +153,70 @@ def test_token_service_checks_type_expiry_and_revocation():
     now[0] = 1011
     with pytest.raises(TokenError, match="expired"):
         tokens.claims(later, ACCESS)
+
+
+# --- the hub: one stuck socket must not hold up the others ------------------------------------------
+
+class FakeSocket:
+    def __init__(self, stuck: bool = False) -> None:
+        import asyncio
+        self.sent: list = []
+        self.gate = asyncio.Event()
+        if not stuck:
+            self.gate.set()
+
+    async def send_text(self, data: str) -> None:
+        await self.gate.wait()
+        self.sent.append(data)
+
+    async def close(self, code: int = 1000, reason=None) -> None:
+        self.sent.append(("close", code))
+
+
+def test_a_stuck_socket_does_not_delay_the_others_and_is_dropped_when_its_backlog_overflows():
+    import asyncio
+
+    from server.hub import MAX_BACKLOG, Connection, Hub
+
+    async def scenario():
+        hub = Hub()
+        stuck, healthy = Connection(FakeSocket(stuck=True), 1, 1), Connection(FakeSocket(), 1, 2)
+        for conn in (stuck, healthy):
+            hub.join(conn)
+        writers = [asyncio.ensure_future(conn.run_writer()) for conn in (stuck, healthy)]
+        hub.broadcast(1, {"type": "pong"})
+        await asyncio.sleep(0.01)
+        assert healthy.socket.sent == ['{"type": "pong"}'] and stuck.socket.sent == []
+        for _ in range(MAX_BACKLOG + 1):
+            hub.broadcast(1, {"type": "x"})
+        assert stuck.aborted and stuck.finished.is_set() and not healthy.aborted
+        await asyncio.sleep(0.01)
+        assert len(healthy.socket.sent) == MAX_BACKLOG + 2
+        hub.close(1, 4000)
+        await asyncio.sleep(0.01)
+        assert healthy.socket.sent[-1] == ("close", 4000) and healthy.finished.is_set()
+        for writer in writers:
+            writer.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_typing_style_broadcast_skips_every_connection_of_the_excluded_user():
+    import asyncio
+
+    from server.hub import Connection, Hub
+
+    async def scenario():
+        hub = Hub()
+        mine_a, mine_b, theirs = (Connection(FakeSocket(), 1, 1), Connection(FakeSocket(), 1, 1),
+                                  Connection(FakeSocket(), 1, 2))
+        for conn in (mine_a, mine_b, theirs):
+            hub.join(conn)
+            asyncio.ensure_future(conn.run_writer())
+        hub.broadcast(1, {"type": "typing_indicator"}, except_user=1)
+        await asyncio.sleep(0.01)
+        assert (mine_a.socket.sent, mine_b.socket.sent, len(theirs.socket.sent)) == ([], [], 1)
+        hub.leave(theirs)
+        assert hub.open_counts() == {1: 2}
+
+    asyncio.run(scenario())
