@@ -189,6 +189,7 @@ def test_a_stuck_socket_does_not_delay_the_others_and_is_dropped_when_its_backlo
         assert healthy.socket.sent == ['{"type": "pong"}'] and stuck.socket.sent == []
         for _ in range(MAX_BACKLOG + 1):
             hub.broadcast(1, {"type": "x"})
+            await asyncio.sleep(0)  # the healthy writer keeps up; the stuck one never does
         assert stuck.aborted and stuck.finished.is_set() and not healthy.aborted
         await asyncio.sleep(0.01)
         assert len(healthy.socket.sent) == MAX_BACKLOG + 2
