@@ -167,9 +167,15 @@ def page(context):
 
 
 def wait_ready(page, state=None):
-    page.wait_for_function("document.body.dataset.appReady === 'true'", timeout=BOOT_TIMEOUT_MS)
+    # Selectors, not wait_for_function: the page's CSP forbids the eval that a
+    # string predicate needs, and we test under the real CSP.
+    page.wait_for_selector("body[data-app-ready=true]", state="attached", timeout=BOOT_TIMEOUT_MS)
     if state:
-        page.wait_for_function(f"document.body.dataset.appState === '{state}'", timeout=BOOT_TIMEOUT_MS)
+        wait_state(page, state)
+
+
+def wait_state(page, state, timeout=BOOT_TIMEOUT_MS):
+    page.wait_for_selector(f"body[data-app-state={state}]", state="attached", timeout=timeout)
 
 
 def login(page, server, email="coach@example.com", password=None, clock=False):
@@ -179,7 +185,7 @@ def login(page, server, email="coach@example.com", password=None, clock=False):
     page.get_by_test_id("login-email").fill(email)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
-    page.wait_for_function("document.body.dataset.appState === 'messages'", timeout=BOOT_TIMEOUT_MS)
+    wait_state(page, "messages")
     page.get_by_test_id("conversation-item").first.wait_for(timeout=20_000)
 
 

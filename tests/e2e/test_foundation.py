@@ -3,7 +3,7 @@ session across reloads, conversation list from the API, logout."""
 
 import httpx
 
-from conftest import login, wait_ready
+from conftest import login, wait_ready, wait_state
 
 
 def test_fresh_load_makes_no_request_to_any_other_origin(page, server):
@@ -61,7 +61,7 @@ def test_session_survives_a_reload_and_logout_ends_it(page, server):
     wait_ready(page, "messages")
     page.get_by_test_id("conversation-item").first.wait_for()
     page.get_by_test_id("logout").click()
-    page.wait_for_function("document.body.dataset.appState === 'login'")
+    wait_state(page, "login")
     assert page.evaluate("localStorage.getItem('access_token')") is None
     assert page.evaluate("localStorage.getItem('refresh_token')") is None
     page.reload()
