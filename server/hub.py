@@ -49,14 +49,19 @@ class Connection:
     def send_json(self, event: dict) -> None:
         self.send_text(json.dumps(event))
 
-    def close(self, code: int, *, even_if_silent: bool = False) -> None:
-        """Queue a close frame after what is already queued; 1006 drops the link with none."""
-        if self.silent and not even_if_silent:
-            return
+    def close(self, code: int, *, even_if_silent: bool = False) -> bool:
+        """Queue a close frame after what is already queued; 1006 drops the link with none.
+
+        A silent connection sends no close frame (unless `even_if_silent`), but can still be
+        dropped. Returns whether anything was done.
+        """
         if code == ABNORMAL_CLOSURE:
             self.abort()
-        else:
-            self._enqueue(_Close(code))
+            return True
+        if self.silent and not even_if_silent:
+            return False
+        self._enqueue(_Close(code))
+        return True
 
     def abort(self) -> None:
         """End the connection without a close frame; the peer sees 1006."""
@@ -115,10 +120,8 @@ class Hub:
         return {cid: len(group) for cid, group in self._groups.items()}
 
     def close(self, conversation_id: int | None, code: int, *, even_if_silent: bool = False) -> int:
-        conns = self.connections(conversation_id)
-        for conn in conns:
-            conn.close(code, even_if_silent=even_if_silent)
-        return len(conns)
+        """Close those sockets with `code`; return how many were closed or dropped."""
+        return sum(conn.close(code, even_if_silent=even_if_silent) for conn in self.connections(conversation_id))
 
     def silence(self) -> None:
         for conn in self.connections():

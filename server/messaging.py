@@ -130,6 +130,8 @@ def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft,
     if draft.client_message_id is not None:
         existing = ctx.store.message_by_client_id(sender_id, draft.client_message_id)
         if existing is not None:
+            if existing["conversation_id"] != conversation_id:
+                raise bad_request("client_message_id was already used for another conversation.")
             return message_json(existing, ctx.user_row), False
     image_url = None
     if draft.image is not None:

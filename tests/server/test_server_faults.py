@@ -135,6 +135,11 @@ def test_silent_sockets_send_nothing_and_stay_open(client):
                 # The one open when silence began and the one opened during it stay silent, and open.
                 assert sorted(conn.silent for conn in hub.connections(1)) == [False, True, True]
                 assert client.get("/__faults/sockets").json()["total"] == 3
+                # No close frame goes out on a silent link either; only the working socket closes.
+                assert client.post("/__faults/close", json={"conversation_id": 1, "code": 4000}).json() == \
+                    {"closed": 1}
+                with pytest.raises(WebSocketDisconnect):
+                    after.receive_json()
 
 
 def test_silent_socket_is_quiet_even_about_a_bad_token(client):

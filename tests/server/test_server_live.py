@@ -111,6 +111,10 @@ def test_silent_fault_means_no_pong_and_no_close(server):
         with pytest.raises(TimeoutError):
             socket.recv(timeout=0.5)
         assert httpx.get(server.origin + "/__faults/sockets").json()["open"].get("1") == 1
+        # A silent link can still be dropped outright.
+        assert httpx.post(server.origin + "/__faults/close", json={"conversation_id": 1, "code": 1006}).json() \
+            == {"closed": 1}
+        assert closed_with(socket) is None
 
 
 def test_sigterm_closes_every_socket_with_1001(live_server):

@@ -172,6 +172,12 @@ def test_client_message_id_is_per_sender(client, coach):
     assert send(client, alex, 1, json={"content": "b", "client_message_id": cid}).status_code == 201
 
 
+def test_client_message_id_reused_in_another_conversation_is_400(client, coach):
+    cid = str(uuid.uuid4())
+    assert send(client, coach, 1, json={"content": "a", "client_message_id": cid}).status_code == 201
+    assert send(client, coach, 2, json={"content": "a", "client_message_id": cid}).status_code == 400
+
+
 def test_multipart_text_only_send(client, coach):
     cid = str(uuid.uuid4())
     response = send(client, coach, 2, data={"content": "from a form", "client_message_id": cid})
