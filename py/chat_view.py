@@ -21,7 +21,7 @@ import formatting
 import scroll_rules
 from banner import BANNER_TEXT
 from safe_url import safe_image_url
-from web_dom import FrameScheduler, Listeners, clear, el, set_text, svg_icon
+from web_dom import FrameScheduler, Listeners, clear, el, present, set_text, svg_icon
 
 ICON_SEND = "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z"
 ICON_ATTACH = "M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"
@@ -205,8 +205,8 @@ class ChatView:
 
     def _on_list_click(self, event):
         target = event.target
-        cmid = target.getAttribute("data-retry") if target.getAttribute else None
-        if cmid:
+        cmid = target.getAttribute("data-retry") if present(target) and hasattr(target, "getAttribute") else None
+        if present(cmid) and cmid:
             self.cb["retry"](cmid)
 
     def _on_image_error(self, event):
@@ -216,7 +216,7 @@ class ChatView:
             target.setAttribute("alt", "Image unavailable")
             note = el("span", "muted", "Image unavailable")
             parent = target.parentNode
-            if parent is not None:
+            if present(parent):
                 parent.insertBefore(note, target.nextSibling)
 
     # ----- messages ----------------------------------------------------------------
@@ -355,7 +355,7 @@ class ChatView:
         node = self.nodes[mid]
         node.setAttribute("data-read", "true" if is_read else "false")
         ticks = node.querySelector(".ticks")
-        if ticks is not None:
+        if present(ticks):
             ticks.replaceWith(self._ticks(is_read))
 
     # ----- pending sends ------------------------------------------------------------
@@ -475,7 +475,7 @@ class ChatView:
         """AC-28: the chat is on screen (tab visible and, on phones, the chat screen shown)."""
         if js.document.visibilityState != "visible":
             return False
-        return bool(self.root.isConnected) and self.root.offsetParent is not None
+        return bool(self.root.isConnected) and present(self.root.offsetParent)
 
     def dispose(self):
         self.frame.dispose()

@@ -6,7 +6,7 @@ Rows are created once and updated in place; order changes move existing nodes
 
 import formatting
 from safe_url import safe_image_url
-from web_dom import Listeners, el, set_text
+from web_dom import Listeners, el, present, set_text
 
 
 class ConversationListView:
@@ -31,7 +31,7 @@ class ConversationListView:
 
     def _on_click(self, event):
         node = event.target.closest("[data-conversation-id]")
-        if node is not None:
+        if present(node):
             self.on_open(int(node.getAttribute("data-conversation-id")))
 
     def _make_row(self, conversation):
@@ -103,10 +103,10 @@ class ConversationListView:
             cursor = self.list.firstChild
             for cid in order:
                 li = self.rows[cid][0]
-                if li is cursor:
+                if present(cursor) and li == cursor:
                     cursor = cursor.nextSibling
                 else:
-                    self.list.insertBefore(li, cursor)
+                    self.list.insertBefore(li, cursor if present(cursor) else None)
             self.order = order
         self.empty.hidden = bool(conversations)
         set_text(self.total, str(total_unread))

@@ -8,10 +8,10 @@ import js
 
 def _show_boot_failure():
     screen = js.document.getElementById("boot-screen")
-    if screen is None:
+    if not screen:
         return
     text = screen.querySelector(".boot-text")
-    if text is not None:
+    if text:
         text.textContent = "The app could not start. Reload the page to try again."
     js.document.body.setAttribute("data-app-state", "boot-failed")
 

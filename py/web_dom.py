@@ -12,7 +12,17 @@ when the listener is removed, so a conversation switch leaves nothing behind.
 import js
 from pyodide.ffi import create_proxy
 
+try:  # Pyodide >= 0.28 hands JS null to Python as `jsnull`, not None.
+    from pyodide.ffi import jsnull
+except ImportError:  # pragma: no cover - older Pyodide
+    jsnull = None
+
 document = js.document
+
+
+def present(value):
+    """True for a real DOM value; False for JS null/undefined."""
+    return value is not None and value is not jsnull
 
 
 def el(tag, cls=None, text=None, attrs=None, children=()):
@@ -54,8 +64,7 @@ def by_id(element_id):
 
 
 def clear(node):
-    while node.firstChild:
-        node.removeChild(node.firstChild)
+    node.replaceChildren()
 
 
 def set_text(node, text):
