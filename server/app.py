@@ -90,6 +90,5 @@ def create_app(
                                      max_age=600))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.ctx = ctx
-    app.state.site = site
     return app
 

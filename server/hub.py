@@ -38,6 +38,7 @@ class Connection:
         self.user_id = user_id
         self.silent = silent
         self.aborted = False
+        self.closing = False  # a close frame is queued; what the peer sends now is moot
         # Set when the socket's handler should return: closed, aborted, or the peer went away.
         self.finished = asyncio.Event()
         self._outbox: asyncio.Queue[str | _Close] = asyncio.Queue(MAX_BACKLOG)
@@ -60,6 +61,7 @@ class Connection:
             return True
         if self.silent and not even_if_silent:
             return False
+        self.closing = True
         self._enqueue(_Close(code))
         return True
 

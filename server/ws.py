@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 
 import anyio
-
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -43,10 +42,10 @@ async def messaging_socket(websocket: WebSocket) -> None:
     except TokenError:
         return await _refuse(websocket, AUTH_FAILED, silent)
     user_id = claims["user_id"]
-    conversation_id = websocket.path_params["conversation_id"]
-    conversation = ctx.store.conversation(conversation_id) if conversation_id <= MAX_ID else None
     if ctx.store.user_by_id(user_id) is None:
         return await _refuse(websocket, AUTH_FAILED, silent)
+    conversation_id = websocket.path_params["conversation_id"]
+    conversation = ctx.store.conversation(conversation_id) if conversation_id <= MAX_ID else None
     if (conversation is None or conversation["is_archived"]
             or user_id not in (conversation["trainer_id"], conversation["trainee_id"])):
         return await _refuse(websocket, FORBIDDEN, silent)
@@ -84,7 +83,7 @@ async def _read_frames(ctx: AppContext, conn: Connection) -> None:
             message = await conn.socket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            if conn.silent:
+            if conn.silent or conn.closing:
                 continue
             if ws_frames.too_big(message):
                 conn.close(ws_frames.MESSAGE_TOO_BIG)

@@ -178,9 +178,11 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(self.db), *self.extra_args],
-            cwd=ROOT, stdout=open(self.logs / "stdout.txt", "ab"), stderr=open(self.logs / "stderr.txt", "ab"))
+        with open(self.logs / "stdout.txt", "ab") as out, open(self.logs / "stderr.txt", "ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(self.db),
+                 *self.extra_args],
+                cwd=ROOT, stdout=out, stderr=err)
         deadline = time.time() + 20
         while time.time() < deadline:
             if "Serving at " + self.origin in self.stdout():
