@@ -103,6 +103,8 @@ class ChatView:
         self.listeners.add(self.list, "click", self._on_list_click)
         # Images that fail to load: 'error' does not bubble, so listen in the capture phase.
         self.listeners.add(self.list, "error", self._on_image_error, True)
+        # A resize (phone rotation, keyboard) keeps a reader who was at the bottom there.
+        self.listeners.add(js.window, "resize", self._on_resize)
 
     # ----- building -------------------------------------------------------------
 
@@ -202,6 +204,11 @@ class ChatView:
             top, loading=self.cb["is_loading_older"](), has_more=self._log.has_more_before
         ):
             self.cb["load_older"]()
+
+    def _on_resize(self, _event):
+        if self.stick_to_bottom:
+            self._want_scroll_bottom = True
+            self.frame.request()
 
     def _on_list_click(self, event):
         target = event.target
