@@ -50,16 +50,19 @@ async def _read_draft(request: Request) -> messaging.Draft:
         data = await read_json_object(request)
         return messaging.make_draft(data.get("content"), data.get("client_message_id"))
     form = await read_form(request, FORM_LIMIT)
-    content = form.get("content")
-    client_message_id = form.get("client_message_id") or None
-    if isinstance(content, UploadFile) or isinstance(client_message_id, UploadFile):
-        raise bad_request("content and client_message_id must be text fields.")
-    image = form.get("image")
-    if isinstance(image, str):
-        if image:
-            raise bad_request("image must be a file.")
-        image = None
-    data = await image.read() if image is not None else None
+    try:
+        content = form.get("content")
+        client_message_id = form.get("client_message_id") or None
+        if isinstance(content, UploadFile) or isinstance(client_message_id, UploadFile):
+            raise bad_request("content and client_message_id must be text fields.")
+        image = form.get("image")
+        if isinstance(image, str):
+            if image:
+                raise bad_request("image must be a file.")
+            image = None
+        data = await image.read() if image is not None else None
+    finally:
+        await form.close()
     return messaging.make_draft(content, client_message_id, data)
 
 
