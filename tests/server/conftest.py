@@ -89,8 +89,20 @@ def write_fake_site(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Hashes made during the tests use a low scrypt cost. Each hash stores its own
+    parameters, so logins (here and in the live servers, which run on copies of the demo
+    database made here) still verify through the real scrypt path, only faster."""
+    import server.passwords as passwords
+    saved = passwords.N
+    passwords.N = 2**10
+    yield
+    passwords.N = saved
+
+
 @pytest.fixture(scope="session")
-def demo_db_template(tmp_path_factory) -> Path:
+def demo_db_template(tmp_path_factory, cheap_password_hashing) -> Path:
     """Seeding hashes four passwords with scrypt; do it once and copy the file per test."""
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
     open_context(path).store.conn.close()
