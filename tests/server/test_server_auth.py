@@ -2,7 +2,7 @@
 
 import jwt
 import pytest
-from conftest import bearer, login
+from server_harness import bearer, login
 
 CREATE = "/api/auth/jwt/create/"
 REFRESH = "/api/auth/jwt/refresh/"

@@ -1,6 +1,6 @@
 """CONTRACT "Demo data" and the conversation list / unread counts."""
 
-from conftest import bearer, login, new_conversation
+from server_harness import bearer, login, new_conversation
 
 CONVERSATIONS = "/api/messaging/conversations/"
 UNREAD = "/api/messaging/unread-count/"

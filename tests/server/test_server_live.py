@@ -37,7 +37,7 @@ def shared_server(tmp_path_factory, demo_db_template):
     """One server for the tests that leave it running."""
     import shutil
 
-    from conftest import LiveServer
+    from server_harness import LiveServer
     tmp = tmp_path_factory.mktemp("shared")
     shutil.copy(demo_db_template, tmp / "messaging.sqlite3")
     server = LiveServer(tmp / "messaging.sqlite3", tmp / "logs",
@@ -189,7 +189,7 @@ def test_faults_are_404_on_a_server_started_without_the_flag(live_server):
 
 
 def test_the_real_vendor_files_are_served_under_their_versions(server):
-    from conftest import ROOT
+    from server_harness import ROOT
     from server.static_site import VENDORS, vendor_version
     versions = {vendor.name: vendor_version(ROOT, vendor) for vendor in VENDORS}
     assert versions == {"pyscript": "0.7.31", "pyodide": "314.0.7"}  # package.json pins these
@@ -219,7 +219,7 @@ def test_cli_export_writes_the_real_site(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from server_harness import ROOT
     out = tmp_path / "site"
     result = subprocess.run([sys.executable, str(ROOT / "serve.py"), "export", str(out)],
                             capture_output=True, text=True, timeout=60)

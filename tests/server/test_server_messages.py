@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from conftest import bearer, login, new_conversation
+from server_harness import bearer, login, new_conversation
 
 BASE = "/api/messaging/conversations"
 

@@ -5,7 +5,7 @@ import json
 
 import httpx
 import pytest
-from conftest import PYODIDE_VERSION, PYSCRIPT_VERSION, FAKE_CORE_JS, FAKE_WASM, write_fake_site
+from server_harness import PYODIDE_VERSION, PYSCRIPT_VERSION, FAKE_CORE_JS, FAKE_WASM, write_fake_site
 
 from server.security_headers import CONTENT_SECURITY_POLICY
 from server.static_site import export_site, site_files

@@ -8,7 +8,7 @@ import uuid
 
 import jwt
 import pytest
-from conftest import bearer, login, new_conversation
+from server_harness import bearer, login, new_conversation
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
