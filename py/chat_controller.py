@@ -48,6 +48,12 @@ class ChatController:
         self.disposed = False
         self.loading_older = False
         self.gap_filling = False
+        self.gap_again = False
+        # Edge 7: the newest id up to which we hold EVERY message. A send's own answer
+        # (or a poll) can bring a newer id while the other party's messages in between
+        # were missed, so a gap fill starts here, never at the log's last id.
+        self.synced_id = None
+        self.gap_open = False
         self.mark_read_running = False
         self.mark_read_again = False
         self.state = "connecting"
@@ -142,6 +148,9 @@ class ChatController:
         """Merge messages from any source (socket, send answer, poll, gap fill) once by id."""
         cache = self.app.cache
         added = []
+        if live and self.realtime and not self.gap_open and not self.gap_filling:
+            # The socket has been up since the last completed fill: nothing before this is missing.
+            self._note_synced([m["id"] for m in messages])
 
         def merge(log):
             new, _updated = log.merge(messages, has_more_before=has_more_before)
@@ -185,6 +194,7 @@ class ChatController:
             return
         messages, has_more = _parse_page(data)
         log = self.app.cache.get_query_data(self.key)
+        self._note_synced([m["id"] for m in messages])  # the newest page is complete
         self.receive_messages(messages, has_more_before=has_more if len(log) <= len(messages) else None)
         if self.conversation.get("unread_count") or any(
                 not m.get("is_read") and m["sender"]["id"] != self.me["id"] for m in messages):
@@ -212,28 +222,49 @@ class ChatController:
         finally:
             self.loading_older = False
 
+    def _note_synced(self, ids):
+        if ids:
+            top = max(ids)
+            if self.synced_id is None or top > self.synced_id:
+                self.synced_id = top
+
     def _spawn_gap_fill(self):
+        self.gap_open = True
         asyncio.ensure_future(self.fill_gap())
 
     async def fill_gap(self):
-        """Edge 7: after a reconnect, fetch what was missed (after=<last id>), once."""
-        if self.gap_filling or self.disposed:
+        """Edge 7: after a reconnect, fetch what was missed (after=<synced id>).
+
+        A fill asked for while one runs makes that one go round again, so a second
+        outage during a fill is covered too."""
+        if self.disposed:
+            return
+        if self.gap_filling:
+            self.gap_again = True
             return
         self.gap_filling = True
         try:
-            for _ in range(50):  # bounded: at most 50 pages of 200
-                log = self.app.cache.get_query_data(self.key)
-                after = log.last_id
-                if after is None:
-                    data = await self.app.api.messages(self.cid, limit=PAGE_SIZE)
-                else:
-                    data = await self.app.api.messages(self.cid, limit=200, after=after)
-                if self.disposed:
+            while True:
+                self.gap_again = False
+                after = self.synced_id
+                for _ in range(50):  # bounded: at most 50 pages of 200
+                    if after is None:
+                        data = await self.app.api.messages(self.cid, limit=PAGE_SIZE)
+                    else:
+                        data = await self.app.api.messages(self.cid, limit=200, after=after)
+                    if self.disposed:
+                        return
+                    messages, has_more = _parse_page(data)
+                    self.receive_messages(messages)
+                    if messages:
+                        after = max(m["id"] for m in messages)
+                    if not has_more or not messages or self.synced_id is None:
+                        break
+                if after is not None:
+                    self._note_synced([after])
+                if not self.gap_again:
+                    self.gap_open = False
                     return
-                messages, has_more = _parse_page(data)
-                self.receive_messages(messages)
-                if after is None or not has_more or not messages:
-                    break
         except Exception as exc:
             if not self.disposed:
                 self.app.handle_error(exc, None, None)
@@ -253,11 +284,15 @@ class ChatController:
         if self.disposed:
             return
         messages, _ = _parse_page(data)
-        log = self.app.cache.get_query_data(self.key)
-        last = log.last_id
         self.receive_messages(messages)
-        if last is not None and messages and messages[0]["id"] > last and log.get(last) is not None \
-                and all(m["id"] != last for m in messages):
+        if not messages:
+            return
+        synced = self.synced_id
+        if synced is None or messages[0]["id"] <= synced:
+            # The newest page reaches back to what we already had complete.
+            self._note_synced([m["id"] for m in messages])
+        else:
+            # More than a page was missed: fill from the last complete point.
             await self.fill_gap()
 
     # ----- mark read -------------------------------------------------------------------
