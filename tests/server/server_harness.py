@@ -40,6 +40,7 @@ def write_fake_site(root: Path) -> Path:
     files = {
         "index.html": b"<!doctype html><title>chat</title><script type=module src=./vendor/x.js></script>\n",
         "pyscript.toml": b'name = "chat"\n[files]\n"./py/app.py" = "app.py"\n',
+        "pyscript.json": b'{"name": "chat", "interpreter": "./vendor/pyodide/300.1.2/pyodide.mjs"}',
         "config.json": b'{"api_base": "", "ws_base": ""}\n',
         "py/app.py": ("def main():\n    return 'hello'\n" * 40).encode(),
         "py/pkg/models.py": b"X = 1\n",

@@ -231,5 +231,5 @@ def test_cli_export_writes_the_real_site(tmp_path):
     assert (out / "vendor/pyodide/314.0.7/python_stdlib.zip").is_file()
     assert not (out / "node_modules").exists() and not (out / "server").exists()
     assert not list(out.rglob("*.sqlite3")) and not list(out.rglob("__pycache__"))
-    for name in ("index.html", "pyscript.toml"):
+    for name in ("index.html", "pyscript.toml", "pyscript.json"):
         assert (out / name).is_file() == (ROOT / name).is_file()

@@ -18,6 +18,7 @@ PYODIDE = f"/vendor/pyodide/{PYODIDE_VERSION}"
     ("/", "text/html; charset=utf-8"),
     ("/index.html", "text/html; charset=utf-8"),
     ("/pyscript.toml", "application/toml; charset=utf-8"),
+    ("/pyscript.json", "application/json"),
     ("/config.json", "application/json"),
     ("/py/app.py", "text/x-python; charset=utf-8"),
     ("/py/pkg/models.py", "text/x-python; charset=utf-8"),
