@@ -4,6 +4,7 @@ several test folders each have one)."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -124,7 +125,7 @@ class LiveServer:
             self.proc = subprocess.Popen(
                 [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(self.db),
                  *self.extra_args],
-                cwd=ROOT, stdout=out, stderr=err)
+                cwd=ROOT, stdout=out, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.time() + 20
         while time.time() < deadline:
             if "Serving at " + self.origin in self.stdout():
