@@ -45,6 +45,10 @@ VENDORS = (
     Vendor("pyscript", "node_modules/@pyscript/core", "dist"),
     Vendor("pyodide", "node_modules/pyodide", ""),
 )
+# Built at set-up (scripts/make_snapshot.mjs): a Pyodide memory snapshot named by its key
+# (Pyodide version + recipe hash), so its URL changes whenever its content may; immutable.
+SNAPSHOT_DIR = "build/snapshot"
+SNAPSHOT_URL = "/snapshot"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -138,6 +142,9 @@ def site_files(site_root: Path) -> dict[str, SiteFile]:
         for rel, path in _walk(site_root / vendor.package_dir / vendor.served_dir):
             url = f"/vendor/{vendor.name}/{version}/{rel}"
             files[url] = SiteFile(url, path, immutable=True)
+    for rel, path in _walk(site_root / SNAPSHOT_DIR):
+        if rel.endswith(".data"):
+            files[f"{SNAPSHOT_URL}/{rel}"] = SiteFile(f"{SNAPSHOT_URL}/{rel}", path, immutable=True)
     return dict(sorted(files.items()))
 
 
