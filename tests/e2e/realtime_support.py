@@ -297,3 +297,27 @@ def set_visibility(page, state):
             Object.defineProperty(document, 'hidden', {configurable: true, get: () => state !== 'visible'});
             document.dispatchEvent(new Event('visibilitychange'));
         }""", state)
+
+
+# ----------------------------------------------------------------------------- retries
+
+EPS = 50  # ms: each retry must come within (delay - EPS, delay + EPS] of the failure
+
+
+def expect_no_new_socket(page, count, real_wait=0.4):
+    settle(page)
+    time.sleep(real_wait)
+    assert len(ws_log(page)) == count, "a socket was created too early"
+
+
+def expect_retry_after(page, index, t_fail, delay_ms, opens=False):
+    """Socket #index must be created exactly delay_ms after t_fail (within EPS), not before;
+    then waits for it to close (a refused retry) or, with opens=True, to open."""
+    ahead = t_fail + delay_ms - EPS - fake_now(page)
+    assert ahead > 0, "the test is already past the moment to check"
+    advance(page, ahead)
+    expect_no_new_socket(page, index)
+    advance(page, 2 * EPS)
+    rec = (wait_open if opens else wait_closed)(page, index)
+    assert delay_ms - EPS < rec["created"] - t_fail <= delay_ms + EPS, (index, rec["created"] - t_fail)
+    return rec

@@ -6,29 +6,10 @@ fire only when the test moves time; a socket's failure is then seen at a frozen 
 which is what each backoff delay is measured from.
 """
 
-import time
-
-from realtime_support import (BANNER, FAILED_TEXT, advance, banner_state, fake_now, fetch_times,
-                              login_clocked, open_and_pause, set_visibility, settle, wait_closed,
-                              wait_open, wait_server_open, wait_state_is, ws_log, ws_state)
-
-EPS = 50  # ms: each retry must come within (delay - EPS, delay + EPS] of the failure
-
-
-def expect_no_new_socket(page, count, real_wait=0.4):
-    settle(page)
-    time.sleep(real_wait)
-    assert len(ws_log(page)) == count, "a socket was created too early"
-
-
-def expect_retry_after(page, index, t_fail, delay_ms):
-    """Socket #index must be created exactly delay_ms after t_fail (within EPS), not before."""
-    advance(page, delay_ms - EPS)
-    expect_no_new_socket(page, index)
-    advance(page, 2 * EPS)
-    rec = wait_closed(page, index) if index is not None else None
-    assert delay_ms - EPS < rec["created"] - t_fail <= delay_ms + EPS, (index, rec["created"] - t_fail)
-    return rec
+from realtime_support import (BANNER, EPS, FAILED_TEXT, advance, banner_state, expect_no_new_socket,
+                              expect_retry_after, fake_now, fetch_times, login_clocked, open_and_pause,
+                              set_visibility, wait_closed, wait_open, wait_server_open, wait_state_is,
+                              ws_log, ws_state)
 
 
 def refuse_and_drop(server, page, cid, index=0):
