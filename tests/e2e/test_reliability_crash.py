@@ -14,7 +14,7 @@ import pytest
 
 from conftest import Peer, Server, open_conversation
 from reliability_support import (arm, csp_violations, db_messages, login_at, pending, retry_failed,
-                                 send_from_page, shown_ids, wait_until)
+                                 send_from_page, shown_ids, token_for, wait_until)
 
 
 def peer_send(peer, cid, text, cmid, deadline=60):
@@ -23,6 +23,12 @@ def peer_send(peer, cid, text, cmid, deadline=60):
     while True:
         try:
             return peer.send(cid, text, client_message_id=cmid)
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 401:
+                raise
+            # Access tokens live 5 minutes: log in again (the long form runs longer).
+            peer.access = token_for(peer.server.origin, peer.email)["access"]
+            peer.http.headers["Authorization"] = "Bearer " + peer.access
         except (httpx.HTTPError, OSError):
             if time.time() > end:
                 raise
@@ -73,6 +79,7 @@ def run_crash_restart(page, tmp_path, restarts, messages):
             return not left
         wait_until(outbox_empty, timeout=90, interval=0.5, what="every page send to be confirmed")
 
+        peer.access = token_for(srv.origin, email)["access"]
         db = db_messages(srv, cid, peer.access)
         db_ids = [m["id"] for m in db]
         try:
