@@ -269,7 +269,13 @@ class App:
                     result, message, my_user_id=self.me["id"], open_conversation_id=cid if open_visible else None,
                     chat_visible=open_visible)
             return result
-        self.cache.set_query_data(CONVERSATIONS, update)
+        # The total badge follows the rows: a message nobody is looking at is one more unread.
+        unseen = 0 if open_visible else sum(1 for m in messages if m["sender"]["id"] != self.me["id"])
+        with self.cache.batch():
+            self.cache.set_query_data(CONVERSATIONS, update)
+            total = self.cache.get_query_data(UNREAD)
+            if unseen and isinstance(total, int):
+                self.cache.set_query_data(UNREAD, total + unseen)
 
     def on_conversation_read(self, cid):
         conversations = self.cache.get_query_data(CONVERSATIONS) or []
