@@ -144,7 +144,7 @@ class ChatController:
                     return log
                 self.app.cache.set_query_data(self.key, apply)
 
-    def receive_messages(self, messages, live=False, has_more_before=None, cmid_hint=None):
+    def receive_messages(self, messages, live=False, has_more_before=None, cmid_hint=None, news=True):
         """Merge messages from any source (socket, send answer, poll, gap fill) once by id."""
         cache = self.app.cache
         added = []
@@ -166,7 +166,9 @@ class ChatController:
                 self._persist_outbox()
                 self.view.show_pending(self.outbox.pending())
             log = cache.get_query_data(self.key)
-            fresh = [log.get(mid) for mid in added if log.get(mid) is not None]
+            # The first page and older history are not news for the list (AC-15): the
+            # server's unread_count already counts them.
+            fresh = [log.get(mid) for mid in added if log.get(mid) is not None] if news else []
             if fresh:
                 self.app.on_new_messages(self.cid, fresh)
         from_other = [m for m in (log.get(mid) for mid in added) if m and m["sender"]["id"] != self.me["id"]]
@@ -195,7 +197,8 @@ class ChatController:
         messages, has_more = _parse_page(data)
         log = self.app.cache.get_query_data(self.key)
         self._note_synced([m["id"] for m in messages])  # the newest page is complete
-        self.receive_messages(messages, has_more_before=has_more if len(log) <= len(messages) else None)
+        self.receive_messages(messages, has_more_before=has_more if len(log) <= len(messages) else None,
+                              news=False)
         if self.conversation.get("unread_count") or any(
                 not m.get("is_read") and m["sender"]["id"] != self.me["id"] for m in messages):
             self.mark_read()
@@ -215,7 +218,7 @@ class ChatController:
             data = await self.app.api.messages(self.cid, limit=PAGE_SIZE, before=before)
             messages, has_more = _parse_page(data)
             if not self.disposed:
-                self.receive_messages(messages, has_more_before=has_more)
+                self.receive_messages(messages, has_more_before=has_more, news=False)
         except Exception as exc:
             if not self.disposed:
                 self.app.handle_error(exc, self.view.show_error, "Could not load earlier messages.")
