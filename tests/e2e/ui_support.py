@@ -1,0 +1,256 @@
+"""Helpers for the messages-page e2e tests (issue 4): tests/e2e/test_ui_*.py.
+
+Booting Pyodide costs 15-30 s per tab on this (shared, 2-core) machine, so a test
+module keeps ONE tab (`ui`, a module-scoped tab handed to each test) and each test
+starts with `enter(page, server)`: log out if a session is open, log in again. That
+builds a new session on the running app: a new conversation list fetched from the
+server (so the test's fresh conversations are in it), a new list view, no open chat
+(logout disposes it and closes its socket). Every test uses its own fresh
+conversation, so nothing one test does shows up in another's assertions.
+Tests that must change the page itself (a WebSocket route, a CSP bypass) get a tab
+of their own (`lone_tab`).
+
+Time: modules that check timing rules use `clocked_ui`, a tab whose context had
+`clock.install()` before its first load. Such a test calls `freeze(page)` once the
+chat is open and from then on moves time only with `advance(page, ms)`. While the
+clock is paused nothing that needs a timer or an animation frame happens (Pyodide's
+asyncio timers, rAF renders); `advance`/`settle` let both run. The clock belongs to
+the context, so the fixture resumes it after each test.
+"""
+
+import time
+
+import pytest
+
+from conftest import PageWatch, wait_ready, wait_state
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 800}
+WAIT_MS = 30_000
+
+
+# ----- fixtures ------------------------------------------------------------------------
+
+def _new_tab(browser, clock=False, **options):
+    ctx = browser.new_context(viewport=DESKTOP, **options)
+    if clock:
+        ctx.clock.install()
+    page = ctx.new_page()
+    page.watch = PageWatch(page)
+    return ctx, page
+
+
+def _fresh_watch(page):
+    for bucket in (page.watch.requests, page.watch.console, page.watch.errors, page.watch.dialogs):
+        bucket.clear()
+
+
+@pytest.fixture(scope="module")
+def _module_tab(browser):
+    ctx, page = _new_tab(browser)
+    yield page
+    ctx.close()
+
+
+@pytest.fixture
+def ui(_module_tab):
+    """The module's tab, desktop size, with an empty PageWatch."""
+    page = _module_tab
+    page.set_viewport_size(DESKTOP)
+    _fresh_watch(page)
+    yield page
+    # Undo what a test may have bent on the shared page.
+    page.evaluate("() => { delete document.visibilityState; }")
+
+
+@pytest.fixture(scope="module")
+def _module_clocked_tab(browser):
+    ctx, page = _new_tab(browser, clock=True)
+    yield page
+    ctx.close()
+
+
+@pytest.fixture
+def clocked_ui(_module_clocked_tab):
+    """The module's tab under Playwright's fake clock (running until `freeze`)."""
+    page = _module_clocked_tab
+    page.set_viewport_size(DESKTOP)
+    _fresh_watch(page)
+    yield page
+    page.clock.resume()
+
+
+@pytest.fixture
+def lone_tab(browser):
+    """A tab (and context) of its own, for tests that change the page's plumbing."""
+    ctx, page = _new_tab(browser)
+    yield page
+    ctx.close()
+
+
+# ----- getting in ------------------------------------------------------------------------
+
+def app_state(page):
+    if page.url in ("", "about:blank"):
+        return None
+    return page.evaluate("() => document.body ? document.body.getAttribute('data-app-state') : null")
+
+
+def enter(page, server, email="coach@example.com"):
+    """Reach the messages page with a NEW session: load the app if this tab has not,
+    log out if a session is open, log in."""
+    state = app_state(page)
+    if state not in ("login", "messages"):
+        page.goto(server.origin + "/")
+        wait_ready(page)
+        state = app_state(page)
+    if state == "messages":
+        page.get_by_test_id("logout").click()
+        wait_state(page, "login")
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill(email.split("@")[0] + "-pass")
+    page.get_by_test_id("login-submit").click()
+    wait_state(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for(timeout=WAIT_MS)
+
+
+def row(page, cid):
+    return page.locator(f"[data-testid=conversation-item][data-conversation-id='{cid}']")
+
+
+def chat(page, cid):
+    return page.locator(f"[data-testid=chat-view][data-conversation-id='{cid}']")
+
+
+def open_chat(page, cid, state="connected"):
+    """Click the conversation's row; wait for its chat (and socket state)."""
+    row(page, cid).click()
+    view = chat(page, cid)
+    view.wait_for(timeout=WAIT_MS)
+    if state:
+        wait_ws_state(page, cid, state)
+    return view
+
+
+def wait_ws_state(page, cid, state, timeout=WAIT_MS):
+    page.wait_for_selector(
+        f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state='{state}']",
+        state="attached", timeout=timeout)
+
+
+def messages(page):
+    return page.locator("[data-testid=message-list] [data-testid=message]")
+
+
+def message_with_text(page, text):
+    """Messages whose text is exactly `text`."""
+    return page.locator("[data-testid=message-list] [data-testid=message]").filter(
+        has=page.locator(".message-text", has_text=text))
+
+
+def message_texts(page):
+    return page.locator("[data-testid=message-list] [data-testid=message] .message-text").all_inner_texts()
+
+
+def wait_message_count(page, n, timeout=WAIT_MS):
+    """Wait until exactly n messages are in the list (n is also checked by the caller)."""
+    poll_until(lambda: messages(page).count() == n, timeout / 1000, f"{n} messages")
+
+
+def poll_until(predicate, timeout_s=30.0, what="condition", page=None, interval=0.1):
+    """A tiny polling loop with a deadline (used where no selector can express the wait).
+
+    Pass `page` when the predicate reads only Python-side records of page events
+    (requests, frames): Playwright's sync API delivers events only while it runs a
+    call, so the loop then waits with page.wait_for_timeout instead of time.sleep.
+    """
+    deadline = time.time() + timeout_s
+    while True:
+        if predicate():
+            return
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        if page is not None:
+            page.wait_for_timeout(interval * 1000)
+        else:
+            time.sleep(interval)
+
+
+# ----- time ------------------------------------------------------------------------------
+
+def now_ms(page):
+    return page.evaluate("Date.now()")
+
+
+def freeze(page):
+    """Stop the page's clock at its current time (after `page.clock.install()`).
+
+    Note: Playwright for Python reads a NUMBER given to pause_at as SECONDS since
+    the epoch (it multiplies by 1000); Date.now() is in milliseconds.
+    """
+    page.clock.pause_at((now_ms(page) + 1) / 1000)
+
+
+def advance(page, ms, step=50):
+    """Move the paused clock forward by `ms`, in steps, letting the page's Python
+    (WebSocket handlers, asyncio callbacks) run between the steps."""
+    left = ms
+    while left > 0:
+        chunk = min(step, left)
+        page.clock.run_for(chunk)
+        left -= chunk
+
+
+def settle(page, frames=4):
+    """Let pending animation frames and zero-delay timers run on a paused clock."""
+    for _ in range(frames):
+        page.clock.run_for(20)
+
+
+# ----- observation -----------------------------------------------------------------------
+
+class SentFrames:
+    """Every text frame the page sends on its WebSockets, with the page time it left."""
+
+    def __init__(self, page):
+        self.page = page
+        self.frames = []  # (page ms, parsed json or raw text)
+        page.on("websocket", self._on_socket)
+
+    def _on_socket(self, ws):
+        import json
+
+        def on_sent(payload):
+            try:
+                value = json.loads(payload)
+            except (TypeError, ValueError):
+                value = payload
+            self.frames.append(value)
+        ws.on("framesent", on_sent)
+
+    def typing(self):
+        return [f["is_typing"] for f in self.frames if isinstance(f, dict) and f.get("type") == "typing"]
+
+
+def requests_matching(page, fragment, since=0):
+    return [u for u in page.watch.requests[since:] if fragment in u]
+
+
+def tag_node(page, selector, name="__uiTag", value="tagged"):
+    """Put a JS property on a DOM node, to prove later that it is the same node."""
+    page.evaluate("([s, n, v]) => { document.querySelector(s)[n] = v; }", [selector, name, value])
+
+
+def node_tag(page, selector, name="__uiTag"):
+    return page.evaluate("([s, n]) => { const e = document.querySelector(s); return e ? (e[n] ?? null) : 'gone'; }",
+                         [selector, name])
+
+
+def scroll_metrics(page):
+    return page.evaluate("""() => { const l = document.querySelector('[data-testid=message-list]');
+        return {top: l.scrollTop, height: l.scrollHeight, client: l.clientHeight}; }""")
+
+
+def at_bottom(page, slack=2):
+    m = scroll_metrics(page)
+    return m["height"] - m["client"] - m["top"] <= slack
