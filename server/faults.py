@@ -7,6 +7,9 @@ conversations. JSON in, JSON out; a malformed control is a 400 like any other in
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,6 +18,7 @@ from server import messaging, seed
 from server.auth import ctx_of
 from server.db import transaction
 from server.errors import ApiError, bad_request
+from server.hub import MAX_BACKLOG
 from server.passwords import hash_password
 from server.request_body import read_json_object
 from server.timefmt import iso_utc
@@ -172,6 +176,40 @@ async def send_as(request: Request) -> JSONResponse:
     return JSONResponse(message, status_code=201 if created else 200)
 
 
+async def burst(request: Request) -> JSONResponse:
+    """{"email", "conversation_id", "count", "interval_ms"?: 0}: `count` messages from that
+    user through the real send path, for the benchmarks (bench/run.py).
+
+    With interval 0 they go as fast as the server can store them and the sockets take
+    them (it waits while a socket's backlog is half full rather than overflow it); else one
+    every interval_ms. Each content is "bench <i> <unix time just before the send>", so a
+    page can tell the server-send-to-DOM latency. Answers {"sent": n, "last_id": id}.
+    """
+    ctx = ctx_of(request)
+    data = await read_json_object(request)
+    user = ctx.store.user_by_email(_str(data, "email"))
+    if user is None:
+        raise ApiError(404, "No such user.")
+    conversation_id = _int(data, "conversation_id", minimum=1)
+    count = _int(data, "count", minimum=1)
+    if count > 10_000:
+        raise bad_request("count must be at most 10000.")
+    interval = _int(data, "interval_ms", 0) / 1000
+    messaging.sendable_conversation(ctx, conversation_id, user["id"])
+    last_id = None
+    for i in range(count):
+        draft = messaging.make_draft(f"bench {i} {time.time():.6f}", None)
+        message, _ = messaging.deliver(ctx, conversation_id, user["id"], draft)
+        last_id = message["id"]
+        if interval:
+            await asyncio.sleep(interval)
+        else:
+            await asyncio.sleep(0)
+            while any(conn._outbox.qsize() > MAX_BACKLOG // 2 for conn in ctx.hub.connections(conversation_id)):
+                await asyncio.sleep(0.001)
+    return JSONResponse({"sent": count, "last_id": last_id})
+
+
 _CONTROLS = {
     "close": (close, "POST"),
     "refuse": (refuse, "POST"),
@@ -183,6 +221,7 @@ _CONTROLS = {
     "reset": (reset, "POST"),
     "conversation": (conversation, "POST"),
     "send_as": (send_as, "POST"),
+    "burst": (burst, "POST"),
 }
 ROUTES = [
     Route(f"/__faults/{name}{slash}", endpoint, methods=[method])
