@@ -89,10 +89,12 @@ def install_recorder(page):
     page.add_init_script(RECORDER_JS)
 
 
-def login_clocked(page, server, email="coach@example.com", query=""):
-    """Recorder + fake clock (flowing), then log in; the clock is NOT paused yet."""
+def login_clocked(page, server, email="coach@example.com", query="", clock=True):
+    """Recorder + fake clock (flowing, not paused yet), then log in.
+    clock=False: recorder only, real time. `query` is added to the page URL (e.g. "?debug=1")."""
     install_recorder(page)
-    page.clock.install()
+    if clock:
+        page.clock.install()
     page.goto(server.origin + "/" + query)
     wait_ready(page, "login")
     page.get_by_test_id("login-email").fill(email)
