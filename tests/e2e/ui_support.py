@@ -209,27 +209,79 @@ def settle(page, frames=4):
 
 # ----- observation -----------------------------------------------------------------------
 
-class SentFrames:
-    """Every text frame the page sends on its WebSockets, with the page time it left."""
+class SocketFrames:
+    """Every text frame the page's WebSockets send and receive (Playwright events)."""
 
     def __init__(self, page):
         self.page = page
-        self.frames = []  # (page ms, parsed json or raw text)
+        self.sent = []
+        self.received = []
         page.on("websocket", self._on_socket)
 
     def _on_socket(self, ws):
-        import json
+        ws.on("framesent", lambda payload: self.sent.append(_parse(payload)))
+        ws.on("framereceived", lambda payload: self.received.append(_parse(payload)))
 
-        def on_sent(payload):
-            try:
-                value = json.loads(payload)
-            except (TypeError, ValueError):
-                value = payload
-            self.frames.append(value)
-        ws.on("framesent", on_sent)
+    def typing_sent(self):
+        return [f["is_typing"] for f in self.sent if isinstance(f, dict) and f.get("type") == "typing"]
 
-    def typing(self):
-        return [f["is_typing"] for f in self.frames if isinstance(f, dict) and f.get("type") == "typing"]
+    def received_of(self, kind):
+        return [f for f in self.received if isinstance(f, dict) and f.get("type") == kind]
+
+
+def _parse(payload):
+    import json
+    try:
+        return json.loads(payload)
+    except (TypeError, ValueError):
+        return payload
+
+
+def record_socket_sends(page):
+    """Log, in the page, each frame its sockets send with the page's (fake) Date.now().
+
+    Playwright's frame events say WHAT was sent; this says exactly WHEN on the page's
+    clock. Patching the prototype reaches sockets that are already open.
+    """
+    page.evaluate("""() => {
+        window.__uiSent = [];
+        if (!WebSocket.prototype.__uiPatched) {
+            const send = WebSocket.prototype.send;
+            WebSocket.prototype.send = function (data) {
+                (window.__uiSent || (window.__uiSent = [])).push([Date.now(), String(data)]);
+                return send.call(this, data);
+            };
+            WebSocket.prototype.__uiPatched = true;
+        }
+    }""")
+
+
+def typing_sends(page, since_ms):
+    """[(ms after since_ms, is_typing)] for typing frames the page sent."""
+    import json
+    rows = page.evaluate("() => window.__uiSent || []")
+    out = []
+    for at, text in rows:
+        frame = json.loads(text)
+        if frame.get("type") == "typing":
+            out.append((at - since_ms, frame["is_typing"]))
+    return out
+
+
+def advance_until(page, predicate, max_ms, step=100):
+    """Advance the paused clock in steps until predicate() holds; returns the ms advanced.
+
+    Between steps the test waits a little real time, so network round trips (which
+    do not follow the fake clock) can finish.
+    """
+    spent = 0
+    while not predicate():
+        if spent >= max_ms:
+            raise AssertionError(f"not reached within {max_ms} ms of page time")
+        page.clock.run_for(step)
+        spent += step
+        page.wait_for_timeout(30)
+    return spent
 
 
 def requests_matching(page, fragment, since=0):
