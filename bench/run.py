@@ -1,0 +1,538 @@
+#!/usr/bin/env python3
+"""The benchmark suite: the app against baseline pages, in ONE Chromium session, against
+one serve.py on loopback. Prints a table of figures, ratios and pass/fail targets.
+
+    .venv/bin/python bench/run.py            # full: 5 runs per boot figure, 2,000-message burst ...
+    .venv/bin/python bench/run.py --quick    # CI: 2 runs, small sizes; checks it runs, not the timings
+    .venv/bin/python bench/run.py --json out.json --only boot,burst
+
+Baselines (served by serve.py from bench/, like the app): bare-pyodide.html (loadPyodide()
+and `1 + 1`), bare-pyscript.html (PyScript with an empty script), plain-js.html (a
+WebSocket that appends each new_message as an <li> with textContent).
+
+Every figure is the median of its runs. Times are read inside the page (performance.now()
+from navigation start; a MutationObserver injected before any page script records when
+the conversation list and each message node appear). See bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-quic"]
+TRAINER = "coach@example.com"
+TIMEOUT_MS = 120_000
+# "4G" as in Chrome DevTools' Fast 4G preset: 9 Mb/s down, 1.5 Mb/s up, 60 ms latency per request.
+FOUR_G = {"offline": False, "latency": 60, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 1_500_000 / 8}
+
+# Injected before any page script (add_init_script is not subject to the page's CSP).
+OBSERVER_JS = """
+(() => {
+  const B = window.__bench = { listAt: null, seen: new Map(), watchId: null, watchAt: null };
+  const MESSAGE = /bench (\\d+) (\\d+\\.\\d+)/;
+  const visit = (node, now) => {
+    if (B.listAt === null && node.matches('[data-testid=conversation-item]')) B.listAt = now;
+    if (!node.matches('[data-testid=message]')) return;
+    if (B.watchId !== null && node.getAttribute('data-message-id') === B.watchId) B.watchAt = now;
+    const m = MESSAGE.exec(node.textContent);
+    if (m && !B.seen.has(+m[1])) B.seen.set(+m[1], [now, (performance.timeOrigin + now) / 1000 - parseFloat(m[2])]);
+  };
+  new MutationObserver((records) => {
+    const now = performance.now();
+    for (const record of records) for (const node of record.addedNodes) {
+      if (node.nodeType !== 1) continue;
+      visit(node, now);
+      for (const inner of node.querySelectorAll('[data-testid=conversation-item],[data-testid=message]')) visit(inner, now);
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();
+"""
+
+
+# ----- figures and the table ---------------------------------------------------------------
+
+@dataclass
+class Row:
+    section: str
+    name: str
+    value: float | None
+    unit: str
+    note: str = ""
+    target: str = ""
+    passed: bool | None = None
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, section, name, value, unit, note="", target="", passed=None):
+        self.rows.append(Row(section, name, value, unit, note, target, passed))
+        print(f"  {section:8} {name:52} {fmt(value, unit):>14}  {target} {verdict(passed)}", flush=True)
+
+    def table(self) -> str:
+        lines = ["| section | figure | value | target | result | note |", "|---|---|---:|---|---|---|"]
+        for r in self.rows:
+            lines.append(f"| {r.section} | {r.name} | {fmt(r.value, r.unit)} | {r.target} | {verdict(r.passed)} | {r.note} |")
+        return "\n".join(lines)
+
+
+def fmt(value, unit):
+    if value is None:
+        return "n/a"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "MB":
+        return f"{value:.2f} MB"
+    if unit in ("ms", "ms/msg"):
+        return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    if unit == "s":
+        return f"{value:.2f} s"
+    return f"{value:g} {unit}".strip()
+
+
+def verdict(passed):
+    return "" if passed is None else ("PASS" if passed else "FAIL")
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return None
+    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+# ----- the server -------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.log = open(tmp / "server.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(tmp / "bench.sqlite3"),
+             "--faults", "--access-ttl", "7200"], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.http = httpx.Client(base_url=self.origin, timeout=120)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if self.http.get("/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("serve.py exited")
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("serve.py did not become healthy")
+        self.tokens = self.login(TRAINER)
+
+    def login(self, email):
+        r = self.http.post("/api/auth/jwt/create/", json={"email": email, "password": email.split("@")[0] + "-pass"})
+        r.raise_for_status()
+        return r.json()
+
+    def fault(self, name, **body):
+        r = self.http.post(f"/__faults/{name}", json=body)
+        r.raise_for_status()
+        return r.json()
+
+    def open_sockets(self, conversation_ids):
+        counts = self.http.get("/__faults/sockets").json()["open"]
+        return sum(int(counts.get(str(c), 0)) for c in conversation_ids)
+
+    def fresh_conversation(self, messages=0):
+        email = f"b{uuid.uuid4().hex[:10]}@example.com"
+        conv = self.fault("conversation", trainer_email=TRAINER, trainee_email=email, messages=messages)
+        return conv["id"], email
+
+    def newest_message_id(self, cid):
+        r = self.http.get(f"/api/messaging/conversations/{cid}/messages/", params={"limit": 1},
+                          headers={"Authorization": "Bearer " + self.tokens["access"]})
+        return r.json()["results"][-1]["id"]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.http.close()
+        self.log.close()
+
+
+# ----- pages ------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, browser, server: Server, report: Report, quick: bool, runs: int):
+        self.browser = browser
+        self.server = server
+        self.report = report
+        self.quick = quick
+        self.runs = runs
+
+    def context(self):
+        ctx = self.browser.new_context(viewport={"width": 1280, "height": 800})
+        t = self.server.tokens
+        ctx.add_init_script(f"localStorage.setItem('access_token', {json.dumps(t['access'])});"
+                            f"localStorage.setItem('refresh_token', {json.dumps(t['refresh'])});")
+        ctx.add_init_script(OBSERVER_JS)
+        return ctx
+
+    # A boot: navigate, wait for readiness, read the in-page times and bytes.
+    def boot(self, page, path, *, app=True):
+        page.goto(self.server.origin + path, wait_until="commit", timeout=TIMEOUT_MS)
+        if app:
+            page.wait_for_selector("[data-testid=conversation-item]", state="attached", timeout=TIMEOUT_MS)
+            ready = page.evaluate("window.__bench.listAt")
+        else:
+            page.wait_for_selector("body[data-ready=true]", state="attached", timeout=TIMEOUT_MS)
+            ready = float(page.evaluate("document.body.dataset.readyMs"))
+        info = page.evaluate("""() => {
+            const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+            const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+            return { bytes: entries.reduce((n, e) => n + (e.transferSize || 0), 0),
+                     fcp: fcp ? fcp.startTime : null, how: document.documentElement.dataset.pyodideBoot || null };
+        }""")
+        return ready, info
+
+    def boot_runs(self, path, runs, *, app=True, warm=False, network=None):
+        """`runs` cold boots (each in a new context); with warm, a second boot in the same context."""
+        cold, hot, bytes_, fcps, hows = [], [], [], [], set()
+        for _ in range(runs):
+            ctx = self.context()
+            page = ctx.new_page()
+            if network:
+                cdp = ctx.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.emulateNetworkConditions", network)
+            ms, info = self.boot(page, path, app=app)
+            cold.append(ms)
+            bytes_.append(info["bytes"])
+            fcps.append(info["fcp"])
+            hows.add(info["how"])
+            if warm:
+                ms2, _ = self.boot(page, path, app=app)
+                hot.append(ms2)
+            ctx.close()
+        return {"cold": median(cold), "warm": median(hot), "bytes": median(bytes_), "fcp": median(fcps),
+                "how": ",".join(sorted(h for h in hows if h)) or None}
+
+    def section_boot(self):
+        r = self.report
+        n = self.runs
+        pyodide = self.boot_runs("/bench/bare-pyodide.html", n, app=False, warm=True)
+        pyscript = self.boot_runs("/bench/bare-pyscript.html", n, app=False, warm=True)
+        app = self.boot_runs("/", n, warm=True)
+        plain = self.boot_runs("/?snapshot=off", n)
+        r.add("boot", "bare loadPyodide() page, cold", pyodide["cold"], "ms")
+        r.add("boot", "bare loadPyodide() page, warm", pyodide["warm"], "ms")
+        r.add("boot", "bare PyScript page, cold", pyscript["cold"], "ms")
+        r.add("boot", "bare PyScript page, warm", pyscript["warm"], "ms")
+        r.add("boot", f"app cold (to conversation list; boot={app['how']})", app["cold"], "ms")
+        r.add("boot", "app cold without snapshot (?snapshot=off)", plain["cold"], "ms")
+        r.add("boot", "app warm (same context, second load)", app["warm"], "ms")
+        cold_vs_pyodide = ratio(app["cold"], pyodide["cold"])
+        r.add("boot", "app cold / bare loadPyodide() cold", cold_vs_pyodide, "x", target="<= 0.60x",
+              passed=cold_vs_pyodide is not None and cold_vs_pyodide <= 0.6)
+        r.add("boot", "app cold / bare PyScript cold", ratio(app["cold"], pyscript["cold"]), "x")
+        r.add("boot", "app cold without snapshot / bare loadPyodide() cold", ratio(plain["cold"], pyodide["cold"]), "x")
+        warm_vs_cold = ratio(app["warm"], app["cold"])
+        r.add("boot", "app warm / app cold", warm_vs_cold, "x", target="<= 0.50x",
+              passed=warm_vs_cold is not None and warm_vs_cold <= 0.5)
+        r.add("boot", "skeleton painted (first contentful paint), app cold", app["fcp"], "ms", target="<= 150 ms",
+              passed=app["fcp"] is not None and app["fcp"] <= 150)
+        r.add("boot", "bytes, bare loadPyodide() cold", pyodide["bytes"] / 1e6, "MB")
+        r.add("boot", "bytes, app cold (with snapshot)", app["bytes"] / 1e6, "MB")
+        r.add("boot", "bytes, app cold without snapshot", plain["bytes"] / 1e6, "MB")
+
+    def section_boot4g(self):
+        r = self.report
+        n = 1 if self.quick else max(2, self.runs // 2)
+        pyodide = self.boot_runs("/bench/bare-pyodide.html", n, app=False, network=FOUR_G)
+        app = self.boot_runs("/", n, network=FOUR_G)
+        forced = self.boot_runs("/?snapshot=force", n, network=FOUR_G)
+        r.add("4g", "bare loadPyodide() page, cold, 4G", pyodide["cold"], "ms")
+        r.add("4g", f"app cold, 4G (boot={app['how']})", app["cold"], "ms")
+        r.add("4g", "app cold, 4G, snapshot forced (?snapshot=force)", forced["cold"], "ms")
+        r.add("4g", "app cold / bare loadPyodide() cold, 4G", ratio(app["cold"], pyodide["cold"]), "x")
+        r.add("4g", "app cold with snapshot forced / bare, 4G", ratio(forced["cold"], pyodide["cold"]), "x")
+        r.add("4g", "bytes, app cold, 4G", app["bytes"] / 1e6, "MB")
+        r.add("4g", "bytes, app cold, 4G, snapshot forced", forced["bytes"] / 1e6, "MB")
+
+    # ----- after boot ---------------------------------------------------------------------
+
+    def open_app(self, ctx, cids, query=""):
+        page = ctx.new_page()
+        self.boot(page, "/" + query)
+        return page
+
+    def open_conversation(self, page, cid):
+        page.click(f"[data-testid=conversation-item][data-conversation-id='{cid}']")
+        page.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state=connected]",
+                               state="attached", timeout=TIMEOUT_MS)
+
+    def wait_seen(self, page, count, timeout=120):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if page.evaluate("window.__bench.seen.size") >= count:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def burst_once(self, page, cid, email, count):
+        page.evaluate("window.__bench.seen.clear()")
+        self.server.fault("burst", email=email, conversation_id=cid, count=count)
+        complete = self.wait_seen(page, count)
+        times = page.evaluate("[...window.__bench.seen.values()].map(v => v[0])")
+        span = max(times) - min(times) if complete and len(times) > 1 else None
+        return span
+
+    def section_burst(self):
+        r = self.report
+        count = 200 if self.quick else 2000
+        runs = 1 if self.quick else 3
+        app_spans, js_spans = [], []
+        convs = [self.server.fresh_conversation() for _ in range(2 * runs)]
+        for i in range(runs):
+            ctx = self.context()
+            cid, email = convs[2 * i]
+            page = self.open_app(ctx, [cid])
+            self.open_conversation(page, cid)
+            app_spans.append(self.burst_once(page, cid, email, count))
+            ctx.close()
+            ctx = self.context()
+            cid, email = convs[2 * i + 1]
+            page = ctx.new_page()
+            page.goto(f"{self.server.origin}/bench/plain-js.html?conversation={cid}")
+            page.wait_for_selector("body[data-ws-state=connected]", state="attached", timeout=TIMEOUT_MS)
+            js_spans.append(self.burst_once(page, cid, email, count))
+            ctx.close()
+        app_span, js_span = median(app_spans), median(js_spans)
+        r.add("burst", f"app: {count} new_message, first to last DOM append", app_span, "ms")
+        r.add("burst", f"plain JS: {count} new_message, first to last append", js_span, "ms")
+        r.add("burst", "app per event", app_span and app_span / (count - 1), "ms/msg")
+        r.add("burst", "plain JS per event", js_span and js_span / (count - 1), "ms/msg")
+        burst_ratio = ratio(app_span, js_span)
+        r.add("burst", "app span / plain JS span", burst_ratio, "x", target="<= 1.30x",
+              passed=burst_ratio is not None and burst_ratio <= 1.3)
+
+    def latencies(self, page, cid, email, count, interval_ms):
+        page.evaluate("window.__bench.seen.clear()")
+        self.server.fault("burst", email=email, conversation_id=cid, count=count, interval_ms=interval_ms)
+        self.wait_seen(page, count, timeout=60)
+        return [v * 1000 for v in page.evaluate("[...window.__bench.seen.values()].map(v => v[1])")]
+
+    def section_latency(self):
+        r = self.report
+        count = 60 if self.quick else 500
+        cid, email = self.server.fresh_conversation()
+        ctx = self.context()
+        page = self.open_app(ctx, [cid])
+        self.open_conversation(page, cid)
+        lat = self.latencies(page, cid, email, count, 20)
+        ctx.close()
+        cid, email = self.server.fresh_conversation()
+        ctx = self.context()
+        page = ctx.new_page()
+        page.goto(f"{self.server.origin}/bench/plain-js.html?conversation={cid}")
+        page.wait_for_selector("body[data-ws-state=connected]", state="attached", timeout=TIMEOUT_MS)
+        js_lat = self.latencies(page, cid, email, count, 20)
+        ctx.close()
+        r.add("latency", f"app: server send -> DOM p50 ({len(lat)} msgs, 1 per 20 ms)", percentile(lat, 50), "ms")
+        p99 = percentile(lat, 99)
+        r.add("latency", "app: server send -> DOM p99", p99, "ms", target="< 16 ms", passed=p99 is not None and p99 < 16)
+        r.add("latency", "plain JS: p50", percentile(js_lat, 50), "ms")
+        r.add("latency", "plain JS: p99", percentile(js_lat, 99), "ms")
+
+    def section_history(self):
+        r = self.report
+        sizes = [50, 500] if self.quick else [50, 500, 5000]
+        appends = 5 if self.quick else 20
+        convs = {n: self.server.fresh_conversation(messages=n) for n in sizes}
+        ctx = self.context()
+        page = self.open_app(ctx, [c for c, _ in convs.values()])
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        costs = {}
+        for n in sizes:
+            cid, email = convs[n]
+            newest = self.server.newest_message_id(cid)
+            renders = page.evaluate("""([cid, newest]) => {
+                window.__bench.watchId = String(newest); window.__bench.watchAt = null;
+                const t0 = performance.now();
+                document.querySelector(`[data-testid=conversation-item][data-conversation-id='${cid}']`).click();
+                return t0;
+            }""", [cid, newest])
+            page.wait_for_selector(f"[data-message-id='{newest}']", state="attached", timeout=TIMEOUT_MS)
+            page.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state=connected]",
+                                   state="attached", timeout=TIMEOUT_MS)
+            first_render = page.evaluate("window.__bench.watchAt") - renders
+            time.sleep(0.5)
+            idle_before = task_seconds(cdp)
+            time.sleep(appends * 0.1)
+            idle = task_seconds(cdp) - idle_before
+            before = task_seconds(cdp)
+            page.evaluate("window.__bench.seen.clear()")
+            self.server.fault("burst", email=email, conversation_id=cid, count=appends, interval_ms=100)
+            self.wait_seen(page, appends, timeout=60)
+            time.sleep(0.2)
+            busy = task_seconds(cdp) - before - idle * 1.02
+            costs[n] = max(busy, 0) * 1000 / appends
+            r.add("history", f"first render, {n} messages", first_render, "ms")
+            r.add("history", f"append one message at {n} (main-thread time)", costs[n], "ms/msg")
+        top = sizes[-1]
+        grow = ratio(costs[top], costs[sizes[0]])
+        r.add("history", f"append cost at {top} / at {sizes[0]}", grow, "x", target="<= 1.20x",
+              passed=grow is not None and grow <= 1.2)
+        ctx.close()
+
+    def section_session(self):
+        r = self.report
+        switches = 10 if self.quick else 200
+        (a, _), (b, _) = self.server.fresh_conversation(messages=30), self.server.fresh_conversation(messages=30)
+        ctx = self.context()
+        page = self.open_app(ctx, [a, b], "?bench=trace")
+        cdp = ctx.new_cdp_session(page)
+        for cid in (a, b, a):  # warm-up: first-use allocations are not a leak
+            self.open_conversation(page, cid)
+        start = self.session_state(page, cdp, [a, b])
+        for i in range(switches):
+            self.open_conversation(page, b if i % 2 == 0 else a)
+        time.sleep(1.0)
+        end = self.session_state(page, cdp, [a, b])
+        r.add("session", f"open sockets after {switches} switches (start {start['sockets']})", end["sockets"], "",
+              target="== 1", passed=end["sockets"] == 1)
+        grew = end["proxies"] - start["proxies"] if end["proxies"] is not None and start["proxies"] is not None else None
+        r.add("session", f"live PyProxies: end - start (start {start['proxies']})", grew, "",
+              target="<= 5", passed=grew is not None and grew <= 5)
+        heap = (end["heap"] - start["heap"]) / 1e6
+        r.add("session", f"JS heap: end - start (start {start['heap'] / 1e6:.1f} MB)", heap, "MB",
+              target="<= 2 MB", passed=heap <= 2)
+        ctx.close()
+
+    def session_state(self, page, cdp, cids):
+        for _ in range(3):
+            cdp.send("HeapProfiler.collectGarbage")
+            time.sleep(0.2)  # let FinalizationRegistry callbacks run
+        proxies = page.evaluate("window.__benchPyodide ? window.__benchPyodide._module.pyproxy_alloc_map.size : null")
+        heap = cdp.send("Runtime.getHeapUsage")["usedSize"]
+        return {"sockets": self.server.open_sockets(cids), "proxies": proxies, "heap": heap}
+
+    def section_idle(self):
+        r = self.report
+        minutes = 2 if self.quick else 5
+        cid, _ = self.server.fresh_conversation()
+        ctx = self.context()
+        page = ctx.new_page()
+        page.clock.install()
+        http, frames = [], []
+        page.on("request", lambda req: http.append(req.url))
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(payload)))
+        self.boot(page, "/")
+        self.open_conversation(page, cid)
+        connected = self.count_idle(page, http, frames, minutes)
+        # Fallback: refuse new sockets, drop the open one, let the retries run out (AC-5, AC-9).
+        self.server.fault("refuse", on=True)
+        self.server.fault("close", conversation_id=cid, code=1006)
+        deadline = time.time() + 60
+        while time.time() < deadline and page.get_attribute("[data-testid=chat-view]", "data-ws-state") != "failed":
+            page.clock.run_for(1000)
+        fallback = self.count_idle(page, http, frames, minutes)
+        self.server.fault("reset")
+        ctx.close()
+        r.add("idle", "connected: HTTP requests per minute", connected["http"], "/min", target="== 2 (AC-13/26/27)",
+              passed=connected["http"] == 2)
+        r.add("idle", "connected: WebSocket frames sent per minute", connected["frames"], "/min",
+              target="== 2 (30 s ping)", passed=connected["frames"] == 2)
+        r.add("idle", "fallback: HTTP requests per minute", fallback["http"], "/min", target="== 18 (AC-9: 12+4+2)",
+              passed=fallback["http"] == 18)
+        r.add("idle", "fallback: socket attempts per minute", fallback["sockets"], "/min", target="<= 1 (retry 60 s)",
+              passed=fallback["sockets"] <= 1)
+
+    def count_idle(self, page, http, frames, minutes):
+        sockets = []
+        listener = lambda ws: sockets.append(ws.url)  # noqa: E731
+        page.on("websocket", listener)
+        page.clock.run_for(1000)
+        http.clear()
+        frames.clear()
+        for _ in range(minutes * 60):
+            page.clock.run_for(1000)
+        page.remove_listener("websocket", listener)
+        api = [u for u in http if "/api/" in u]
+        return {"http": len(api) / minutes, "frames": len(frames) / minutes, "sockets": len(sockets) / minutes}
+
+
+def task_seconds(cdp):
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics["TaskDuration"]
+
+
+SECTIONS = ["boot", "boot4g", "burst", "latency", "history", "session", "idle"]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 runs and small sizes (CI: checks it runs)")
+    parser.add_argument("--runs", type=int, help="runs per boot figure (default 5, quick 2)")
+    parser.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    sections = args.only.split(",") if args.only else SECTIONS
+    runs = args.runs or (2 if args.quick else 5)
+    report = Report()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                bench = Bench(browser, server, report, args.quick, runs)
+                for name in sections:
+                    print(f"[{name}]", flush=True)
+                    getattr(bench, "section_" + name)()
+                browser.close()
+        finally:
+            server.stop()
+    print()
+    print(report.table())
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in report.rows], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
