@@ -35,6 +35,13 @@ if ! stamp_ok node_modules/.lock.stamp package-lock.json; then
   write_stamp node_modules/.lock.stamp package-lock.json
 fi
 
+# Pyodide memory snapshot for a fast boot (static/pyodide-loader.mjs). Built with Node,
+# named by Pyodide version + recipe, so this is a no-op when it exists. Optional: the
+# page boots normally without it, so a failure here only warns.
+if ! node scripts/make_snapshot.mjs; then
+  echo "setup: could not build the Pyodide snapshot; the page will boot without it" >&2
+fi
+
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's Chromium" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
