@@ -383,5 +383,7 @@ class App:
         js.sessionStorage.removeItem("open_conversation")
         self.me = None
         by_id("chat-placeholder").hidden = False
+        # Phone width: the next session starts on the list, not on an empty chat screen.
+        self._show_chat_screen(False)
         self.ending = False
         self.show_login(message)
