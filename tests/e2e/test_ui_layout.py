@@ -1,0 +1,163 @@
+"""Issue 4 in Chromium: phone layout, keyboard-only use, accessibility (axe-core) and
+the screenshots in docs/screenshots/ (the login page, the messages page on a
+desktop, a chat on a phone)."""
+
+import json
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+
+from conftest import Peer, wait_ready
+from ui_support import _module_tab, lone_tab, ui  # noqa: F401 - fixtures
+from ui_support import (
+    PHONE, WAIT_MS, chat, enter, message_with_text, messages, open_chat, poll_until, row, wait_message_count,
+)
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+BLOCKING = ("serious", "critical")
+
+
+def _blocking_violations(page):
+    results = Axe().run(page)
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in results.response["violations"] if v["impact"] in BLOCKING]
+
+
+def _demo_conversation(server, first_name):
+    coach = Peer(server, "coach@example.com")
+    try:
+        conversations = coach.http.get("/api/messaging/conversations/").json()
+    finally:
+        coach.close()
+    return next(c for c in conversations if c["trainee"]["first_name"] == first_name)
+
+
+# ----- phone width -----------------------------------------------------------------------------
+
+def test_phone_width_list_and_chat_are_two_screens_and_back_returns_to_the_list(ui, server, fresh_conversation):
+    conv, _peer = fresh_conversation(messages=4)
+    cid = conv["id"]
+    ui.set_viewport_size(PHONE)
+    enter(ui, server)
+    conversation_list = ui.get_by_test_id("conversation-list")
+    assert conversation_list.is_visible()
+    assert ui.locator("#main").is_hidden()
+
+    open_chat(ui, cid)
+
+    wait_message_count(ui, 4)
+    assert conversation_list.is_hidden()
+    assert chat(ui, cid).is_visible()
+    assert ui.get_by_test_id("chat-input").is_visible()
+    back = ui.get_by_role("button", name="Back to conversations")
+    assert back.is_visible()
+    view = chat(ui, cid).bounding_box()
+    assert view["x"] >= 0 and view["x"] + view["width"] <= 390 + 1   # no sideways scrolling
+    assert ui.evaluate("document.documentElement.scrollWidth") <= 390
+
+    back.click()
+
+    conversation_list.wait_for(state="visible", timeout=WAIT_MS)
+    assert chat(ui, cid).count() == 0
+    assert ui.locator("#main").is_hidden()
+    # Focus returns to the row the chat came from.
+    assert ui.evaluate("document.activeElement.getAttribute('data-conversation-id')") == str(cid)
+    poll_until(lambda: server.open_sockets(cid) == 0, 10, "the socket to close with the chat")
+
+
+# ----- keyboard only ------------------------------------------------------------------------------
+
+def test_keyboard_only_tab_to_a_conversation_enter_opens_it_and_enter_sends(ui, server, fresh_conversation):
+    conv, peer = fresh_conversation(messages=2)
+    cid = conv["id"]
+    enter(ui, server)
+    assert ui.get_by_test_id("conversation-item").first.get_attribute("data-conversation-id") == str(cid)
+    ui.evaluate("document.activeElement && document.activeElement.blur()")
+
+    for _ in range(10):
+        ui.keyboard.press("Tab")
+        if ui.evaluate("document.activeElement.getAttribute('data-testid')") == "conversation-item":
+            break
+    assert ui.evaluate("document.activeElement.getAttribute('data-conversation-id')") == str(cid)
+
+    ui.keyboard.press("Enter")
+
+    chat(ui, cid).wait_for(timeout=WAIT_MS)
+    ui.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state=connected]",
+                         timeout=WAIT_MS)
+    assert ui.evaluate("document.activeElement.getAttribute('data-testid')") == "chat-input"
+    ui.keyboard.type("sent without a mouse")
+    ui.keyboard.press("Enter")
+
+    message_with_text(ui, "sent without a mouse").first.wait_for(timeout=WAIT_MS)
+    poll_until(lambda: [m["content"] for m in peer.messages(cid)["results"]][-1] == "sent without a mouse",
+               10, "the message to be stored")
+    assert ui.evaluate("document.activeElement.getAttribute('data-testid')") == "chat-input"
+    # Arrow keys move between rows once the list has focus.
+    row(ui, cid).focus()
+    ui.keyboard.press("ArrowDown")
+    second = ui.get_by_test_id("conversation-item").nth(1).get_attribute("data-conversation-id")
+    assert ui.evaluate("document.activeElement.getAttribute('data-conversation-id')") == second
+
+
+# ----- accessibility and screenshots -------------------------------------------------------------------
+
+def test_axe_login_page_has_no_serious_or_critical_violations(lone_tab, server):
+    # Runs under the page's real CSP: axe is injected with page.evaluate (DevTools
+    # protocol), which CSP does not govern, so no bypass_csp is needed.
+    page = lone_tab
+    page.goto(server.origin + "/")
+    wait_ready(page, "login")
+    assert _blocking_violations(page) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "login.png"))
+
+
+def test_axe_messages_page_with_a_chat_open_has_no_serious_or_critical_violations(ui, server):
+    alex = _demo_conversation(server, "Alex")
+    cid = alex["id"]
+    enter(ui, server)
+    open_chat(ui, cid)
+    wait_message_count(ui, 50)
+    alex_peer = Peer(server, "alex@example.com")
+    try:
+        with alex_peer.socket(cid) as ws:
+            ws.send(json.dumps({"type": "typing", "is_typing": True}))
+            ui.get_by_test_id("typing-indicator").wait_for(timeout=WAIT_MS)
+            ui.get_by_test_id("chat-input").fill("Great work today. Same plan on Thursday?")
+            ui.wait_for_timeout(300)   # the slide-in animation of the last message ends
+            assert _blocking_violations(ui) == []
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            ui.screenshot(path=str(SHOTS / "messages-desktop.png"))
+    finally:
+        alex_peer.close()
+
+
+def test_phone_chat_screenshot(ui, server):
+    sam = _demo_conversation(server, "Sam")
+    ui.set_viewport_size(PHONE)
+    enter(ui, server)
+    open_chat(ui, sam["id"])
+    poll_until(lambda: messages(ui).count() >= 3, 10, "Sam's messages")
+    ui.get_by_test_id("chat-input").fill("See you at 6!")
+    ui.get_by_test_id("chat-input").press("Enter")
+    message_with_text(ui, "See you at 6!").first.wait_for(timeout=WAIT_MS)
+    ui.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
+    ui.wait_for_timeout(300)
+    assert _blocking_violations(ui) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ui.screenshot(path=str(SHOTS / "phone-chat.png"))
+
+
+def test_phone_width_logging_out_from_an_open_chat_and_back_in_starts_on_the_list(ui, server, fresh_conversation):
+    conv, _peer = fresh_conversation(messages=1)
+    ui.set_viewport_size(PHONE)
+    enter(ui, server)
+    open_chat(ui, conv["id"])
+    assert ui.get_by_test_id("conversation-list").is_hidden()
+
+    enter(ui, server)   # logs out from the open chat, logs in again
+
+    assert ui.get_by_test_id("conversation-list").is_visible()
+    assert ui.get_by_test_id("conversation-item").first.is_visible()
+    assert ui.get_by_test_id("chat-view").count() == 0
