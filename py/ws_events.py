@@ -94,6 +94,37 @@ def _from_json(obj: Dict[str, Any], conversation_id: Optional[int]) -> _Result:
     return None, "frame without a string type"
 
 
+MAX_FRAME_DEPTH = 32  # our frames nest 3 deep (frame > message > sender)
+
+
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """True when brackets outside JSON strings nest deeper than `limit`.
+
+    Cheap for honest frames: the character scan runs only when the text holds more
+    brackets than the limit at all.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
 def classify_server_frame(text: Any, conversation_id: Optional[int] = None) -> _Result:
     """(event, "") for a valid frame, (None, reason) otherwise.
 
@@ -102,6 +133,10 @@ def classify_server_frame(text: Any, conversation_id: Optional[int] = None) -> _
     """
     if not isinstance(text, str):
         return None, f"non-text frame ({type(text).__name__})"
+    if _nested_deeper_than(text, MAX_FRAME_DEPTH):
+        # Under Pyodide, json.loads of a deeply nested frame overflows the *JavaScript* stack
+        # (RangeError) long before Python's RecursionError: refuse it before parsing (edge 11).
+        return None, "frame nested too deeply"
     try:
         # NaN / Infinity are not JSON; refusing them keeps them out of every field.
         obj = json.loads(text, parse_constant=_reject_constant)
