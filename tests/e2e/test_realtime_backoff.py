@@ -65,7 +65,7 @@ def test_ac5_backoff_1_2_4_8_16_then_failed_banner_polling_and_quiet_recovery(pa
 
     # Recovery: handshakes allowed again; the quiet retry 60 s after failing reconnects.
     server.fault("refuse", on=False)
-    advance(page, 29_000, step=1000)
+    advance(page, 29_000, step=5000)
     assert len(ws_log(page)) == 6
     advance(page, 2_000, step=1000)
     rec = wait_open(page, 6)
@@ -75,7 +75,7 @@ def test_ac5_backoff_1_2_4_8_16_then_failed_banner_polling_and_quiet_recovery(pa
     wait_server_open(server, cid, 1)
     # AC-13: connected again, message polling stops (the one gap fill is not a poll).
     t_c = fake_now(page)
-    advance(page, 30_000, step=1000)
+    advance(page, 30_000, step=5000)
     assert fetch_times(page, cid, "messages", since=t_c) == []
     assert len(fetch_times(page, cid, "gapfill", since=t_f)) == 1
     assert len(ws_log(page)) == 7
