@@ -271,14 +271,17 @@ def wait_socket_count(page, n, what=None):
     return wait_until(lambda: len(ws_log(page)) >= n and ws_log(page), what or f"{n} sockets created")
 
 
+def _socket_when(page, index, field):
+    log = ws_log(page)
+    return log[index] if len(log) > index and log[index][field] is not None else None
+
+
 def wait_closed(page, index):
-    return wait_until(lambda: ws_log(page)[index]["closed"] is not None and ws_log(page)[index],
-                      f"socket #{index} closed")
+    return wait_until(lambda: _socket_when(page, index, "closed"), f"socket #{index} closed")
 
 
 def wait_open(page, index):
-    return wait_until(lambda: ws_log(page)[index]["opened"] is not None and ws_log(page)[index],
-                      f"socket #{index} open")
+    return wait_until(lambda: _socket_when(page, index, "opened"), f"socket #{index} open")
 
 
 def wait_server_open(server, cid, n, timeout=REAL_WAIT):
