@@ -71,33 +71,36 @@ def test_keyboard_only_tab_to_a_conversation_enter_opens_it_and_enter_sends(ui, 
     conv, peer = fresh_conversation(messages=2)
     cid = conv["id"]
     enter(ui, server)
-    assert ui.get_by_test_id("conversation-item").first.get_attribute("data-conversation-id") == str(cid)
-    ui.evaluate("document.activeElement && document.activeElement.blur()")
+    ids = [r.get_attribute("data-conversation-id") for r in ui.get_by_test_id("conversation-item").all()]
+    # Start where a freshly loaded page starts: at its first tab stop, the skip link.
+    ui.locator(".skip-link").focus()
+
+    def focused(attr):
+        return ui.evaluate(f"document.activeElement.getAttribute('{attr}')")
 
     for _ in range(10):
         ui.keyboard.press("Tab")
-        if ui.evaluate("document.activeElement.getAttribute('data-testid')") == "conversation-item":
+        if focused("data-testid") == "conversation-item":
             break
-    assert ui.evaluate("document.activeElement.getAttribute('data-conversation-id')") == str(cid)
+    assert focused("data-conversation-id") == ids[0]   # Tab reaches the list at its first row
+    for expected in ids[1:ids.index(str(cid)) + 1]:     # Arrow keys walk down the rows
+        ui.keyboard.press("ArrowDown")
+        assert focused("data-conversation-id") == expected
+    assert focused("data-conversation-id") == str(cid)
 
     ui.keyboard.press("Enter")
 
     chat(ui, cid).wait_for(timeout=WAIT_MS)
     ui.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state=connected]",
                          timeout=WAIT_MS)
-    assert ui.evaluate("document.activeElement.getAttribute('data-testid')") == "chat-input"
+    assert focused("data-testid") == "chat-input"
     ui.keyboard.type("sent without a mouse")
     ui.keyboard.press("Enter")
 
     message_with_text(ui, "sent without a mouse").first.wait_for(timeout=WAIT_MS)
     poll_until(lambda: [m["content"] for m in peer.messages(cid)["results"]][-1] == "sent without a mouse",
                10, "the message to be stored")
-    assert ui.evaluate("document.activeElement.getAttribute('data-testid')") == "chat-input"
-    # Arrow keys move between rows once the list has focus.
-    row(ui, cid).focus()
-    ui.keyboard.press("ArrowDown")
-    second = ui.get_by_test_id("conversation-item").nth(1).get_attribute("data-conversation-id")
-    assert ui.evaluate("document.activeElement.getAttribute('data-conversation-id')") == second
+    assert focused("data-testid") == "chat-input"
 
 
 # ----- accessibility and screenshots -------------------------------------------------------------------

@@ -183,12 +183,13 @@ def now_ms(page):
 
 
 def freeze(page):
-    """Stop the page's clock at its current time (after `page.clock.install()`).
+    """Stop the page's clock at (about) its current time (after `clock.install()`).
 
     Note: Playwright for Python reads a NUMBER given to pause_at as SECONDS since
     the epoch (it multiplies by 1000); Date.now() is in milliseconds.
     """
-    page.clock.pause_at((now_ms(page) + 1) / 1000)
+    # The clock runs until the call lands, so aim a little ahead: pause_at refuses the past.
+    page.clock.pause_at((now_ms(page) + 300) / 1000)
 
 
 def advance(page, ms, step=50):
