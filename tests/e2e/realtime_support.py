@@ -119,10 +119,16 @@ def pause(page):
 
 
 def open_and_pause(page, cid):
-    """Open the conversation, wait for connected, pause the clock; returns the fake time (ms)."""
+    """Pause the clock, open the conversation, wait until connected; returns the fake time (ms).
+
+    Paused first, so the socket opens at a frozen fake time that the page's machine and the
+    recorder both see: the 30 s ping is then due at exactly `opened` + 30 000 ms. (Messages
+    rendered on open wait for an animation frame: see wait_rendered.)"""
+    t = pause(page)
     open_conversation(page, cid, "connected")
-    wait_until(lambda: len(ws_log(page)) >= 1 and ws_log(page)[-1]["opened"] is not None, "socket open")
-    return pause(page)
+    wait_open(page, 0)
+    assert fake_now(page) == t
+    return t
 
 
 # ----------------------------------------------------------------------------- reading the page

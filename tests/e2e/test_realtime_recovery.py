@@ -53,6 +53,7 @@ def test_edge7_messages_sent_while_the_link_was_down_appear_once_in_order_after_
     cid = conv["id"]
     login_clocked(page, server)
     open_and_pause(page, cid)
+    wait_rendered(page, "[data-testid=message]", 2)
     last_before = max(message_ids(page))
     # Stay connected a little first, so that message polling is due the moment the link drops.
     advance(page, 6000, step=1000)
