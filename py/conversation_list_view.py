@@ -52,10 +52,11 @@ class ConversationListView:
         body = el("span", "conversation-body")
         top = el("span", "conversation-top")
         name = el("span", "conversation-name", formatting.display_name(other))
-        if conversation.get("is_archived"):
-            name.appendChild(el("span", "tag-archived", "Archived"))
         when = el("time", "conversation-time")
         top.appendChild(name)
+        if conversation.get("is_archived"):
+            # Outside the name, so a long name's ellipsis never clips the tag.
+            top.appendChild(el("span", "tag-archived", "Archived"))
         top.appendChild(when)
         bottom = el("span", "conversation-bottom")
         preview = el("span", "conversation-preview", attrs={"data-testid": "conversation-preview"})
