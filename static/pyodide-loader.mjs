@@ -55,23 +55,32 @@ export function snapshotFileName(recipe = SNAPSHOT_RECIPE) {
 const inBrowser = typeof document !== "undefined";
 const SNAPSHOT_URL = new URL(`../snapshot/${snapshotFileName()}`, import.meta.url).href;
 
-// Start fetching as soon as PyScript imports this module, alongside Pyodide itself.
-const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
-const snapshotResponse = inBrowser ? fetchSnapshot() : null;
 
-// Mb/s seen so far on this page load: the best of the uncached responses already in
-// (the page, CSS, PyScript), request start to last byte. null when all came from cache.
+// The link speed (Mb/s) shown by the body transfer (first to last byte, so a busy
+// server does not count as a slow link) of Pyodide's standard library, the 2.5 MB that
+// index.html preloads: big enough to measure, and there early. null when it came from
+// the cache (a repeat visit) or did not arrive within the timeout.
 // (navigator.connection is no help: capped at 10 Mb/s and a guess when idle.)
-function measuredMbps() {
-  let best = null;
-  for (const entry of performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation"))) {
-    const seconds = (entry.responseEnd - entry.requestStart) / 1000;
-    if (entry.transferSize > 8_000 && seconds > 0) {
-      const mbps = (entry.transferSize * 8) / seconds / 1e6;
-      if (best === null || mbps > best) best = mbps;
-    }
-  }
-  return best;
+const PROBE = "python_stdlib.zip";
+
+function speedOf(entry) {
+  if (entry.transferSize < entry.encodedBodySize) return null; // from the cache
+  const seconds = Math.max(entry.responseEnd - entry.responseStart, 1) / 1000;
+  return (entry.transferSize * 8) / seconds / 1e6;
+}
+
+function measureLink(timeoutMs = 5000) {
+  return new Promise((resolve) => {
+    const find = () => performance.getEntriesByType("resource").find((e) => e.name.endsWith("/" + PROBE));
+    const found = find();
+    if (found) return resolve(speedOf(found));
+    const observer = new PerformanceObserver(() => {
+      const entry = find();
+      if (entry) { observer.disconnect(); resolve(speedOf(entry)); }
+    });
+    observer.observe({ type: "resource" });
+    setTimeout(() => { observer.disconnect(); resolve(null); }, timeoutMs);
+  });
 }
 
 const HAVE_KEY = "pyodide-snapshot";
@@ -87,9 +96,11 @@ function remembered() {
 async function fetchSnapshot() {
   const flag = new URLSearchParams(location.search).get("snapshot");
   if (flag === "off") return null;
-  const mbps = measuredMbps();
-  const slow = globalThis.navigator?.connection?.saveData || (mbps !== null && mbps < MIN_MBPS);
-  if (slow && flag !== "force" && !remembered()) {
+  const saveData = Boolean(globalThis.navigator?.connection?.saveData);
+  const known = flag === "force" || remembered();
+  const mbps = known || saveData ? null : await measureLink();
+  const slow = saveData || (mbps !== null && mbps < MIN_MBPS);
+  if (slow && !known) {
     prefetchWhenIdle();
     return null;
   }
@@ -114,9 +125,10 @@ function prefetchWhenIdle() {
 }
 
 export async function loadPyodide(options = {}) {
+  performance.mark("pyodide:requested");
   const { loadPyodide: load } = await pyodideModule;
   const config = { ...options, indexURL: INDEX_URL };
-  const response = await snapshotResponse;
+  const response = await snapshotResponse.catch(() => null);
   if (response) {
     try {
       const pyodide = await load({ ...config, _loadSnapshot: response.arrayBuffer() });
@@ -135,9 +147,15 @@ export async function loadPyodide(options = {}) {
 // bench/run.py loads the page with ?bench=trace to count live PyProxies (Pyodide's
 // allocation tracing) after many conversation switches; normal loads skip this.
 function forBench(pyodide) {
+  performance.mark("pyodide:ready");
   if (new URLSearchParams(location.search).get("bench") === "trace") {
     pyodide._module.enable_pyproxy_allocation_tracing();
     globalThis.__benchPyodide = pyodide;
   }
   return pyodide;
 }
+
+// Start fetching as soon as this module runs (index.html loads it early), alongside
+// Pyodide itself. Last in the file: everything above is initialised by then.
+const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
+const snapshotResponse = inBrowser ? fetchSnapshot() : null;
