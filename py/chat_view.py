@@ -229,9 +229,13 @@ class ChatView:
     # ----- messages ----------------------------------------------------------------
 
     def show_log(self, log):
-        """Render what changed in the log since the last frame (batched)."""
+        """Render what changed in the log since the last frame (batched); once the list is
+        on screen, a lone change (a live message) renders at once instead of a frame later."""
         self._log = log
-        self.frame.request()
+        if self.rendered_ids:
+            self.frame.request_or_run()
+        else:
+            self.frame.request()
 
     def _flush(self):
         log = self._log
@@ -482,7 +486,14 @@ class ChatView:
         """AC-28: the chat is on screen (tab visible and, on phones, the chat screen shown)."""
         if js.document.visibilityState != "visible":
             return False
-        return bool(self.root.isConnected) and present(self.root.offsetParent)
+        root = self.root
+        if not root.isConnected:
+            return False
+        # checkVisibility() needs only styles; offsetParent forces a full layout, which
+        # cost a layout per incoming message (it is asked twice per message).
+        if hasattr(root, "checkVisibility"):
+            return bool(root.checkVisibility())
+        return present(root.offsetParent)
 
     def dispose(self):
         self.frame.dispose()
