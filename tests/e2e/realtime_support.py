@@ -24,7 +24,7 @@ import json
 import time
 from urllib.parse import parse_qs, urlparse
 
-from conftest import open_conversation, wait_ready, wait_state
+from e2e_harness import open_conversation, wait_ready, wait_state
 
 RECORDER_JS = r"""
 (() => {

@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from conftest import wait_ready, wait_state
+from e2e_harness import wait_ready, wait_state
 
 # Registered before any page script: records CSP violations and exposes the flags the
 # hostile payloads would set if they ever ran.

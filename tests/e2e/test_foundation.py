@@ -3,7 +3,7 @@ session across reloads, conversation list from the API, logout."""
 
 import httpx
 
-from conftest import login, wait_ready, wait_state
+from e2e_harness import login, wait_ready, wait_state
 
 
 def test_fresh_load_makes_no_request_to_any_other_origin(page, server):

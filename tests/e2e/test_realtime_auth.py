@@ -4,7 +4,7 @@ archived conversations (edge 10), and AC-9's fallback poll rates while failed.
 
 import time
 
-from conftest import wait_state
+from e2e_harness import wait_state
 from realtime_support import (advance, banner_state, fake_now, fetch_log, fetch_times, login_clocked,
                               open_and_pause, settle, stored_access_token, token_of, wait_closed,
                               wait_open, wait_rendered, wait_server_open, wait_state_is, ws_log, ws_state)

@@ -4,7 +4,7 @@ import base64
 import json
 import time
 
-from conftest import login, open_conversation
+from e2e_harness import login, open_conversation
 from realtime_support import (VIEW, fake_now, fetch_times, install_recorder, login_clocked, pause,
                               stored_access_token, token_of, wait_open, wait_server_open, wait_state_is,
                               wait_until, ws_log)

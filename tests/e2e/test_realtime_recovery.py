@@ -4,7 +4,7 @@ flap), edge 11 (unknown / malformed frames), a browser without WebSocket (error 
 import re
 import time
 
-from conftest import open_conversation
+from e2e_harness import open_conversation
 from realtime_support import (advance, banner_state, expect_retry_after, fake_now, fetch_log, fetch_times,
                               kind_of, login_clocked, message_ids, open_and_pause, pause, wait_closed,
                               wait_rendered, wait_server_open, wait_state_is, wait_until, ws_log, ws_state)

@@ -17,12 +17,12 @@ import uuid
 import pytest
 import websockets
 
-from conftest import Peer, Server, login, open_conversation
+from e2e_harness import Peer, Server, login, open_conversation
 from reliability_support import arm, csp_violations, token_for, wait_until
 
 
 def test_two_tabs_on_one_conversation_both_stay_live(context, server, fresh_conversation):
-    from conftest import PageWatch
+    from e2e_harness import PageWatch
     conv, peer = fresh_conversation(messages=2)
     cid = conv["id"]
     tabs = []

@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from conftest import Peer, Server, open_conversation
+from e2e_harness import Peer, Server, open_conversation
 from reliability_support import (arm, csp_violations, db_messages, login_at, pending, retry_failed,
                                  send_from_page, shown_ids, token_for, wait_until)
 

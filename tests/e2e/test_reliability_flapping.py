@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from conftest import login, open_conversation
+from e2e_harness import login, open_conversation
 from reliability_support import arm, csp_violations, db_messages, shown_ids, wait_until, ws_state
 
 

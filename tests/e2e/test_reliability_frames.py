@@ -12,7 +12,7 @@ import json
 import random
 import string
 
-from conftest import login, open_conversation
+from e2e_harness import login, open_conversation
 from reliability_support import arm, csp_violations, db_messages, shown_ids, wait_until, ws_state
 
 KEYS = ["type", "message", "user_id", "is_typing", "reader_id", "read_at", "id", "conversation_id",

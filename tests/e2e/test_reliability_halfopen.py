@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import open_conversation
+from e2e_harness import open_conversation
 from reliability_support import (TcpProxy, arm, csp_violations, db_messages, login_at, shown_ids, wait_until,
                                  ws_state)
 

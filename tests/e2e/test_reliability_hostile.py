@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 
-from conftest import Peer, login, open_conversation, wait_state
+from e2e_harness import Peer, login, open_conversation, wait_state
 from reliability_support import NO_WEBSOCKET_SCRIPT, arm, db_messages, shown_ids, shown_texts, wait_until
 
 JS = "window.__pwned=1"

@@ -9,7 +9,7 @@ as "not sent" with Retry, and retrying stores it exactly once.
 
 import time
 
-from conftest import open_conversation, login
+from e2e_harness import open_conversation, login
 from reliability_support import (arm, csp_violations, db_messages, pending, shown_ids, wait_until)
 
 

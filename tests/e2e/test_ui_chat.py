@@ -10,7 +10,7 @@ import re
 import struct
 import zlib
 
-from conftest import Peer
+from e2e_harness import Peer
 from ui_support import _module_tab, lone_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
     WAIT_MS, enter, message_texts, message_with_text, messages, node_tag, open_chat, poll_until, row,

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 import pytest
 
-from conftest import PageWatch, Peer, Server, wait_ready
+from e2e_harness import PageWatch, Peer, Server, wait_ready
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
     DESKTOP, PHONE, WAIT_MS, chat, enter, message_with_text, messages, open_chat, poll_until, row, wait_message_count,

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import PageWatch, wait_ready, wait_state
+from e2e_harness import PageWatch, wait_ready, wait_state
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 800}

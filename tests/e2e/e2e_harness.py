@@ -1,0 +1,267 @@
+"""End-to-end harness (imported by conftest.py and by tests as `e2e_harness`;
+not `from conftest import`: several conftest.py files share that module name): one real serve.py (with fault controls) and one Chromium
+for the whole session; a fresh browser context per test.
+
+The other party in a conversation is simulated over REST and a raw WebSocket
+client (see `Peer`), so a test never trusts our own page for the other side.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+BOOT_TIMEOUT_MS = 60_000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A serve.py subprocess; restartable on the same database."""
+
+    def __init__(self, tmp, extra_args=()):
+        self.port = free_port()
+        self.db = tmp / "e2e.sqlite3"
+        self.log_path = tmp / "server.log"
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.origin = f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(self.db),
+             "--faults", *self.extra_args],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if httpx.get(self.origin + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("serve.py exited: " + self.log_path.read_text()[-2000:])
+            time.sleep(0.1)
+        raise RuntimeError("serve.py did not become healthy")
+
+    def stop(self, sig=None):
+        if self.proc is None:
+            return
+        if sig is None:
+            self.proc.terminate()
+        else:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.proc = None
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(5)
+        self.proc = None
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
+    # fault controls ------------------------------------------------------
+    def fault(self, name, **body):
+        r = httpx.post(f"{self.origin}/__faults/{name}", json=body, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def sockets(self):
+        return httpx.get(f"{self.origin}/__faults/sockets", timeout=10).json()
+
+    def open_sockets(self, conversation_id):
+        return int(self.sockets()["open"].get(str(conversation_id), 0))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("server")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_faults(request):
+    yield
+    if "server" in request.fixturenames:
+        srv = request.getfixturevalue("server")
+        if srv.proc is not None:
+            try:
+                srv.fault("reset")
+            except httpx.HTTPError:
+                pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """Everything a page did that a test may want to assert on."""
+
+    def __init__(self, page):
+        self.requests = []
+        self.console = []
+        self.errors = []
+        self.dialogs = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("console", lambda m: self.console.append((m.type, m.text)))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def on_dialog(d):
+            self.dialogs.append(d.message)
+            d.dismiss()
+        page.on("dialog", on_dialog)
+
+    def foreign_requests(self, origin):
+        own = urlparse(origin)
+        bad = []
+        for url in self.requests:
+            u = urlparse(url)
+            if u.scheme in ("data", "blob", "about"):
+                continue
+            if (u.scheme, u.netloc) not in (("http", own.netloc), ("ws", own.netloc)):
+                bad.append(url)
+        return bad
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    pg = context.new_page()
+    pg.watch = PageWatch(pg)
+    yield pg
+
+
+def wait_ready(page, state=None):
+    # Selectors, not wait_for_function: the page's CSP forbids the eval that a
+    # string predicate needs, and we test under the real CSP.
+    page.wait_for_selector("body[data-app-ready=true]", state="attached", timeout=BOOT_TIMEOUT_MS)
+    if state:
+        wait_state(page, state)
+
+
+def wait_state(page, state, timeout=BOOT_TIMEOUT_MS):
+    page.wait_for_selector(f"body[data-app-state={state}]", state="attached", timeout=timeout)
+
+
+def login(page, server, email="coach@example.com", password=None, clock=False):
+    password = password or email.split("@")[0] + "-pass"
+    page.goto(server.origin + "/")
+    wait_ready(page, "login")
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    wait_state(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for(timeout=20_000)
+
+
+def open_conversation(page, conversation_id, state="connected"):
+    page.locator(f"[data-testid=conversation-item][data-conversation-id='{conversation_id}']").click()
+    view = page.locator(f"[data-testid=chat-view][data-conversation-id='{conversation_id}']")
+    view.wait_for(timeout=20_000)
+    if state:
+        page.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{conversation_id}'][data-ws-state='{state}']",
+                               timeout=20_000)
+    return view
+
+
+class Peer:
+    """The other party, over REST and a raw WebSocket: independent of our page."""
+
+    def __init__(self, server, email):
+        self.server = server
+        self.email = email
+        r = httpx.post(server.origin + "/api/auth/jwt/create/",
+                       json={"email": email, "password": email.split("@")[0] + "-pass"}, timeout=10)
+        r.raise_for_status()
+        self.access = r.json()["access"]
+        self.http = httpx.Client(base_url=server.origin, headers={"Authorization": "Bearer " + self.access}, timeout=10)
+
+    def send(self, conversation_id, content, client_message_id=None):
+        body = {"content": content}
+        if client_message_id:
+            body["client_message_id"] = client_message_id
+        r = self.http.post(f"/api/messaging/conversations/{conversation_id}/send/", json=body)
+        r.raise_for_status()
+        return r.json()
+
+    def mark_read(self, conversation_id):
+        return self.http.post(f"/api/messaging/conversations/{conversation_id}/read/").json()
+
+    def messages(self, conversation_id, **params):
+        return self.http.get(f"/api/messaging/conversations/{conversation_id}/messages/", params=params).json()
+
+    def all_ids(self, conversation_id):
+        ids, before = [], None
+        while True:
+            params = {"limit": 200}
+            if before:
+                params["before"] = before
+            page = self.messages(conversation_id, **params)
+            ids = [m["id"] for m in page["results"]] + ids
+            if not page["has_more"] or not page["results"]:
+                return ids
+            before = page["results"][0]["id"]
+
+    def socket(self, conversation_id):
+        from websockets.sync.client import connect
+        return connect(f"ws://127.0.0.1:{self.server.port}/ws/messaging/{conversation_id}/?token={self.access}",
+                       origin=self.server.origin, open_timeout=10)
+
+    def close(self):
+        self.http.close()
+
+
+_counter = iter(range(1, 10_000_000))
+
+
+@pytest.fixture
+def fresh_conversation(server):
+    """An isolated conversation coach <-> a new trainee; returns (conversation, trainee Peer)."""
+    peers = []
+
+    def make(messages=0, archived=False):
+        email = f"t{uuid.uuid4().hex[:10]}@example.com"
+        conv = server.fault("conversation", trainer_email="coach@example.com", trainee_email=email,
+                            messages=messages, archived=archived)
+        peer = Peer(server, email)
+        peers.append(peer)
+        return conv, peer
+    yield make
+    for p in peers:
+        p.close()
