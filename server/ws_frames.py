@@ -28,7 +28,9 @@ class ToOthers:
 def interpret(text: str, user_id: int) -> Reply | ToOthers | None:
     try:
         frame = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # ValueError, not only JSONDecodeError: an integer over Python's 4,300-digit limit
+        # raises a plain ValueError, which used to end the socket's reader (a deaf socket).
         return None
     if not isinstance(frame, dict):
         return None
