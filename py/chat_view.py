@@ -229,13 +229,9 @@ class ChatView:
     # ----- messages ----------------------------------------------------------------
 
     def show_log(self, log):
-        """Render what changed in the log since the last frame (batched); once the list is
-        on screen, a lone change (a live message) renders at once instead of a frame later."""
+        """Render what changed in the log since the last frame (batched)."""
         self._log = log
-        if self.rendered_ids:
-            self.frame.request_or_run()
-        else:
-            self.frame.request()
+        self.frame.request()
 
     def _flush(self):
         log = self._log

@@ -122,32 +122,19 @@ class FrameScheduler:
     scrollHeight reads made a plain-JS prototype 5x slower).
     """
 
-    FRAME_MS = 1000 / 60
-
     def __init__(self, callback):
         self._callback = callback
         self._proxy = create_proxy(self._run)
         self._handle = None
         self._disposed = False
-        self._last_run = -1e9  # performance.now() of the last run
 
     def request(self):
         if self._handle is None and not self._disposed:
             self._handle = js.requestAnimationFrame(self._proxy)
 
-    def request_or_run(self):
-        """Run now when nothing ran during the last frame (a lone event is on screen at
-        once, not a frame later); otherwise batch into the next frame as `request` does
-        (a burst still costs one run per frame)."""
-        if self._handle is None and not self._disposed and js.performance.now() - self._last_run >= self.FRAME_MS:
-            self._run()
-        else:
-            self.request()
-
     def _run(self, _timestamp=None):
         self._handle = None
         if not self._disposed:
-            self._last_run = js.performance.now()
             self._callback()
 
     def flush(self):
