@@ -20,6 +20,11 @@ class ConversationListView:
         self.on_open = on_open
         self.rows = {}   # id -> (li, parts dict)
         self.order = []
+        # id -> what the row shows now. The list re-renders on every live message (a
+        # 2,000-message burst: 2,000 renders); a row whose text, badge and selection are
+        # unchanged then costs no DOM calls at all.
+        self.shown = {}
+        self.shown_total = None
         self.selected = None
         self.listeners = Listeners()
         self.listeners.add(self.list, "click", self._on_click)
@@ -81,10 +86,16 @@ class ConversationListView:
                 row = self._make_row(conversation)
                 self.rows[cid] = row
             li, parts = row
-            set_text(parts["preview"], conversation.get("last_message_preview") or "No messages yet")
-            set_text(parts["when"], formatting.format_list_time(conversation.get("last_message_at"), now_iso, self.tz_offset)
-                     if conversation.get("last_message_at") else "")
+            preview = conversation.get("last_message_preview") or "No messages yet"
+            when = (formatting.format_list_time(conversation.get("last_message_at"), now_iso, self.tz_offset)
+                    if conversation.get("last_message_at") else "")
             unread = int(conversation.get("unread_count") or 0)
+            state = (preview, when, unread, cid == self.selected)
+            if self.shown.get(cid) == state:
+                continue
+            self.shown[cid] = state
+            set_text(parts["preview"], preview)
+            set_text(parts["when"], when)
             if unread:
                 parts["badge"].hidden = False
                 set_text(parts["badge"], str(unread))
@@ -97,6 +108,7 @@ class ConversationListView:
         for cid in list(self.rows):
             if cid not in seen:
                 li, _ = self.rows.pop(cid)
+                self.shown.pop(cid, None)
                 li.remove()
         # Reorder with the fewest moves: walk the wanted order, move only misplaced rows.
         order = [c["id"] for c in conversations]
@@ -110,9 +122,11 @@ class ConversationListView:
                     self.list.insertBefore(li, cursor if present(cursor) else None)
             self.order = order
         self.empty.hidden = bool(conversations)
-        set_text(self.total, str(total_unread))
-        self.total.setAttribute("data-count", str(total_unread))
-        self.total.setAttribute("aria-label", f"{total_unread} unread messages")
+        if self.shown_total != total_unread:
+            self.shown_total = total_unread
+            set_text(self.total, str(total_unread))
+            self.total.setAttribute("data-count", str(total_unread))
+            self.total.setAttribute("aria-label", f"{total_unread} unread messages")
 
     def select(self, cid):
         self.selected = cid
@@ -130,3 +144,5 @@ class ConversationListView:
             li.remove()
         self.rows.clear()
         self.order = []
+        self.shown.clear()
+        self.shown_total = None
