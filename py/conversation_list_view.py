@@ -25,6 +25,7 @@ class ConversationListView:
         # unchanged then costs no DOM calls at all.
         self.shown = {}
         self.shown_total = None
+        self.when_cache = {}
         self.selected = None
         self.listeners = Listeners()
         self.listeners.add(self.list, "click", self._on_click)
@@ -87,8 +88,7 @@ class ConversationListView:
                 self.rows[cid] = row
             li, parts = row
             preview = conversation.get("last_message_preview") or "No messages yet"
-            when = (formatting.format_list_time(conversation.get("last_message_at"), now_iso, self.tz_offset)
-                    if conversation.get("last_message_at") else "")
+            when = self._when(cid, conversation.get("last_message_at"), now_iso)
             unread = int(conversation.get("unread_count") or 0)
             state = (preview, when, unread, cid == self.selected)
             if self.shown.get(cid) == state:
@@ -109,6 +109,7 @@ class ConversationListView:
             if cid not in seen:
                 li, _ = self.rows.pop(cid)
                 self.shown.pop(cid, None)
+                self.when_cache.pop(cid, None)
                 li.remove()
         # Reorder with the fewest moves: walk the wanted order, move only misplaced rows.
         order = [c["id"] for c in conversations]
@@ -127,6 +128,19 @@ class ConversationListView:
             set_text(self.total, str(total_unread))
             self.total.setAttribute("data-count", str(total_unread))
             self.total.setAttribute("aria-label", f"{total_unread} unread messages")
+
+    def _when(self, cid, at, now_iso):
+        """The row's time label, recomputed only when its time or the current minute
+        changes (the label depends on the local date, a function of the UTC minute)."""
+        if not at:
+            return ""
+        key = (at, str(now_iso)[:16])
+        cached = self.when_cache.get(cid)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        when = formatting.format_list_time(at, now_iso, self.tz_offset)
+        self.when_cache[cid] = (key, when)
+        return when
 
     def select(self, cid):
         self.selected = cid
