@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from e2e_harness import login, open_conversation
-from reliability_support import arm, csp_violations, db_messages, shown_ids, wait_until, ws_state
+from reliability_support import (arm, csp_violations, db_messages, relogin, send_as_peer, shown_ids, wait_until,
+                                 ws_state)
 
 
 class SocketSampler:
@@ -63,14 +64,14 @@ def run_flapping(page, server, fresh_conversation, closes):
                 pass  # still backing off, or exhausted -> polling; messages must still all arrive
             life_end = time.time() + rng.uniform(0, 6)
             for _ in range(rng.randint(1, 3)):
-                peer.send(cid, f"flap {i} {sent}")
+                send_as_peer(peer, cid, f"flap {i} {sent}")
                 sent += 1
                 time.sleep(max(0.0, min(rng.uniform(0, 2), life_end - time.time())))
             time.sleep(max(0.0, life_end - time.time()))
             hits += server.fault("close", conversation_id=cid, code=rng.choice([1006, 1001, 1011, 1000]))["closed"]
-            peer.send(cid, f"flap {i} after close {sent}")
+            send_as_peer(peer, cid, f"flap {i} after close {sent}")
             sent += 1
-        db_ids = [m["id"] for m in db_messages(server, cid, peer.access)]
+        db_ids = [m["id"] for m in db_messages(server, cid, relogin(peer))]
         wait_until(lambda: shown_ids(page) == db_ids, timeout=60, interval=0.3, what="page ids == db ids")
         time.sleep(1.0)  # a late duplicate would show up now
         shown = shown_ids(page)
