@@ -59,10 +59,11 @@ def test_vendor_paths_match_the_locked_versions():
     html = (ROOT / "index.html").read_text()
     config = (ROOT / "pyscript.json").read_text()
     assert f"./vendor/pyscript/{pyscript}/core.js" in html
-    versions_in_config = set(re.findall(r"vendor/pyodide/([^/]+)/", config))
+    versions_in_config = set(re.findall(r"vendor/pyodide/([^/$]+)/", config))
     loader = ROOT / "static" / "pyodide-loader.mjs"
     if loader.exists():
-        versions_in_config |= set(re.findall(r"vendor/pyodide/([^/]+)/", loader.read_text()))
+        versions_in_config |= set(re.findall(r'export const version = "([^"]+)"', loader.read_text()))
+    versions_in_config |= set(re.findall(r"vendor/pyodide/([^/$]+)/", html))
     assert versions_in_config == {pyodide}
 
 
