@@ -231,35 +231,46 @@ class Bench:
         }""")
         return ready, info
 
-    def boot_runs(self, path, runs, *, app=True, warm=False, network=None):
-        """`runs` cold boots (each in a new context); with warm, a second boot in the same context."""
-        cold, hot, bytes_, fcps, hows = [], [], [], [], set()
+    def boot_once(self, path, *, app=True, warm=False, network=None):
+        """One cold boot in a new context (and with warm, a second boot in the same context)."""
+        ctx = self.context()
+        page = ctx.new_page()
+        if network:
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", network)
+        ms, info = self.boot(page, path, app=app)
+        result = {"cold": ms, "bytes": info["bytes"], "fcp": info["fcp"], "how": info["how"], "warm": None}
+        if warm:
+            result["warm"], _ = self.boot(page, path, app=app)
+        ctx.close()
+        return result
+
+    def boot_rounds(self, pages, runs, network=None):
+        """`runs` rounds; each round boots every page once, in turn, so that a change in the
+        machine's load hits all pages alike. Returns medians per page."""
+        results = {name: [] for name in pages}
+        for path, app, _warm in pages.values():  # untimed: the server gzips each file once, on first use
+            self.boot_once(path, app=app)
         for _ in range(runs):
-            ctx = self.context()
-            page = ctx.new_page()
-            if network:
-                cdp = ctx.new_cdp_session(page)
-                cdp.send("Network.enable")
-                cdp.send("Network.emulateNetworkConditions", network)
-            ms, info = self.boot(page, path, app=app)
-            cold.append(ms)
-            bytes_.append(info["bytes"])
-            fcps.append(info["fcp"])
-            hows.add(info["how"])
-            if warm:
-                ms2, _ = self.boot(page, path, app=app)
-                hot.append(ms2)
-            ctx.close()
-        return {"cold": median(cold), "warm": median(hot), "bytes": median(bytes_), "fcp": median(fcps),
-                "how": ",".join(sorted(h for h in hows if h)) or None}
+            for name, (path, app, warm) in pages.items():
+                results[name].append(self.boot_once(path, app=app, warm=warm, network=network))
+        summary = {}
+        for name, runs_ in results.items():
+            summary[name] = {key: median([r[key] for r in runs_]) for key in ("cold", "warm", "bytes", "fcp")}
+            summary[name]["how"] = ",".join(sorted({r["how"] for r in runs_ if r["how"]})) or None
+        return summary
 
     def section_boot(self):
         r = self.report
         n = self.runs
-        pyodide = self.boot_runs("/bench/bare-pyodide.html", n, app=False, warm=True)
-        pyscript = self.boot_runs("/bench/bare-pyscript.html", n, app=False, warm=True)
-        app = self.boot_runs("/", n, warm=True)
-        plain = self.boot_runs("/?snapshot=off", n)
+        got = self.boot_rounds({
+            "pyodide": ("/bench/bare-pyodide.html", False, True),
+            "pyscript": ("/bench/bare-pyscript.html", False, True),
+            "app": ("/", True, True),
+            "plain": ("/?snapshot=off", True, False),
+        }, n)
+        pyodide, pyscript, app, plain = got["pyodide"], got["pyscript"], got["app"], got["plain"]
         r.add("boot", "bare loadPyodide() page, cold", pyodide["cold"], "ms")
         r.add("boot", "bare loadPyodide() page, warm", pyodide["warm"], "ms")
         r.add("boot", "bare PyScript page, cold", pyscript["cold"], "ms")
@@ -284,9 +295,12 @@ class Bench:
     def section_boot4g(self):
         r = self.report
         n = 1 if self.quick else max(2, self.runs // 2)
-        pyodide = self.boot_runs("/bench/bare-pyodide.html", n, app=False, network=FOUR_G)
-        app = self.boot_runs("/", n, network=FOUR_G)
-        forced = self.boot_runs("/?snapshot=force", n, network=FOUR_G)
+        got = self.boot_rounds({
+            "pyodide": ("/bench/bare-pyodide.html", False, False),
+            "app": ("/", True, False),
+            "forced": ("/?snapshot=force", True, False),
+        }, n, network=FOUR_G)
+        pyodide, app, forced = got["pyodide"], got["app"], got["forced"]
         r.add("4g", "bare loadPyodide() page, cold, 4G", pyodide["cold"], "ms")
         r.add("4g", f"app cold, 4G (boot={app['how']})", app["cold"], "ms")
         r.add("4g", "app cold, 4G, snapshot forced (?snapshot=force)", forced["cold"], "ms")
