@@ -167,6 +167,18 @@ def page(context):
     yield pg
 
 
+def wait_until(predicate, what="condition", timeout=20.0, interval=0.05):
+    """Poll a Python-side predicate (server state, page probes) until it is truthy."""
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {what}")
+        time.sleep(interval)
+
+
 def wait_ready(page, state=None):
     # Selectors, not wait_for_function: the page's CSP forbids the eval that a
     # string predicate needs, and we test under the real CSP.

@@ -24,7 +24,7 @@ import json
 import time
 from urllib.parse import parse_qs, urlparse
 
-from e2e_harness import open_conversation, wait_ready, wait_state
+from e2e_harness import open_conversation, wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
 
 RECORDER_JS = r"""
 (() => {
@@ -216,17 +216,6 @@ def fetch_times(page, cid, kind, since=None, until=None):
 
 
 # ----------------------------------------------------------------------------- waiting and time
-
-
-def wait_until(predicate, what, timeout=REAL_WAIT, interval=0.05):
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for: {what}")
-        time.sleep(interval)
 
 
 def settle(page, quiet=0.15):

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import httpx
 
-from e2e_harness import wait_ready, wait_state
+from e2e_harness import wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
 
 # Registered before any page script: records CSP violations and exposes the flags the
 # hostile payloads would set if they ever ran.
@@ -38,17 +37,6 @@ def csp_violations(page):
     seen = list(page.evaluate("window.__csp || []"))
     seen += [text for _kind, text in page.watch.console if "Content Security Policy" in text]
     return seen
-
-
-def wait_until(predicate, timeout=30.0, interval=0.1, what="condition"):
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def login_at(page, origin, email="coach@example.com"):
