@@ -336,8 +336,8 @@ class App:
             # AC-28 also covers messages that arrived while the tab was hidden.
             log = self.cache.get_query_data(qc.messages_key(self.chat.cid))
             other = self.chat.other.get("id")
-            if log is not None and any(not (log.get(i) or {}).get("is_read") and (log.get(i) or {}).get("sender", {}).get("id") == other
-                                       for i in list(log.ids())[-50:]):
+            # The log keeps its unread ids, so this never copies the whole history.
+            if log is not None and any(log.get(i)["sender"]["id"] == other for i in log.unread_ids()):
                 self.chat.mark_read()
 
     # ----- errors and session end -------------------------------------------------------------
