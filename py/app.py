@@ -17,7 +17,7 @@ from chat_controller import ChatController
 from conversation_list_view import ConversationListView
 from polling import PollScheduler
 from tokens import SessionExpired, TokenManager
-from web_dom import Listeners, by_id, clear, el
+from web_dom import FrameScheduler, Listeners, by_id, clear, el
 from web_http import LocalStorageStore, fetch_transport
 from web_socket import wall_clock
 
@@ -55,6 +55,9 @@ class App:
         self.api = ApiClient(api_base, fetch_transport, self.tokens)
         self.me = None
         self.list_view = None
+        # The list follows every live message (AC-15); in a burst that is once per
+        # frame, not once per message, and never in the task that appends the message.
+        self.list_frame = FrameScheduler(self._render_list_now)
         self.chat = None
         self.chat_host = by_id("main")
         self.page_listeners = Listeners()
@@ -169,6 +172,13 @@ class App:
         return None
 
     def _render_list(self, _key=None):
+        first = self.list_view is not None and not self.list_view.rows
+        if js.document.visibilityState == "visible" and not first:
+            self.list_frame.request()
+        else:
+            self._render_list_now()  # the first render (boot) at once; a hidden tab gets no frames
+
+    def _render_list_now(self):
         if self.list_view is None:
             return
         conversations = self.cache.get_query_data(CONVERSATIONS) or []
@@ -258,9 +268,14 @@ class App:
 
     # ----- cache updates from the open chat ---------------------------------------------------
 
-    def on_new_messages(self, cid, messages):
-        """AC-15: preview, time and order follow new messages without a refetch."""
-        open_visible = self.chat is not None and self.chat.cid == cid and self.chat.view.is_visible()
+    def on_new_messages(self, cid, messages, chat_visible=None):
+        """AC-15: preview, time and order follow new messages without a refetch.
+
+        chat_visible: whether the open chat of `cid` is on screen, if the caller knows."""
+        open_chat = self.chat is not None and self.chat.cid == cid
+        if open_chat and chat_visible is None:
+            chat_visible = self.chat.view.is_visible()
+        open_visible = open_chat and bool(chat_visible)
 
         def update(conversations):
             result = conversations or []
@@ -285,7 +300,11 @@ class App:
             total = self.cache.get_query_data(UNREAD)
             if isinstance(total, int) and before:
                 self.cache.set_query_data(UNREAD, max(0, total - before))
-        asyncio.ensure_future(self.fetch_unread())
+        # The server's total is asked again only when this read changed it: reading a
+        # chat that shows every message as it arrives (unread 0) leaves it as it was,
+        # and asking after every live message doubled the requests of a conversation.
+        if before or not isinstance(total, int):
+            asyncio.ensure_future(self.fetch_unread())
 
     # ----- polling (AC-9, AC-13, AC-26, AC-27) -------------------------------------------------
 

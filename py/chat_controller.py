@@ -169,14 +169,16 @@ class ChatController:
             # The first page and older history are not news for the list (AC-15): the
             # server's unread_count already counts them.
             fresh = [log.get(mid) for mid in added if log.get(mid) is not None] if news else []
+            # Asked once per batch of messages: it makes the browser compute styles.
+            visible = self.view.is_visible() if added else False
             if fresh:
-                self.app.on_new_messages(self.cid, fresh)
+                self.app.on_new_messages(self.cid, fresh, chat_visible=visible)
         from_other = [m for m in (log.get(mid) for mid in added) if m and m["sender"]["id"] != self.me["id"]]
         for message in from_other:
             if self.typing_display.on_message_from(message["sender"]["id"]):
                 self._render_typing()
         # AC-28: a message from the other party in the open, visible chat is read now.
-        if from_other and self.view.is_visible() and any(not m.get("is_read") for m in from_other):
+        if from_other and visible and any(not m.get("is_read") for m in from_other):
             self.mark_read()
 
     def _on_cache(self, _key):
