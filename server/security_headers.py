@@ -1,7 +1,9 @@
 """Security headers on every HTTP response; the page's CSP lives in this one constant.
 
-`'wasm-unsafe-eval'` is what Pyodide needs to compile its WebAssembly; no inline script or
-style is allowed, and `connect-src` admits our own origin plus WebSockets.
+`'wasm-unsafe-eval'` is what Pyodide needs to compile its WebAssembly; no inline script is
+allowed and the only inline style is index.html's skeleton <style>, admitted by its sha256
+(SKELETON_STYLE_HASH; tests/server/test_inline_style.py fails when the two differ). `connect-src`
+admits our own origin plus WebSockets.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# sha256 of the exact text inside index.html's <style>: change both together.
+SKELETON_STYLE_HASH = "'sha256-jD92S9Umu7hop4uVcjok9vGzV3uJSHo56ScOOrELwFc='"
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    f"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' {SKELETON_STYLE_HASH}; "
     "img-src 'self' data: blob:; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )

@@ -1,0 +1,104 @@
+"""The skeleton's inline <style> in index.html (first paint without waiting for a stylesheet):
+the CSP admits exactly it by hash, and it is a verbatim part of static/app.css, so the
+page looks the same before and after app.css arrives and the two never drift apart."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+from server.security_headers import CONTENT_SECURITY_POLICY
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = (ROOT / "index.html").read_text(encoding="utf-8")
+APP_CSS = (ROOT / "static" / "app.css").read_text(encoding="utf-8")
+
+
+def inline_styles(html: str) -> list[str]:
+    """The text of each <style> element (HTML comments are not elements)."""
+    return re.findall(r"<style>(.*?)</style>", re.sub(r"<!--.*?-->", "", html, flags=re.S), flags=re.S)
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source expression for an inline block: sha256 of its exact UTF-8 text."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def directive(csp: str, name: str) -> list[str]:
+    for part in csp.split(";"):
+        words = part.split()
+        if words and words[0] == name:
+            return words[1:]
+    raise AssertionError(f"no {name} in the CSP")
+
+
+def top_level_rules(css: str) -> list[str]:
+    """Each top-level rule or at-rule block, comments dropped, whitespace collapsed."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules, depth, start = [], 0, 0
+    for i, char in enumerate(css):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                rules.append(" ".join(css[start:i + 1].split()))
+                start = i + 1
+    assert depth == 0 and css[start:].strip() == "", "unbalanced braces"
+    return rules
+
+
+def is_in_order_within(part: list[str], whole: list[str]) -> bool:
+    rest = iter(whole)
+    return all(any(rule == other for other in rest) for rule in part)
+
+
+def test_the_page_has_exactly_one_inline_style():
+    assert len(inline_styles(HTML)) == 1
+
+
+def test_the_csp_admits_the_inline_style_by_its_hash_and_nothing_else_inline():
+    (style,) = inline_styles(HTML)
+    assert directive(CONTENT_SECURITY_POLICY, "style-src") == ["'self'", csp_hash(style)]
+
+
+def test_the_hash_changes_when_the_style_changes_by_one_character():
+    (style,) = inline_styles(HTML)
+    assert csp_hash(style + " ") not in CONTENT_SECURITY_POLICY
+
+
+def test_the_inline_rules_are_app_css_rules_verbatim_and_in_app_css_order():
+    # Same selectors, same declarations, same order: once app.css loads (later in the
+    # document) every inline declaration is restated with the same specificity, so the
+    # cascade ends exactly where app.css alone would.
+    (style,) = inline_styles(HTML)
+    inline, whole = top_level_rules(style), top_level_rules(APP_CSS)
+    assert inline and all(rule in whole for rule in inline), [r for r in inline if r not in whole]
+    assert is_in_order_within(inline, whole)
+
+
+def test_the_inline_style_covers_every_class_the_skeleton_uses():
+    # Nothing in the boot screen (nor the skip link above it) may wait for app.css.
+    (style,) = inline_styles(HTML)
+    boot = re.search(r'<a class="skip-link".*?<div id="boot-screen".*?<!-- The whole stylesheet', HTML, flags=re.S)
+    assert boot, "the skip link, boot screen and app.css link are no longer in that order"
+    used = {name for attr in re.findall(r'class="([^"]*)"', boot.group(0)) for name in attr.split()}
+    selectors = set(re.findall(r"\.([A-Za-z][\w-]*)", re.sub(r"\{[^{}]*\}", "", style)))
+    assert used - selectors == set()
+
+
+def test_app_css_is_still_linked_and_only_after_the_skeleton():
+    links = [m.start() for m in re.finditer(r'<link rel="stylesheet" href="\./static/app\.css">', HTML)]
+    assert len(links) == 1
+    assert HTML.index('<div id="boot-screen"') < links[0] < HTML.index('<main id="login-screen"')
+    assert links[0] > HTML.index("<body")  # in the body: not render-blocking, so not before the first paint
+
+
+def test_the_helpers_see_what_they_should():
+    assert csp_hash("a") == "'sha256-ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs='"
+    assert inline_styles("<!-- <style> --><style>\nx</style>") == ["\nx"]
+    assert top_level_rules("/* x */ a { b: c; }\n@media (x) {\n  d { e: f; }\n}\n") == [
+        "a { b: c; }", "@media (x) { d { e: f; } }"]
+    assert is_in_order_within(["a", "c"], ["a", "b", "c"]) and not is_in_order_within(["c", "a"], ["a", "b", "c"])
