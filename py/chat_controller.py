@@ -19,6 +19,7 @@ from chat_view import ChatView
 from constants import ws_messaging_url
 from message_log import MessageLog
 from outbox import Outbox
+from read_marker import ReadMarker
 from typing_signals import TypingDisplay, TypingSender
 from web_http import multipart_form
 from web_socket import SocketAdapter, wall_clock
@@ -54,12 +55,12 @@ class ChatController:
         # were missed, so a gap fill starts here, never at the log's last id.
         self.synced_id = None
         self.gap_open = False
-        self.mark_read_running = False
-        self.mark_read_again = False
+        self.read_marker = ReadMarker()
         self.state = "connecting"
         self.reason = None
         self.outage = OutageTracker()
         self.timer = None
+        self.timer_due = None
 
         cache = app.cache
         self.key = qc.messages_key(self.cid)
@@ -303,34 +304,33 @@ class ChatController:
     # ----- mark read -------------------------------------------------------------------
 
     def mark_read(self):
-        if self.mark_read_running:
-            self.mark_read_again = True
+        """AC-28: at once for a lone message; a stream is coalesced (read_marker.py)."""
+        if self.disposed:
             return
-        self.mark_read_running = True
-        asyncio.ensure_future(self._mark_read())
+        if self.read_marker.request(wall_clock()):
+            asyncio.ensure_future(self._mark_read())
+        self._schedule()
 
     async def _mark_read(self):
+        ok = False
         try:
-            while True:
-                self.mark_read_again = False
-                try:
-                    await self.app.api.mark_read(self.cid)
-                except Exception as exc:
-                    self.app.handle_error(exc, None, None)
-                    return
-                if self.disposed:
-                    return
-                other_id = self.other.get("id")
+            await self.app.api.mark_read(self.cid)
+            ok = True
+        except Exception as exc:
+            self.app.handle_error(exc, None, None)
+        if self.disposed:
+            return
+        if ok:
+            other_id = self.other.get("id")
 
-                def mark(log):
-                    log.mark_read_from(other_id)
-                    return log
-                self.app.cache.set_query_data(self.key, mark)
-                self.app.on_conversation_read(self.cid)
-                if not self.mark_read_again:
-                    return
-        finally:
-            self.mark_read_running = False
+            def mark(log):
+                log.mark_read_from(other_id)
+                return log
+            self.app.cache.set_query_data(self.key, mark)
+            self.app.on_conversation_read(self.cid)
+        if self.read_marker.finished(wall_clock()):
+            asyncio.ensure_future(self._mark_read())
+        self._schedule()
 
     # ----- sending ----------------------------------------------------------------------
 
@@ -425,14 +425,17 @@ class ChatController:
         if self.disposed:
             return
         wakes = [w for w in (self.typing_sender.next_wakeup(), self.typing_display.next_wakeup(),
-                             banner_next_wakeup(self.state, self.reason, self.outage.since, wall_clock()))
+                             banner_next_wakeup(self.state, self.reason, self.outage.since, wall_clock()),
+                             self.read_marker.next_wakeup())
                  if w is not None]
+        if wakes and self.timer is not None and self.timer_due <= min(wakes):
+            return  # an earlier wake-up is harmless: _on_timer judges everything by the clock
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
         if wakes:
-            delay = max(0.0, min(wakes) - wall_clock())
-            self.timer = asyncio.get_event_loop().call_later(delay, self._on_timer)
+            self.timer_due = min(wakes)
+            self.timer = asyncio.get_event_loop().call_later(max(0.0, self.timer_due - wall_clock()), self._on_timer)
 
     def _on_timer(self):
         self.timer = None
@@ -443,6 +446,8 @@ class ChatController:
             self._send_typing(value)
         if self.typing_display.tick(now):
             self._render_typing()
+        if self.read_marker.tick(now):
+            asyncio.ensure_future(self._mark_read())
         self._refresh_banner()
 
     # ----- teardown -------------------------------------------------------------------------
@@ -454,6 +459,7 @@ class ChatController:
         if self.socket is not None:
             self.socket.stop()
         self.disposed = True
+        self.read_marker.cancel()
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
