@@ -307,8 +307,11 @@ class ChatController:
         """AC-28: at once for a lone message; a stream is coalesced (read_marker.py)."""
         if self.disposed:
             return
+        waiting = self.read_marker.pending
         if self.read_marker.request(wall_clock()):
             asyncio.ensure_future(self._mark_read())
+        elif waiting:
+            return  # already waiting: its wake-up is already scheduled (every message of a stream)
         self._schedule()
 
     async def _mark_read(self):

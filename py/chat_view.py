@@ -27,6 +27,7 @@ from safe_url import safe_image_url
 from web_dom import FrameScheduler, Listeners, clear, el, present, set_text, svg_icon
 
 SLIDE_IN_GAP_MS = 500
+SETTLE_FRAMES = 2
 _perf_now = js.performance.now.bind(js.performance)
 
 ICON_SEND = "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z"
@@ -80,6 +81,7 @@ class ChatView:
         self._appended_others = 0    # ...of them from the other party (edge 8 counter)
         self._last_append_at = float("-inf")
         self._shown = None           # is_visible()'s layout part, kept until the next frame
+        self._settle_frames = 0      # frames left that keep following the bottom
         self._build_protos()
 
         self.root = el("section", "chat-view", attrs={
@@ -308,6 +310,16 @@ class ChatView:
             self._want_scroll_bottom = False
             lst.scrollTop = lst.scrollHeight
             self.stick_to_bottom = True
+            # Live messages below the view had an estimated height (content-visibility)
+            # until the scroll brought them in: follow the bottom for a few more frames.
+            self._settle_frames = SETTLE_FRAMES
+            self.frame.request()
+        elif self._settle_frames and self.stick_to_bottom:
+            self._settle_frames -= 1
+            if lst.scrollTop + lst.clientHeight < lst.scrollHeight - 1:
+                lst.scrollTop = lst.scrollHeight
+            if self._settle_frames:
+                self.frame.request()
         elif appended_others:
             # Edge 8: reading history; count what arrived instead of jumping.
             for _ in range(appended_others):
@@ -327,11 +339,11 @@ class ChatView:
 
     def _insert(self, message, animate=True):
         mid = message["id"]
-        node = self._message_node(message)
+        clock, day = formatting.time_and_day(message.get("created_at"), self.tz_offset)
+        node = self._message_node(message, clock)
         index = bisect.bisect_left(self.rendered_ids, mid)
         at_end = index == len(self.rendered_ids)
         before = None if at_end else self.nodes[self.rendered_ids[index]]
-        day = formatting.day_key(message.get("created_at"), self.tz_offset)
         first = self.day_first.get(day)
         if first is None:
             sep = el("div", "day-separator", formatting.day_label(message.get("created_at"), js.Date.new().toISOString(), self.tz_offset), attrs={"role": "separator"})
@@ -343,6 +355,7 @@ class ChatView:
             # The separator moves up to stay before the earliest message of its day.
             self.items.insertBefore(sep, before)
         if animate and at_end and self.rendered_ids:
+            node.classList.add("is-live")  # app.css: rendered only while near the view
             # A lone new message slides in to catch the eye; in a stream (less than
             # SLIDE_IN_GAP_MS since the last one) motion is noise, and every frame of
             # an animation is a repaint of the list.
@@ -355,7 +368,7 @@ class ChatView:
         self.nodes[mid] = node
         return "end" if at_end else "middle"
 
-    def _message_node(self, message):
+    def _message_node(self, message, clock):
         # A clone of a prebuilt node costs a third of the DOM calls of building one
         # element by element, and this runs once per message (2,000 in a burst).
         own = message["sender"]["id"] == self.me["id"]
@@ -378,7 +391,7 @@ class ChatView:
             img.src = image_url
             bubble.insertBefore(img, bubble.firstChild)
         stamp = node.lastChild.firstChild
-        stamp.textContent = formatting.format_time(message.get("created_at"), self.tz_offset)
+        stamp.textContent = clock
         stamp.setAttribute("datetime", message.get("created_at") or "")
         if is_read:
             node.setAttribute("data-read", "true")

@@ -80,6 +80,7 @@ def apply_new_message(
     - unread_count grows by one only for the other party's message in a
       conversation that is not both open and visible (AC-28 marks that one read).
     An unknown conversation leaves the list as it is (the adapter should refetch it).
+    `conversations` is in sort_conversations order (as the cache always holds it).
     """
     index = _index_of(conversations, message.get("conversation_id"))
     if index < 0:
@@ -99,6 +100,10 @@ def apply_new_message(
         row["unread_count"] = (row.get("unread_count") or 0) + 1
 
     others = conversations[:index] + conversations[index + 1 :]
+    # The list is kept in sort_conversations order, so the usual case (the row of a
+    # new message is the newest) needs no sort: it goes on top.
+    if not others or _order_key(row) >= _order_key(others[0]):
+        return [row] + others
     return sort_conversations(others + [row])
 
 

@@ -11,7 +11,7 @@ unreadable time formats as "".
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Optional, Union
+from typing import Any, Optional, Tuple, Union
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -93,6 +93,14 @@ def format_time(iso: Any, tz_offset_minutes: float = 0) -> str:
     """Local "HH:MM" (24-hour), e.g. "14:05"."""
     local = _local(iso, tz_offset_minutes)
     return "" if local is None else f"{local.hour:02d}:{local.minute:02d}"
+
+
+def time_and_day(iso: Any, tz_offset_minutes: float = 0) -> Tuple[str, str]:
+    """(format_time, day_key) of one timestamp, parsed once (a message node needs both)."""
+    local = _local(iso, tz_offset_minutes)
+    if local is None:
+        return "", ""
+    return f"{local.hour:02d}:{local.minute:02d}", local.date().isoformat()
 
 
 def day_key(iso: Any, tz_offset_minutes: float = 0) -> str:

@@ -210,3 +210,16 @@ def test_set_unread_without_change_returns_the_same_list():
 def test_total_unread_sums_every_row():
     assert total_unread(inbox()) == 4
     assert total_unread([]) == 0
+
+
+def test_the_top_row_shortcut_gives_the_same_order_as_a_full_sort():
+    # Every row of a sorted list gets a message at every moment: the result must equal a sort.
+    times = ["2024-03-01T10:00:00Z", "2024-03-01T11:00:00Z", "2024-03-01T12:00:00Z", None]
+    base = sort_conversations([conv(10 + i, ALEX, t) for i, t in enumerate(times)])
+    for row in base:
+        for at in ["2024-03-01T09:00:00Z", "2024-03-01T11:00:00Z", "2024-03-01T12:00:00Z",
+                   "2024-03-01T13:00:00Z"]:
+            got = apply_new_message(base, message(row["id"], ALEX, at=at), my_user_id=COACH,
+                                    open_conversation_id=None, chat_visible=False)
+            assert [c["id"] for c in got] == [c["id"] for c in sort_conversations(got)]
+            assert sorted(c["id"] for c in got) == sorted(c["id"] for c in base)
