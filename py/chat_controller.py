@@ -87,7 +87,7 @@ class ChatController:
             machine = ws_hook.ConnectionMachine(
                 self.cid, self._build_url, websocket_supported=hasattr(js, "WebSocket"))
             self.socket = SocketAdapter(machine, app.tokens, on_state=self._on_state,
-                                        on_event=self._on_event, on_gap_fill=self._spawn_gap_fill,
+                                        on_events=self._on_events, on_gap_fill=self._spawn_gap_fill,
                                         debug=app.debug)
         else:
             # Archived: read-only, no socket (edge 10); polling keeps it fresh.
@@ -123,6 +123,22 @@ class ChatController:
         self._schedule()
 
     # ----- socket events (cache updates) --------------------------------------------
+
+    def _on_events(self, events):
+        """Socket events in order; a run of new messages is merged and rendered as one."""
+        if self.disposed:
+            return
+        run = []
+        for event in events:
+            if isinstance(event, NewMessage):
+                run.append(event.message)
+                continue
+            if run:
+                self.receive_messages(run, live=True)
+                run = []
+            self._on_event(event)
+        if run and not self.disposed:
+            self.receive_messages(run, live=True)
 
     def _on_event(self, event):
         if self.disposed:

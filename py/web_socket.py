@@ -15,10 +15,12 @@ import js
 from pyodide.ffi import create_proxy
 
 import ws_hook
-from web_dom import Listeners
+from frame_batcher import FrameBatcher
+from web_dom import FrameScheduler, Listeners
 
 
 _date_now = js.Date.now  # looked up once: `js.Date.now()` costs two global lookups per call
+_perf_now = js.performance.now.bind(js.performance)
 
 
 def wall_clock():
@@ -75,17 +77,24 @@ class _Socket:
 class SocketAdapter:
     """Runs one ConnectionMachine for one conversation in the browser.
 
-        adapter = SocketAdapter(machine, tokens, on_state=..., on_event=..., on_gap_fill=...)
+        adapter = SocketAdapter(machine, tokens, on_state=..., on_events=..., on_gap_fill=...)
         adapter.start()
         adapter.send_typing(True)
         adapter.stop()        # purposeful close (1000), listeners and proxies released
     """
 
-    def __init__(self, machine, tokens, *, on_state, on_event, on_gap_fill, debug=False):
+    def __init__(self, machine, tokens, *, on_state, on_events, on_gap_fill, debug=False):
         self.machine = machine
         self.tokens = tokens
         self.on_state = on_state
-        self.on_event = on_event
+        self.on_events = on_events  # called with the events of one frame, or of a burst's frames
+        # A lone frame is handled in the task that received it; a burst once per
+        # animation frame (frame_batcher.py). A hidden tab gets no animation frames,
+        # so there every frame is handled at once.
+        self.batcher = FrameBatcher()
+        self.frame = FrameScheduler(self._flush_frames)
+        self.visible = True
+        self._events = None
         self.on_gap_fill = on_gap_fill
         self.debug = debug
         self.sockets = {}
@@ -95,6 +104,7 @@ class SocketAdapter:
         self.listeners = Listeners()
 
     def start(self):
+        self.visible = js.document.visibilityState == "visible"
         self.listeners.add(js.document, "visibilitychange", self._on_visibility)
         self.listeners.add(js.window, "online", lambda e: self._feed(self.machine.network_changed(True, wall_clock())))
         self.listeners.add(js.window, "offline", lambda e: self._feed(self.machine.network_changed(False, wall_clock())))
@@ -105,8 +115,10 @@ class SocketAdapter:
     def stop(self):
         if self.stopped:
             return
+        self.batcher.clear()
         self._feed(self.machine.stop(wall_clock()))
         self.stopped = True
+        self.frame.dispose()
         self._cancel_timer()
         self.listeners.dispose()
         for sock in list(self.sockets.values()):
@@ -120,6 +132,9 @@ class SocketAdapter:
 
     def _on_visibility(self, _event):
         visible = js.document.visibilityState == "visible"
+        self.visible = visible
+        if not visible:
+            self._flush_frames()  # no animation frame will come to do it
         self._feed(self.machine.visibility_changed(visible, wall_clock()))
 
     def _on_open(self, socket_id):
@@ -128,9 +143,35 @@ class SocketAdapter:
     def _on_message(self, socket_id, data):
         if not isinstance(data, str):
             return  # binary frames are not part of the protocol
-        self._feed(self.machine.socket_message(socket_id, data, wall_clock()))
+        if not self.visible:
+            self._handle_frames(self.batcher.flush() + [(socket_id, data)])
+            return
+        ready = self.batcher.arrive((socket_id, data), _perf_now() / 1000.0)
+        if ready:
+            self._handle_frames(ready)
+        else:
+            self.frame.request()
+
+    def _flush_frames(self, _timestamp=None):
+        if self.batcher.waiting:
+            self._handle_frames(self.batcher.flush())
+
+    def _handle_frames(self, frames):
+        """Feed frames to the machine; their events go to on_events together."""
+        if self.stopped:
+            return
+        now = wall_clock()
+        events = self._events = []
+        try:
+            for socket_id, data in frames:
+                self._feed(self.machine.socket_message(socket_id, data, now))
+        finally:
+            self._events = None
+        if events and not self.stopped:
+            self.on_events(events)
 
     def _on_close(self, socket_id, code):
+        self._flush_frames()  # what arrived before the close comes first
         self.sockets.pop(socket_id, None)
         self._feed(self.machine.socket_closed(socket_id, code, wall_clock()))
 
@@ -163,7 +204,10 @@ class SocketAdapter:
             if sock is not None:
                 sock.send(action.text)
         elif kind is ws_hook.Dispatch:
-            self.on_event(action.event)
+            if self._events is not None:
+                self._events.append(action.event)
+            else:
+                self.on_events([action.event])
         elif kind is ws_hook.OpenSocket:
             try:
                 self.sockets[action.socket_id] = _Socket(action.socket_id, action.url, self)
