@@ -469,6 +469,9 @@ class Bench:
         ctx.close()
 
     def session_state(self, page, cdp, cids):
+        # Garbage on both sides is collected before counting: Python's cycle collector
+        # (which frees the proxies that cycles hold) and then the JS heap.
+        page.evaluate("window.__benchPyodide && window.__benchPyodide.runPython('import gc; gc.collect()')")
         for _ in range(3):
             cdp.send("HeapProfiler.collectGarbage")
             time.sleep(0.2)  # let FinalizationRegistry callbacks run

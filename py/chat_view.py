@@ -573,3 +573,14 @@ class ChatView:
         self.frame.dispose()
         self.listeners.dispose()
         self.root.remove()
+        # Let go of every node now: the view and its controller reference each other,
+        # so without this the detached DOM would wait for Python's cycle collector.
+        self.nodes.clear()
+        self.read_state.clear()
+        self.pending_nodes.clear()
+        self.day_first.clear()
+        self.rendered_ids = []
+        self._pending_gone = []
+        self._own_proto = self._other_proto = None
+        self._typing_node = self._banner_node = self._scroll_button = None
+        self._log = None
