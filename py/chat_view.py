@@ -261,11 +261,14 @@ class ChatView:
             self._rebuild(log)
             self._appended = True
             return
+        # Only what arrives after the first render is live (slides in, content-visibility):
+        # the first page of history is not, whichever path brings it.
+        live = bool(self.rendered_ids)
         for mid in changes.added_ids:
             message = log.get(mid)
             if message is None or mid in self.nodes:
                 continue
-            if self._insert(message) == "end":
+            if self._insert(message, animate=live) == "end":
                 self._appended = True
                 if message["sender"]["id"] != self.me["id"]:
                     self._appended_others += 1
