@@ -22,7 +22,7 @@ from outbox import Outbox
 from read_marker import ReadMarker
 from typing_signals import TypingDisplay, TypingSender
 from web_http import multipart_form
-from web_socket import SocketAdapter, wall_clock
+from web_socket import SocketAdapter, WakeTimer, wall_clock
 from ws_events import NewMessage, ReadReceipt, TypingIndicator
 
 PAGE_SIZE = 50
@@ -59,8 +59,7 @@ class ChatController:
         self.state = "connecting"
         self.reason = None
         self.outage = OutageTracker()
-        self.timer = None
-        self.timer_due = None
+        self.timer = WakeTimer(self._on_timer)  # typing, banner and mark-read deadlines
 
         cache = app.cache
         self.key = qc.messages_key(self.cid)
@@ -141,11 +140,10 @@ class ChatController:
             self.receive_messages(run, live=True)
 
     def _on_event(self, event):
+        """One typing or read-receipt event (new messages come in runs: _on_events)."""
         if self.disposed:
             return
-        if isinstance(event, NewMessage):
-            self.receive_messages([event.message], live=True)
-        elif isinstance(event, TypingIndicator):
+        if isinstance(event, TypingIndicator):
             # AC-20: only the other party's typing is shown.
             if event.user_id != self.me["id"]:
                 if self.typing_display.on_indicator(event.user_id, event.is_typing, wall_clock()):
@@ -447,17 +445,9 @@ class ChatController:
                              banner_next_wakeup(self.state, self.reason, self.outage.since, wall_clock()),
                              self.read_marker.next_wakeup())
                  if w is not None]
-        if wakes and self.timer is not None and self.timer_due <= min(wakes):
-            return  # an earlier wake-up is harmless: _on_timer judges everything by the clock
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        if wakes:
-            self.timer_due = min(wakes)
-            self.timer = asyncio.get_event_loop().call_later(max(0.0, self.timer_due - wall_clock()), self._on_timer)
+        self.timer.set(min(wakes) if wakes else None)
 
     def _on_timer(self):
-        self.timer = None
         if self.disposed:
             return
         now = wall_clock()
@@ -479,8 +469,6 @@ class ChatController:
             self.socket.stop()
         self.disposed = True
         self.read_marker.cancel()
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.timer.cancel()
         self.unsubscribe()
         self.view.dispose()

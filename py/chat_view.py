@@ -24,11 +24,10 @@ import formatting
 import scroll_rules
 from banner import BANNER_TEXT
 from safe_url import safe_image_url
-from web_dom import FrameScheduler, Listeners, clear, el, present, set_text, svg_icon
+from web_dom import FrameScheduler, Listeners, clear, el, perf_now, present, set_text, svg_icon
 
 SLIDE_IN_GAP_MS = 500
 SETTLE_FRAMES = 2
-_perf_now = js.performance.now.bind(js.performance)
 
 ICON_SEND = "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z"
 ICON_ATTACH = "M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"
@@ -298,11 +297,10 @@ class ChatView:
         if prepending:
             old_height = lst.scrollHeight
             old_top = lst.scrollTop
-        before = len(self.rendered_ids)
         first_before = self.rendered_ids[0] if self.rendered_ids else None
         self._apply(log, changes)
         self._drop_resolved_pending()
-        prepended = prepending and len(self.rendered_ids) > before and self.rendered_ids[0] != first_before
+        prepended = prepending and self.rendered_ids[0] != first_before
         set_text(self.history_status, "" if log.has_more_before else ("Start of conversation" if self.rendered_ids else ""))
         appended, appended_others = self._appended, self._appended_others
         self._appended, self._appended_others = False, 0
@@ -362,7 +360,7 @@ class ChatView:
             # A lone new message slides in to catch the eye; in a stream (less than
             # SLIDE_IN_GAP_MS since the last one) motion is noise, and every frame of
             # an animation is a repaint of the list.
-            now = _perf_now()
+            now = perf_now()
             if now - self._last_append_at >= SLIDE_IN_GAP_MS:
                 node.classList.add("slide-in")
             self._last_append_at = now

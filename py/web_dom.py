@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover - older Pyodide
     jsnull = None
 
 document = js.document
+perf_now = js.performance.now.bind(js.performance)  # milliseconds; bound once, called per message
 
 
 def present(value):

@@ -16,17 +16,53 @@ from pyodide.ffi import create_proxy
 
 import ws_hook
 from frame_batcher import FrameBatcher
-from web_dom import FrameScheduler, Listeners
+from web_dom import FrameScheduler, Listeners, perf_now
 
 
 _date_now = js.Date.now  # looked up once: `js.Date.now()` costs two global lookups per call
-_perf_now = js.performance.now.bind(js.performance)
 
 
 def wall_clock():
     # Wall clock on purpose: heartbeat expiry must see time that passed while
     # background timers were throttled or the machine slept.
     return _date_now() / 1000.0
+
+
+class WakeTimer:
+    """One timer for an owner's next wake-up, a wall-clock time.
+
+        timer = WakeTimer(on_wake)
+        timer.set(machine.next_wakeup())   # None cancels
+        timer.cancel()
+
+    A timer that already fires at or before the asked time is kept: its owner judges
+    everything by the clock, so an early wake-up costs one idle tick, while re-arming on
+    every message (each frame moves the deadlines) cost a setTimeout and a proxy each.
+    """
+
+    def __init__(self, on_wake):
+        self._on_wake = on_wake
+        self._handle = None
+        self._due = None
+
+    def set(self, wake):
+        if wake is None:
+            self.cancel()
+            return
+        if self._handle is not None and self._due <= wake:
+            return
+        self.cancel()
+        self._due = wake
+        self._handle = asyncio.get_event_loop().call_later(max(0.0, wake - wall_clock()), self._fire)
+
+    def cancel(self):
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = self._due = None
+
+    def _fire(self):
+        self._handle = self._due = None
+        self._on_wake()
 
 
 class _Socket:
@@ -98,8 +134,7 @@ class SocketAdapter:
         self.on_gap_fill = on_gap_fill
         self.debug = debug
         self.sockets = {}
-        self.timer = None
-        self.timer_due = None
+        self.timer = WakeTimer(self._on_timer)
         self.stopped = False
         self.listeners = Listeners()
 
@@ -119,7 +154,7 @@ class SocketAdapter:
         self._feed(self.machine.stop(wall_clock()))
         self.stopped = True
         self.frame.dispose()
-        self._cancel_timer()
+        self.timer.cancel()
         self.listeners.dispose()
         for sock in list(self.sockets.values()):
             sock.close(1000, "switch")
@@ -146,7 +181,7 @@ class SocketAdapter:
         if not self.visible:
             self._handle_frames(self.batcher.flush() + [(socket_id, data)])
             return
-        ready = self.batcher.arrive((socket_id, data), _perf_now() / 1000.0)
+        ready = self.batcher.arrive((socket_id, data), perf_now() / 1000.0)
         if ready:
             self._handle_frames(ready)
         else:
@@ -176,8 +211,6 @@ class SocketAdapter:
         self._feed(self.machine.socket_closed(socket_id, code, wall_clock()))
 
     def _on_timer(self):
-        self.timer = None
-        self.timer_due = None
         self._feed(self.machine.tick(wall_clock()))
 
     async def _fetch_token(self, force):
@@ -229,21 +262,4 @@ class SocketAdapter:
                 js.console.debug("[ws]", action.message)
 
     def _schedule(self):
-        wake = self.machine.next_wakeup()
-        if wake is None:
-            self._cancel_timer()
-            return
-        # Every frame pushes the heartbeat deadline later; a timer that fires early
-        # only costs an idle tick (tick() judges by the clock), while re-arming it
-        # on every message cost a setTimeout and a proxy per message in a burst.
-        if self.timer is not None and self.timer_due <= wake:
-            return
-        self._cancel_timer()
-        self.timer_due = wake
-        self.timer = asyncio.get_event_loop().call_later(max(0.0, wake - wall_clock()), self._on_timer)
-
-    def _cancel_timer(self):
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-            self.timer_due = None
+        self.timer.set(self.machine.next_wakeup())
