@@ -18,7 +18,7 @@ def _show_boot_failure():
 
 async def main():
     try:
-        from app import App, load_config
+        from web.app import App, load_config
         api_base, ws_base = await load_config()
         app = App(api_base, ws_base)
         await app.start()

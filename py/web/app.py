@@ -1,7 +1,7 @@
 """The session: config, tokens, login, the messages page, polling.
 
 Started by main.py. Everything browser-specific happens through the
-web_* adapters; the rules live in the pure modules next to it.
+web_* adapters next to it; the rules live in core/.
 """
 
 import asyncio
@@ -9,17 +9,17 @@ import json
 
 import js
 
-import conversation_ops
-import models
+from core.api_client import ApiClient, ApiError, NetworkError, make_refresh_call
+from core import conversation_ops
+from core import models
+from core.polling import PollScheduler
+from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
-from api_client import ApiClient, ApiError, NetworkError, make_refresh_call
-from chat_controller import ChatController
-from conversation_list_view import ConversationListView
-from polling import PollScheduler
-from tokens import SessionExpired, TokenManager
-from web_dom import FrameScheduler, Listeners, by_id, clear, el
-from web_http import LocalStorageStore, fetch_transport
-from web_socket import wall_clock
+from web.chat_controller import ChatController
+from web.conversation_list_view import ConversationListView
+from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
+from web.web_http import LocalStorageStore, fetch_transport
+from web.web_socket import wall_clock
 
 CONVERSATIONS = ("conversations",)
 UNREAD = ("unread_count",)
