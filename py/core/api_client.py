@@ -76,6 +76,24 @@ def error_detail(status: int, data: Any) -> str:
     return text
 
 
+OFFLINE_TEXT = "Offline: will retry."
+
+
+def error_text(error: BaseException, fallback: Optional[str]) -> Optional[str]:
+    """What to tell the user about a failed call: a calm text, or None for nothing.
+
+    A session that ended says nothing here (the login screen says it); an error answer
+    says the server's detail; no answer at all says the app is offline and will retry.
+    """
+    if isinstance(error, SessionExpired):
+        return None
+    if isinstance(error, ApiError):
+        return error.detail if isinstance(error.detail, str) and error.detail else fallback
+    if isinstance(error, NetworkError):
+        return OFFLINE_TEXT
+    return fallback
+
+
 # --- paths (CONTRACT.md); kept private until py/constants.py settles -------
 
 
