@@ -267,6 +267,8 @@ class OpenConversation:
         if self.closed or was == self.visible:
             return []
         if not self.visible:
+            # A trailing call waiting now would cover what arrives unseen (AC-28): drop it.
+            self.read_marker.cancel()
             return []
         # AC-28 also covers messages that arrived while the chat was hidden.
         log = self.log
@@ -389,7 +391,7 @@ class OpenConversation:
             return []
         effects: List[Effect] = []
         if ok:
-            up_to = None
+            up_to = self._read_up_to
             self.cache.set_query_data(self.key, with_read_from(self.other.get("id"), up_to=up_to))
             effects.append(ConversationRead(self.cid, self._unread_from_other_after(up_to)))
         self._read_up_to = None
@@ -446,7 +448,7 @@ class OpenConversation:
 
     def _receive(self, messages: List[Dict[str, Any]], now: float, *, live: bool = False,
                  has_more_before: Optional[bool] = None, cmid_hint: Optional[str] = None,
-                 news: bool = True) -> List[Effect]:
+                 news: bool = True, mark_read: bool = True) -> List[Effect]:
         """Merge messages from any source (socket, send answer, poll, fill) once by id."""
         if live and self.realtime and not self.gap_open and not self.gap_filling:
             # The socket has been up since the last completed fill: nothing before this is missing.
@@ -470,7 +472,7 @@ class OpenConversation:
         if any([self.typing_display.on_message_from(m["sender"]["id"]) for m in from_other]):
             effects.append(self._typing())
         # AC-28: a message from the other party in the open, visible chat is read now.
-        if from_other and self.visible and any(not m.get("is_read") for m in from_other):
+        if mark_read and from_other and any(not m.get("is_read") for m in from_other):
             effects += self._mark_read(now)
         return effects
 
@@ -479,7 +481,8 @@ class OpenConversation:
         self._note_synced([m["id"] for m in messages])  # the newest page is complete
         # A log already holding more than this page (reopened from the cache) keeps its own has_more.
         effects = self._receive(messages, now, has_more_before=has_more if held <= len(messages) else None,
-                                news=False)
+                                news=False, mark_read=False)
+        # One call covers the whole page: the server marks everything of the other party.
         unread = self.conversation.get("unread_count") or any(
             not m.get("is_read") and self._from_other(m) for m in messages)
         if unread:
@@ -539,8 +542,8 @@ class OpenConversation:
 
     def _mark_read(self, now: float) -> List[Effect]:
         """Something from the other party is unread in the chat."""
-        if self.closed:
-            return []
+        if self.closed or not self.visible:
+            return []  # never while hidden: visibility_changed(True) asks again
         if self.read_marker.request(now):
             return self._start_mark_read()
         return []  # in flight or too soon: one trailing call follows (next_wakeup / finished)

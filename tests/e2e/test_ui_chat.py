@@ -392,3 +392,46 @@ def test_archived_conversation_opens_read_only_with_a_note_and_no_banner(ui, ser
     ui.wait_for_timeout(500)
     assert view.get_by_test_id("connection-banner").count() == 0
     assert server.open_sockets(cid) == 0
+
+
+def test_ac28_a_message_that_arrived_while_the_tab_was_hidden_is_never_marked_read_unseen(ui, server, fresh_conversation):
+    # Issue 10, bug 1: opening a chat with unread messages sent a second, trailing mark-read
+    # call about a second after the first; if the tab was hidden in that second and a message
+    # arrived, the trailing call marked it read on the server although nobody saw it.
+    from realtime_support import set_visibility
+    conv, peer = fresh_conversation(messages=0)
+    cid = conv["id"]
+    for text in ("unread one", "unread two"):
+        peer.send(cid, text)
+    enter(ui, server)
+    reads, held = [], []
+
+    def hold_the_first(route):
+        reads.append(route.request.method)
+        if len(reads) == 1:
+            # The first call reaches the server now; its answer is held (in flight) until released.
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    pattern = f"**/api/messaging/conversations/{cid}/read/"
+    ui.route(pattern, hold_the_first)
+    try:
+        open_chat(ui, cid)
+        poll_until(lambda: held, 10, "the first mark-read call", page=ui)
+        set_visibility(ui, "hidden")
+        unseen = peer.send(cid, "sent while the tab was hidden")
+        ui.locator(f"[data-testid=message][data-message-id='{unseen['id']}']").wait_for(timeout=WAIT_MS)
+        route, answer = held[0]
+        route.fulfill(response=answer)
+        ui.wait_for_timeout(2500)  # the trailing call came one second after the first
+        assert reads == ["POST"]
+        is_read = lambda: {m["id"]: m["is_read"] for m in peer.messages(cid)["results"]}[unseen["id"]]  # noqa: E731
+        assert is_read() is False
+        assert ui.locator(f"[data-testid=message][data-message-id='{unseen['id']}']").get_attribute("data-read") == "false"
+        # Seen now: marked read then (AC-28 covers what arrived while hidden).
+        set_visibility(ui, "visible")
+        poll_until(lambda: len(reads) == 2, 10, "the mark-read call once visible", page=ui)
+        poll_until(is_read, 10, "the message read on the server", page=ui)
+    finally:
+        ui.unroute(pattern)

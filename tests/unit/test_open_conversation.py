@@ -268,6 +268,33 @@ def test_nothing_is_marked_read_while_the_chat_is_hidden_and_all_of_it_when_it_i
     assert chat.timed(PostMarkRead) == [(30, PostMarkRead(2))]
 
 
+def test_a_hidden_background_tab_opening_the_app_does_not_mark_read():
+    chat = opened(msg(1), msg(2), conv=conversation(unread=2), visible=False)
+    chat.at(5)
+    assert chat.of(PostMarkRead) == []
+    chat.show()
+    assert chat.timed(PostMarkRead) == [(5, PostMarkRead(2))]
+
+
+def test_bug1_a_message_that_arrived_while_hidden_is_never_covered_by_a_mark_read():
+    # Open with unread: the call goes out; the tab is hidden within the second that a
+    # trailing call would wait, and Alex's next message arrives while hidden.
+    chat = opened(msg(1), msg(2), conv=conversation(unread=2))
+    chat.socket(NewMessage(msg(3)))  # arrives while the first call is in flight: trailing
+    chat.at(0.2)
+    chat.hide()
+    chat.socket(NewMessage(msg(4)))  # never seen
+    chat.at(0.4)
+    chat.read_done()
+    chat.at(5)
+    assert chat.timed(PostMarkRead) == [(0, PostMarkRead(2))]  # no call while hidden
+    assert chat.log.get(4)["is_read"] is False  # our call did not cover it
+    assert chat.of(ConversationRead)[-1] == ConversationRead(CID, 2)  # 3 and 4 are still unread
+    chat.show()
+    assert chat.timed(PostMarkRead)[-1] == (5, PostMarkRead(4))
+
+
+
 def test_a_failed_mark_read_changes_nothing_and_the_trailing_call_still_follows():
     chat = opened(msg(1))
     chat.socket(NewMessage(msg(2)))
