@@ -38,7 +38,7 @@ from typing import Any, Dict, List, Optional, Set, Union
 
 from core import conversation_ops, models
 from core.polling import PollScheduler
-from query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey
+from query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ class Session:
     def tick(self, now: float) -> List[Effect]:
         effects: List[Effect] = []
         for key in self.poller.due(now):
-            if key[0] == "messages":
-                effects.append(PollMessages(key[1]))
+            if self.open_id is not None and key == messages_key(self.open_id):
+                effects.append(PollMessages(self.open_id))
             elif key not in self._polls_running:
                 self._polls_running.add(key)
                 effects.append(Fetch(key))

@@ -152,8 +152,8 @@ class App:
         self.unsub_unread = self.cache.subscribe(self._render_list, UNREAD_COUNT_KEY)
         self._show("messages")
         self.session = Session(self.cache, me, wall_clock())
-        await self.fetch_conversations()
-        await self.fetch_unread()
+        await self.fetch(CONVERSATIONS_KEY)
+        await self.fetch(UNREAD_COUNT_KEY)
         self._schedule_poll()
         js.document.body.setAttribute("data-app-state", "messages")
         # Reopen the conversation the trainer had open (a reload keeps the place).
@@ -175,27 +175,22 @@ class App:
             return
         self.list_view.render(self.cache.get_query_data(CONVERSATIONS_KEY) or [], self.session.unread_total())
 
-    async def fetch_conversations(self):
+    async def fetch(self, key):
+        """GET the conversation list or the unread total; the session takes the answer."""
+        call = self.api.conversations if key == CONVERSATIONS_KEY else self.api.unread_count
         try:
-            data = await self.api.conversations()
+            data = await call()
         except Exception as exc:
             self.report_error(exc)
             if self.session is not None:
-                self.session.fetch_failed(CONVERSATIONS_KEY, wall_clock())
+                self.session.fetch_failed(key, wall_clock())
             return
-        if self.session is not None:
+        if self.session is None:
+            return
+        if key == CONVERSATIONS_KEY:
             visible = self.chat is not None and self.chat.is_visible()
             self.session.conversations_loaded(data, wall_clock(), chat_visible=visible)
-
-    async def fetch_unread(self):
-        try:
-            data = await self.api.unread_count()
-        except Exception as exc:
-            self.report_error(exc)
-            if self.session is not None:
-                self.session.fetch_failed(UNREAD_COUNT_KEY, wall_clock())
-            return
-        if self.session is not None:
+        else:
             self.session.unread_loaded(data, wall_clock())
 
     def _on_list_keydown(self, event):
@@ -294,8 +289,7 @@ class App:
     def _run(self, effects):
         for effect in effects:
             if type(effect) is Fetch:
-                fetch = self.fetch_conversations if effect.key == CONVERSATIONS_KEY else self.fetch_unread
-                asyncio.ensure_future(fetch())
+                asyncio.ensure_future(self.fetch(effect.key))
             elif type(effect) is PollMessages:
                 if self.chat is not None and self.chat.cid == effect.conversation_id:
                     self.chat.poll()
