@@ -76,10 +76,9 @@ class MessageList:
         """Render what changed in the log: appends now, layout work in the next frame."""
         self._log = log
         changes = log.changes_since(self.revision)
-        added = changes.added_ids
         # Appends (and read-state updates) need no layout read: write them now. A reset
         # or older history waits for the frame, which reads the scroll height first.
-        if not changes.reset and not (added and self.rendered_ids and added[0] < self.rendered_ids[-1]):
+        if self._placement(changes) == "append":
             self._apply(log, changes)
             self.pending.drop_gone()
         self.frame.request()
@@ -147,6 +146,17 @@ class MessageList:
 
     # ----- rendering -------------------------------------------------------------------------
 
+    def _placement(self, changes):
+        """Where `changes` put new messages: "reset", "append" (after every rendered one, or
+        none new), "prepend" (older history: the first lands before the first rendered) or
+        "insert" (among the rendered ones)."""
+        added = changes.added_ids
+        if changes.reset:
+            return "reset"
+        if not added or not self.rendered_ids or added[0] > self.rendered_ids[-1]:
+            return "append"
+        return "prepend" if added[0] < self.rendered_ids[0] else "insert"
+
     def _apply(self, log, changes):
         """DOM writes for `changes`; no layout reads. Remembers what the frame must scroll for."""
         self.revision = changes.revision
@@ -179,8 +189,7 @@ class MessageList:
         lst = self.node
         changes = log.changes_since(self.revision)
         old_height = old_top = None
-        added = changes.added_ids
-        prepending = not changes.reset and added and self.rendered_ids and added[0] < self.rendered_ids[0]
+        prepending = self._placement(changes) == "prepend"
         if prepending:
             old_height = lst.scrollHeight
             old_top = lst.scrollTop
