@@ -1,4 +1,4 @@
-"""Issue 6 item 2: a send whose answer is lost, and a reload with sends still pending.
+"""Sending through trouble: a send whose answer is lost, and a reload with sends still pending.
 
 The server stores the message but the page never sees the answer: the page shows the
 send as failed, and Retry (same client_message_id) leaves exactly one message. A reload
