@@ -20,6 +20,7 @@ from server.timefmt import iso_utc
 MAX_CONTENT_CHARS = 2000
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+UPLOAD_QUOTA_WINDOW = 86400.0
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot name anything
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -120,8 +121,14 @@ def message_page(ctx: AppContext, conversation_id: int, query: PageQuery) -> dic
     return {"results": [message_json(row, ctx.user_row) for row in page.rows], "has_more": page.has_more}
 
 
-def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft, *,
-            broadcast: bool = True) -> tuple[dict, bool]:
+def check_upload_quota(ctx: AppContext, sender_id: int, size: int) -> None:
+    """429 when `size` more image bytes would take the sender over the rolling 24 h quota."""
+    since = iso_utc(ctx.clock() - UPLOAD_QUOTA_WINDOW)
+    if ctx.store.image_bytes_since(sender_id, since) + size > ctx.limits.upload_quota_bytes:
+        raise ApiError(429, "Upload quota reached: try again tomorrow.", {"Retry-After": "3600"})
+
+
+def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft) -> tuple[dict, bool]:
     """Store and broadcast a message; return (Message JSON, created).
 
     A repeated client_message_id from the same sender returns the stored message with
@@ -138,13 +145,13 @@ def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft,
         assert draft.image_extension is not None
         image_url = images.save_image(ctx.media_dir, draft.image, draft.image_extension)
     message_id = ctx.store.insert_message(
-        conversation_id, sender_id, draft.content, image_url, iso_utc(ctx.clock()), draft.client_message_id
+        conversation_id, sender_id, draft.content, image_url, iso_utc(ctx.clock()), draft.client_message_id,
+        image_bytes=len(draft.image) if draft.image is not None else 0,
     )
     row = ctx.store.message(message_id)
     assert row is not None
     message = message_json(row, ctx.user_row)
-    if broadcast:
-        ctx.hub.broadcast(conversation_id, {"type": "new_message", "message": message})
+    ctx.hub.broadcast(conversation_id, {"type": "new_message", "message": message})
     return message, True
 
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from server_harness import PYODIDE_VERSION, PYSCRIPT_VERSION, FAKE_CORE_JS, FAKE_WASM, write_fake_site
 
-from server.security_headers import CONTENT_SECURITY_POLICY
+from server.security_headers import CONTENT_SECURITY_POLICY, content_security_policy
 from server.static_site import export_site, site_files
 
 PYSCRIPT = f"/vendor/pyscript/{PYSCRIPT_VERSION}"
@@ -150,7 +150,8 @@ def test_head_has_headers_and_no_body(client):
                                   "/nope", "/__faults/sockets"])
 def test_every_response_carries_the_security_headers(client, path):
     headers = client.get(path).headers
-    assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # connect-src: 'self' plus the ws/wss twins of the Host asked for (Safari's 'self' lacks them).
+    assert headers["content-security-policy"] == content_security_policy(["ws://testserver", "wss://testserver"])
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["x-frame-options"] == "DENY"
