@@ -96,7 +96,7 @@ async def media(request: Request) -> Response:
         media_type=content_type,
         headers={
             "Content-Security-Policy": images.MEDIA_CSP,
-            "Cache-Control": "public, max-age=31536000, immutable",
+            "Cache-Control": images.MEDIA_CACHE_CONTROL,
         },
     )
 

@@ -76,9 +76,10 @@ def make_draft(content: object, client_message_id: object, image: bytes | None =
     if image is not None:
         if len(image) > images.MAX_IMAGE_BYTES:
             raise ApiError(413, "Image is larger than 5 MB.")
-        extension = images.sniff_image(image)
-        if extension is None:
-            raise bad_request("Image must be a PNG, JPEG, GIF or WebP file.")
+        try:
+            extension = images.inspect_image(image).extension
+        except images.BadImage as exc:
+            raise bad_request(str(exc)) from None
     if not content.strip() and image is None:
         raise bad_request("A message needs text or an image.")
     return Draft(content=content, client_message_id=client_message_id, image=image, image_extension=extension)

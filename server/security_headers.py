@@ -19,6 +19,7 @@ the Host allow-list).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -108,12 +109,14 @@ def meta_tag(config: Mapping[str, object]) -> str:
 
 
 def with_meta_csp(html: bytes, config: Mapping[str, object]) -> bytes:
-    """index.html with the CSP <meta> as the first element of <head> (before anything it governs)."""
+    """index.html with the CSP <meta> early in <head>, before anything it governs."""
     text = html.decode("utf-8")
-    at = text.lower().find("<head>")
-    if at < 0:
-        raise ValueError("index.html has no <head>")
-    at += len("<head>")
+    # After <meta charset> (which must come first), else <head ...>, else the doctype (the
+    # head is then implied), else at the very start: always before any script or style.
+    match = (re.search(r"<meta\s+charset[^>]*>", text, re.IGNORECASE)
+             or re.search(r"<head(\s[^>]*)?>", text, re.IGNORECASE)
+             or re.match(r"\s*<!doctype[^>]*>", text, re.IGNORECASE))
+    at = match.end() if match else 0
     return (text[:at] + "\n    " + meta_tag(config) + text[at:]).encode("utf-8")
 
 
