@@ -36,6 +36,8 @@ def serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--db", type=Path, default=Path("data/messaging.sqlite3"), help="SQLite file")
     parser.add_argument("--faults", action="store_true", help="mount the /__faults/ controls (tests only)")
+    parser.add_argument("--no-inbox", dest="inbox", action="store_false",
+                        help="leave out the optional inbox socket (/ws/inbox/), like a backend without it")
     parser.add_argument("--access-ttl", type=float, default=300, metavar="SECONDS")
     parser.add_argument("--refresh-ttl", type=float, default=86400, metavar="SECONDS")
     parser.add_argument("--session-ttl", type=float, default=7 * 86400, metavar="SECONDS",
@@ -102,7 +104,7 @@ def main(argv: list[str]) -> int:
 
     app = create_app(args.db, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
-                     host_names=host_names(args), limits=limits_from(args))
+                     host_names=host_names(args), limits=limits_from(args), inbox=args.inbox)
     print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
     for email, first, last, role in DEMO_USERS:
         print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")

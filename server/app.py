@@ -58,9 +58,11 @@ def create_app(
     host_names: Iterable[str] | None = None,
     limits: Limits | None = None,
     clock: Callable[[], float] = time.time,
+    inbox: bool = True,
 ) -> Starlette:
     """The app. `host_names` None serves any Host (in-process tests); serve.py always passes
-    its allow-list (see `origins.host_allowed`)."""
+    its allow-list (see `origins.host_allowed`). `inbox` False leaves out the optional inbox
+    socket, as a backend without it would (its handshake then fails)."""
     allowed_origins = tuple(allowed_origins)
     ctx = open_context(Path(db_path), clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
                        session_ttl=session_ttl, allowed_origins=allowed_origins, limits=limits)
@@ -87,7 +89,7 @@ def create_app(
             warm_up.cancel()
             ctx.store.conn.close()
 
-    routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES]
+    routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]
     middleware = []
     if host_names is not None:
         middleware.append(Middleware(HostAllowListMiddleware, names=host_names))

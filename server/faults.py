@@ -75,6 +75,10 @@ class FaultyHub(Hub):
         if not _hold_broadcasts.get():
             super().broadcast(conversation_id, event, except_user=except_user)
 
+    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict) -> None:
+        if not _hold_broadcasts.get():
+            super().notify_inboxes(user_ids, event)
+
     def silence(self) -> None:
         """Every open socket goes silent (and stays so: a dead link does not come back)."""
         for conn in self.connections():

@@ -9,6 +9,10 @@ Typing indicators never enter that backlog: each connection keeps at most one pe
 indicator per typer (a newer one replaces it) and sends them after the queued events, so a
 typing flood can neither fill the outbox nor push a message out of it.
 
+Inbox connections (CONTRACT "Inbox socket", `conversation_id` None) are registered per
+user rather than per conversation: `notify_inboxes` sends a conversation's events to the
+inboxes of its participants, so a page's conversation list can be live.
+
 `silent` connections model a half-open link (the `silent` fault): nothing more is sent on
 them, not even a close frame, until the peer gives up or the server shuts down.
 """
@@ -38,7 +42,7 @@ ABNORMAL_CLOSURE = 1006  # not a code one can send: it means "the TCP link ended
 
 
 class Connection:
-    def __init__(self, socket: SocketLike, conversation_id: int, user_id: int, *, silent: bool = False,
+    def __init__(self, socket: SocketLike, conversation_id: int | None, user_id: int, *, silent: bool = False,
                  session_id: str | None = None) -> None:
         self.socket = socket
         self.conversation_id = conversation_id
@@ -128,10 +132,17 @@ class Connection:
 class Hub:
     def __init__(self) -> None:
         self._groups: dict[int, set[Connection]] = {}
+        self._inboxes: dict[int, set[Connection]] = {}  # user id -> that user's inbox sockets
         self._per_user: dict[int, int] = {}
 
+    def _registry(self, conn: Connection) -> tuple[dict[int, set[Connection]], int]:
+        if conn.conversation_id is None:
+            return self._inboxes, conn.user_id
+        return self._groups, conn.conversation_id
+
     def join(self, conn: Connection) -> None:
-        self._groups.setdefault(conn.conversation_id, set()).add(conn)
+        registry, key = self._registry(conn)
+        registry.setdefault(key, set()).add(conn)
         self._per_user[conn.user_id] = self._per_user.get(conn.user_id, 0) + 1
 
     def user_count(self, user_id: int) -> int:
@@ -139,11 +150,12 @@ class Hub:
         return self._per_user.get(user_id, 0)
 
     def leave(self, conn: Connection) -> None:
-        group = self._groups.get(conn.conversation_id)
+        registry, key = self._registry(conn)
+        group = registry.get(key)
         if group is not None and conn in group:
             group.discard(conn)
             if not group:
-                del self._groups[conn.conversation_id]
+                del registry[key]
             left = self._per_user[conn.user_id] - 1
             if left:
                 self._per_user[conn.user_id] = left
@@ -153,13 +165,23 @@ class Hub:
     def connections(self, conversation_id: int | None = None) -> list[Connection]:
         if conversation_id is not None:
             return list(self._groups.get(conversation_id, ()))
-        return [conn for group in self._groups.values() for conn in group]
+        return [conn for registry in (self._groups, self._inboxes) for group in registry.values() for conn in group]
 
     def broadcast(self, conversation_id: int, event: dict, *, except_user: int | None = None) -> None:
         text = json.dumps(event)
         for conn in self.connections(conversation_id):
             if conn.user_id != except_user:
                 conn.send_text(text)
+
+    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict) -> None:
+        """A conversation's event to its participants' inbox sockets (all their tabs)."""
+        text = json.dumps(event)
+        for user_id in set(user_ids):
+            for conn in list(self._inboxes.get(user_id, ())):
+                conn.send_text(text)
+
+    def inbox_count(self) -> int:
+        return sum(len(group) for group in self._inboxes.values())
 
     def typing(self, conversation_id: int, typer_id: int, event: dict) -> None:
         """A typing indicator to the conversation's other participants' sockets, coalesced."""

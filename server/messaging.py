@@ -152,7 +152,9 @@ def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft)
     row = ctx.store.message(message_id)
     assert row is not None
     message = message_json(row, ctx.user_row)
-    ctx.hub.broadcast(conversation_id, {"type": "new_message", "message": message})
+    event = {"type": "new_message", "message": message}
+    ctx.hub.broadcast(conversation_id, event)
+    ctx.hub.notify_inboxes(participants(ctx, conversation_id), event)
     return message, True
 
 
@@ -162,4 +164,12 @@ def mark_read(ctx: AppContext, conversation_id: int, reader_id: int) -> int:
     marked = ctx.store.mark_read(conversation_id, reader_id, read_at)
     if marked:
         ctx.hub.broadcast(conversation_id, {"type": "read_receipt", "reader_id": reader_id, "read_at": read_at})
+        ctx.hub.notify_inboxes(participants(ctx, conversation_id), {
+            "type": "read_receipt", "conversation_id": conversation_id, "reader_id": reader_id, "read_at": read_at,
+        })
     return marked
+
+
+def participants(ctx: AppContext, conversation_id: int) -> tuple[int, ...]:
+    conversation = ctx.store.conversation(conversation_id)
+    return () if conversation is None else (conversation["trainer_id"], conversation["trainee_id"])

@@ -1,4 +1,5 @@
-"""The WebSocket endpoint `/ws/messaging/<id>/?token=` (CONTRACT "WebSocket").
+"""The WebSocket endpoints `/ws/messaging/<id>/?token=` (CONTRACT "WebSocket") and
+`/ws/inbox/?token=` (CONTRACT "Inbox socket": every conversation of the user, no typing).
 
 Handshake: a foreign Origin is rejected before accept, which the browser sees as 1006.
 After accept: 4001 for a bad token (or a revoked session), 4003 for a conversation the user
@@ -36,28 +37,50 @@ TRY_AGAIN_LATER = 1013
 
 async def messaging_socket(websocket: WebSocket) -> None:
     ctx: AppContext = websocket.app.state.ctx
-    origin_ok = origin_allowed(
-        websocket.headers.get("origin"), websocket.headers.get("host"), websocket.url.scheme, ctx.allowed_origins
-    )
-    if not origin_ok:
-        await websocket.close()  # before accept: the server answers the handshake with 403
+    claims = await _accept(ctx, websocket)
+    if claims is None:
         return
-    await websocket.accept()
-    try:
-        claims = ctx.sessions.claims(websocket.query_params.get("token"), ACCESS)
-    except TokenError:
-        return await websocket.close(AUTH_FAILED)
     user_id = claims["user_id"]
-    if ctx.store.user_by_id(user_id) is None:
-        return await websocket.close(AUTH_FAILED)
     conversation_id = websocket.path_params["conversation_id"]
     conversation = ctx.store.conversation(conversation_id) if conversation_id <= MAX_ID else None
     if (conversation is None or conversation["is_archived"]
             or user_id not in (conversation["trainer_id"], conversation["trainee_id"])):
         return await websocket.close(FORBIDDEN)
+    await _serve(ctx, websocket, conversation_id, claims)
+
+
+async def inbox_socket(websocket: WebSocket) -> None:
+    """CONTRACT "Inbox socket": the events of all the user's conversations on one socket."""
+    ctx: AppContext = websocket.app.state.ctx
+    claims = await _accept(ctx, websocket)
+    if claims is not None:
+        await _serve(ctx, websocket, None, claims)
+
+
+async def _accept(ctx: AppContext, websocket: WebSocket) -> dict | None:
+    """Origin check, accept, token check: the claims, or None once the socket is refused."""
+    origin_ok = origin_allowed(
+        websocket.headers.get("origin"), websocket.headers.get("host"), websocket.url.scheme, ctx.allowed_origins
+    )
+    if not origin_ok:
+        await websocket.close()  # before accept: the server answers the handshake with 403
+        return None
+    await websocket.accept()
+    try:
+        claims = ctx.sessions.claims(websocket.query_params.get("token"), ACCESS)
+    except TokenError:
+        await websocket.close(AUTH_FAILED)
+        return None
+    if ctx.store.user_by_id(claims["user_id"]) is None:
+        await websocket.close(AUTH_FAILED)
+        return None
+    return claims
+
+
+async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | None, claims: dict) -> None:
+    user_id = claims["user_id"]
     if ctx.hub.user_count(user_id) >= ctx.limits.max_sockets_per_user:
         return await websocket.close(TRY_AGAIN_LATER, "Too many open sockets for this user.")
-
     conn = Connection(websocket, conversation_id, user_id, session_id=claims["sid"])
     ctx.hub.join(conn)
     try:
@@ -100,7 +123,7 @@ async def _read_frames(ctx: AppContext, conn: Connection) -> None:
             action = ws_frames.interpret(message["text"], conn.user_id)
             if isinstance(action, ws_frames.Reply):
                 conn.send_json(action.event)
-            elif isinstance(action, ws_frames.ToOthers):
+            elif isinstance(action, ws_frames.ToOthers) and conn.conversation_id is not None:
                 now_event, due = typing.offer(action.event, ctx.clock())
                 if now_event is not None:
                     ctx.hub.typing(conn.conversation_id, conn.user_id, now_event)
@@ -122,4 +145,8 @@ async def _close_when_expired(ctx: AppContext, conn: Connection, exp: float) -> 
 ROUTES = [
     WebSocketRoute("/ws/messaging/{conversation_id:int}/", messaging_socket),
     WebSocketRoute("/ws/messaging/{conversation_id:int}", messaging_socket),
+]
+INBOX_ROUTES = [
+    WebSocketRoute("/ws/inbox/", inbox_socket),
+    WebSocketRoute("/ws/inbox", inbox_socket),
 ]
