@@ -88,7 +88,8 @@ def test_sockets_over_the_per_user_cap_close_with_1013(make_app):
                 client.websocket_connect(ws_url(2, coach)):
             with pytest.raises(WebSocketDisconnect) as closed:
                 with client.websocket_connect(ws_url(1, coach)) as fourth:
-                    fourth.receive_json()
+                    fourth.send_json({"type": "ping"})
+                    fourth.receive_json()  # a pong if the cap did not hold
             assert closed.value.code == 1013
             with client.websocket_connect(ws_url(1, alex)) as other_user:  # the cap is per user
                 other_user.send_json({"type": "ping"})
