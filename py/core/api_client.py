@@ -223,9 +223,24 @@ class ApiClient:
             raise ApiError(502, "The server answered the login in an unexpected way.")
         self._tokens.set_tokens(access, refresh)
 
-    def logout(self) -> None:
-        """Forget the tokens. No server call: the contract has no logout endpoint."""
-        self._tokens.clear()
+    def logout(self) -> Optional[str]:
+        """Forget the tokens at once; returns the refresh token to pass to ``revoke``."""
+        return self._tokens.clear()
+
+    async def revoke(self, refresh: Optional[str]) -> bool:
+        """CONTRACT's optional ``POST /api/auth/jwt/blacklist/``: end that session at the server.
+
+        Called after ``logout`` (the page is already logged out, whatever this answers). A
+        backend without the endpoint (404/405), a refused token or no network all leave it at
+        that: returns whether the server confirmed. No bearer: the refresh token is the proof.
+        """
+        if not refresh:
+            return False
+        try:
+            await self.request("POST", paths.auth_blacklist_path(), json_body={"refresh": refresh}, auth=False)
+        except (ApiError, NetworkError):
+            return False
+        return True
 
     async def me(self) -> Any:
         """``GET /api/auth/users/me/``: the User plus ``email`` and ``role``."""

@@ -23,6 +23,10 @@ def auth_refresh_path() -> str:
     return "/api/auth/jwt/refresh/"
 
 
+def auth_blacklist_path() -> str:
+    return "/api/auth/jwt/blacklist/"
+
+
 def auth_me_path() -> str:
     return "/api/auth/users/me/"
 

@@ -167,12 +167,18 @@ class TokenManager:
         if refresh is not None:
             self._store.set(REFRESH_KEY, refresh)
 
-    def clear(self) -> None:
-        """Forget both tokens (logout). Does not call ``on_session_end``."""
+    def clear(self) -> Optional[str]:
+        """Forget both tokens (logout). Does not call ``on_session_end``.
+
+        Returns the refresh token it forgot (None if there was none), for the caller to ask
+        the server to revoke it.
+        """
         self._generation += 1
         self._received = None
+        refresh = self._store.get(REFRESH_KEY)
         self._store.remove(ACCESS_KEY)
         self._store.remove(REFRESH_KEY)
+        return refresh if isinstance(refresh, str) and refresh else None
 
     def has_session(self) -> bool:
         """True while any token is stored (a refresh may still revive it)."""

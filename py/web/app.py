@@ -307,8 +307,11 @@ class App:
             asyncio.get_event_loop().call_soon(self._end_session, "Your session has ended. Please sign in again.")
 
     def logout(self):
-        self.tokens.clear()
+        refresh = self.api.logout()
         self._end_session(None)
+        # The server is asked to revoke the session after the page has logged out locally:
+        # its answer (or its silence) changes nothing here.
+        asyncio.ensure_future(self.api.revoke(refresh))
 
     def _end_session(self, message):
         self._close_chat()
