@@ -85,6 +85,7 @@ def create_app(
             yield
         finally:
             warm_up.cancel()
+            ctx.hashing.close()
             ctx.store.conn.close()
 
     routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES]
