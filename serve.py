@@ -100,14 +100,13 @@ def main(argv: list[str]) -> int:
     args = serve_parser().parse_args(argv)
     from server.runner import run
 
-    names = host_names(args)
     app = create_app(args.db, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
-                     host_names=names, limits=limits_from(args))
+                     host_names=host_names(args), limits=limits_from(args))
     print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
     for email, first, last, role in DEMO_USERS:
         print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
-    print("Host names served: IP addresses, localhost" + "".join(f", {n}" for n in names)
+    print("Host names served: IP addresses, localhost" + "".join(f", {n}" for n in host_names(args))
           + " (add others with --host-name)")
     if args.faults:
         print("Fault controls are ON under /__faults/ (for tests only).")
