@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,15 +27,14 @@ class Limits:
     send_burst: int = 300  # messages a user may send at once ...
     send_rate: float = 10.0  # ... then this many per second
     upload_quota_bytes: int = 200 * 1024 * 1024  # image bytes per user per rolling 24 h
-    # scrypt hashes at once (16 MiB each); one core is left to the event loop, so a login
-    # flood slows logins, not message delivery
+    # scrypt hashes at once (16 MiB each); one core is left to the event loop
     hash_workers: int = max(1, min(4, (os.cpu_count() or 2) - 1))
-    hash_queue: int = 64  # logins waiting for a worker; more -> 503
+    hash_queue: int = 32  # hashes queued or running; more -> 503 (32 x 0.18 s: a 6 s wait at worst)
     frame_burst: int = 200  # client frames a socket may send at once ...
     frame_rate: float = 20.0  # ... then this many per second; more -> close 1008
     typing_interval: float = 0.25  # at most one typing relay per socket per interval (coalesced)
-    header_timeout: float = 10.0  # a request line + headers must arrive within this
-    body_timeout: float = 30.0  # and a body within this (from the first byte asked for)
+    header_timeout: float = 20.0  # a request line + headers must arrive within this (Apache: 20-40 s)
+    body_timeout: float = 60.0  # and a body within this, once the headers are in
 
 
 class HashingPool:
@@ -46,8 +43,8 @@ class HashingPool:
 
     A hash counts until it ends, even when its caller stopped waiting (threads cannot be
     interrupted), so the memory in use is bounded by `workers` x the hash's memory and the
-    backlog by `queue`. The threads run at a lower CPU priority (Linux nice +10 per thread):
-    on a small machine a login flood then slows logins, not message delivery.
+    backlog by `queue`. (A lower CPU priority for these threads was tried: under a busy
+    machine a single login then took over 5 s, and message latency did not improve.)
     """
 
     class Busy(Exception):
@@ -57,7 +54,7 @@ class HashingPool:
         self.workers = workers
         self.queue = queue
         self.outstanding = 0
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="hash", initializer=_lower_priority)
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="hash")
 
     async def run(self, func: Callable[..., Any], *args: Any) -> Any:
         if self.outstanding >= self.queue:
@@ -74,11 +71,6 @@ class HashingPool:
     def close(self) -> None:
         """At shutdown: drop the queued hashes (their callers are gone), let running ones end."""
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _lower_priority() -> None:
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 @dataclass
