@@ -15,7 +15,7 @@ from core.open_conversation import (
     RealtimeChanged, SendTyping, ShowBanner, ShowConnection, ShowHistoryStatus, ShowPending, ShowTyping,
     StoreOutbox, outbox_storage_key,
 )
-from core.outbox import NOT_SENT_AFTER_RELOAD, SendStatus
+from core.outbox import HOLD_DELAYS, SendStatus
 from core.ws_events import NewMessage, ReadReceipt, TypingIndicator
 from query_cache import QueryCache, messages_key
 
@@ -369,32 +369,73 @@ def test_an_answer_without_an_echo_resolves_by_the_send_it_answers():
     assert [e.client_message_id for e in chat.core.outbox.pending()] == ["c-1"]
 
 
-def test_a_failed_send_is_kept_and_a_retry_reuses_its_client_message_id_once():
+def test_a_refused_send_says_the_servers_reason_and_a_retry_reuses_its_client_message_id_once():
     chat = opened()
     sent(chat)
-    effects = chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
+    effects = chat.run(chat.core.send_failed("c-1", ApiError(400, "This field may not be blank."), chat.now))
     failed = chat.core.outbox.get("c-1")
-    assert failed.status is SendStatus.FAILED and failed.error == "Offline: will retry."
+    assert failed.status is SendStatus.FAILED and failed.error == "This field may not be blank."
     assert effects[-1] == ShowPending((failed,))
     assert chat.run(chat.core.retry("c-1", chat.now))[-1] == PostMessage("c-1", "See you at 6", None)
     assert chat.core.retry("c-1", chat.now) == []  # a double tap sends once
-    chat.run(chat.core.send_failed("c-1", ApiError(400, "This field may not be blank."), chat.now))
-    assert chat.core.outbox.get("c-1").error == "This field may not be blank."
 
 
-def test_pending_sends_survive_a_reload_as_not_sent_and_the_first_page_reconciles_them():
+@pytest.mark.parametrize("error", [NetworkError("TypeError"), ApiError(502, "Bad gateway"), ApiError(429, "Slow down"),
+                                   TimeoutError()])
+def test_a_send_without_an_answer_is_held_not_failed_and_goes_again_by_itself(error):
+    chat = opened()
+    sent(chat)
+    chat.run(chat.core.send_failed("c-1", error, chat.now))
+    held = chat.core.outbox.get("c-1")
+    assert held.status is SendStatus.HELD and held.error is None
+    assert chat.core.next_wakeup(chat.now) == chat.now + HOLD_DELAYS[0]
+    chat.now += HOLD_DELAYS[0]
+    assert PostMessage("c-1", "See you at 6", None) in chat.core.tick(chat.now)
+
+
+def test_three_sends_written_in_an_outage_go_once_in_order_when_the_socket_is_back():
+    chat = opened()
+    sent(chat, "one", "c-1")
+    chat.run(chat.core.socket_state("reconnecting", None, chat.now))
+    chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
+    sent(chat, "two", "c-2")
+    sent(chat, "three", "c-3")
+    assert [p.client_message_id for p in chat.of(PostMessage)] == ["c-1"]
+    assert [e.status for e in chat.core.outbox.pending()] == [SendStatus.HELD] * 3
+    chat.run(chat.core.socket_state("connected", None, chat.now))
+    for n, (cmid, text) in enumerate([("c-1", "one"), ("c-2", "two"), ("c-3", "three")], start=10):
+        assert chat.of(PostMessage)[-1] == PostMessage(cmid, text, None)
+        chat.run(chat.core.send_answered(cmid, msg(n, ME, content=text, cmid=cmid), chat.now))
+    assert [p.client_message_id for p in chat.of(PostMessage)] == ["c-1", "c-1", "c-2", "c-3"]
+    assert chat.log.ids() == (10, 11, 12) and chat.core.outbox.pending() == []
+    assert chat.of(StoreOutbox)[-1].text is None
+
+
+def test_an_attachment_goes_with_its_send_and_with_the_resend_after_a_hold():
+    chat = opened()
+    photo = object()
+    chat.run(chat.core.send("", "c-1", chat.now, image_name="squat.jpg", attachment=photo))
+    assert chat.of(PostMessage)[-1] == PostMessage("c-1", "", photo)
+    chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
+    chat.run(chat.core.socket_state("connected", None, chat.now))
+    assert chat.of(PostMessage)[-1] == PostMessage("c-1", "", photo)
+
+
+def test_held_sends_survive_a_reload_and_go_by_themselves_after_the_first_page_reconciles():
     chat = opened(msg(1, ME, content="ok", is_read=True))
     sent(chat, "ok", "c-1")  # same words as message 1, which is older: not its copy
+    chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
     sent(chat, "lost", "c-2")
     stored = chat.of(StoreOutbox)[-1].text
     again = Chat(stored_outbox=stored, cache=QueryCache())
     shown = again.of(ShowPending)[0].pending
-    assert [(e.client_message_id, e.status, e.error) for e in shown] == [
-        ("c-1", SendStatus.FAILED, NOT_SENT_AFTER_RELOAD), ("c-2", SendStatus.FAILED, NOT_SENT_AFTER_RELOAD)]
+    assert [(e.client_message_id, e.status) for e in shown] == [("c-1", SendStatus.HELD), ("c-2", SendStatus.HELD)]
     assert again.core.outbox.get("c-1").after_id == 1
+    assert again.of(PostMessage) == []  # nothing before the server is heard
     # The server had stored "ok" (id 6) after all; message 1 says the same but is older.
     again.load(page(msg(1, ME, content="ok", is_read=True), msg(6, ME, content="ok")))
     assert [e.client_message_id for e in again.core.outbox.pending()] == ["c-2"]
+    assert again.of(PostMessage) == [PostMessage("c-2", "lost", None)]
     assert json.loads(again.of(StoreOutbox)[-1].text)["entries"][0]["client_message_id"] == "c-2"
 
 
