@@ -23,6 +23,10 @@ from web.web_dom import Listeners
 from web.web_http import multipart_form
 from web.web_socket import SocketAdapter
 
+# A send with no answer by then is held like one without network (core: send_is_held) and
+# goes again with the same client_message_id, so a late answer cannot store it twice.
+SEND_TIMEOUT = 20.0
+
 
 class ChatController:
     """One open conversation in the browser.
@@ -177,7 +181,8 @@ class ChatController:
         try:
             form = multipart_form(post.content, post.client_message_id, post.attachment) \
                 if post.attachment is not None else None
-            message = await self.api.send(self.cid, post.content, post.client_message_id, form=form)
+            message = await asyncio.wait_for(
+                self.api.send(self.cid, post.content, post.client_message_id, form=form), SEND_TIMEOUT)
         except Exception as exc:
             self.report_error(exc)
             self._feed(lambda now: self.core.send_failed(post.client_message_id, exc, now))
