@@ -41,6 +41,12 @@ The rules, each where the spec asks for it:
   Exactly one fill runs at a time; one asked for meanwhile makes it go round once more.
   Live socket messages move `synced_id` only while the link has been up since the last
   completed fill. A poll whose newest page does not reach back to `synced_id` starts a fill.
+- Read only when seen (issue 13): with `read_when_seen=True` (the browser, where an
+  IntersectionObserver reports `messages_in_view`), a call goes out only once the newest
+  unread message from the other party has been on screen while the chat was visible:
+  scrolled up in history, new messages stay unread until scrolled into view. Since the server
+  marks everything, a call (or a trailing one) that would cover an unseen message is not made.
+  Without it (no observer) the chat being visible is taken as seeing its bottom, as before.
 - Mark read (AC-28): at once for a lone message, coalesced in a stream (read_marker.py).
   The server marks ALL of the other party's messages read, so a call is only ever started
   while the chat is visible, and a trailing call waiting when the chat is hidden is
@@ -213,7 +219,7 @@ class OpenConversation:
     """One open conversation's rules; see the module docstring."""
 
     def __init__(self, cache: Any, conversation: Dict[str, Any], me: Dict[str, Any], *,
-                 stored_outbox: Optional[str] = None) -> None:
+                 stored_outbox: Optional[str] = None, read_when_seen: bool = False) -> None:
         self.cache = cache
         self.conversation = conversation
         self.cid = conversation["id"]
@@ -227,6 +233,9 @@ class OpenConversation:
         self.outage = OutageTracker()
         self.read_marker = ReadMarker()
         self._read_up_to: Optional[int] = None  # what the call in flight covers
+        self.read_when_seen = read_when_seen
+        self._in_view: Tuple[int, ...] = ()  # the other party's messages on screen now
+        self.seen_up_to: Optional[int] = None  # newest of theirs on screen while visible
         self.typing_sender = TypingSender()
         self.typing_display = TypingDisplay()
         # Edge 7, see the module docstring.
@@ -291,9 +300,20 @@ class OpenConversation:
             # A trailing call waiting now would cover what arrives unseen (AC-28): drop it.
             self.read_marker.cancel()
             return []
+        self._note_seen(self._in_view)  # what is on screen now is seen now
         # AC-28 also covers messages that arrived while the chat was hidden.
         log = self.log
         if log is not None and any(self._from_other(log.get(i)) for i in log.unread_ids()):
+            return self._mark_read(now)
+        return []
+
+    def messages_in_view(self, ids: Tuple[int, ...], now: float) -> List[Effect]:
+        """The other party's messages now on screen (the adapter's IntersectionObserver)."""
+        self._in_view = tuple(i for i in ids if isinstance(i, int))
+        if self.closed or not self.visible or not self._note_seen(self._in_view):
+            return []
+        log = self.log
+        if any(self._from_other(log.get(i)) for i in log.unread_ids()):
             return self._mark_read(now)
         return []
 
@@ -430,6 +450,8 @@ class OpenConversation:
             self.cache.set_query_data(self.key, with_read_from(self.other.get("id"), up_to=up_to))
             effects.append(ConversationRead(self.cid, self._unread_from_other_after(up_to)))
         self._read_up_to = None
+        if not self._unread_seen():
+            self.read_marker.cancel()  # a trailing call would cover what is not seen yet
         if self.read_marker.finished(now):
             effects += self._start_mark_read()
         return effects
@@ -440,6 +462,8 @@ class OpenConversation:
         effects: List[Effect] = [SendTyping(value) for value in self.typing_sender.tick(now)]
         if self.typing_display.tick(now):
             effects.append(self._typing())
+        if not self._unread_seen():
+            self.read_marker.cancel()  # a trailing call would cover what is not seen yet
         if self.read_marker.tick(now):
             effects += self._start_mark_read()
         due = self.outbox.next_wakeup()
@@ -602,9 +626,27 @@ class OpenConversation:
         """Something from the other party is unread in the chat."""
         if self.closed or not self.visible:
             return []  # never while hidden: visibility_changed(True) asks again
+        if not self._unread_seen():
+            return []  # scrolled away from it: messages_in_view asks again when it shows
         if self.read_marker.request(now):
             return self._start_mark_read()
         return []  # in flight or too soon: one trailing call follows (next_wakeup / finished)
+
+    def _note_seen(self, ids: Tuple[int, ...]) -> bool:
+        """Ids on screen while visible move `seen_up_to`; True when it moved."""
+        top = max(ids, default=None)
+        if top is None or (self.seen_up_to is not None and top <= self.seen_up_to):
+            return False
+        self.seen_up_to = top
+        return True
+
+    def _unread_seen(self) -> bool:
+        """Every unread message from the other party has been on screen (or nothing tracks it)."""
+        if not self.read_when_seen:
+            return True
+        log = self.log
+        newest = max((i for i in log.unread_ids() if self._from_other(log.get(i))), default=None)
+        return newest is None or (self.seen_up_to is not None and newest <= self.seen_up_to)
 
     def _start_mark_read(self) -> List[Effect]:
         self._read_up_to = self.log.last_id

@@ -45,10 +45,11 @@ def page(*messages, has_more=False):
 class Chat:
     """OpenConversation on a fake clock; `effects` holds (seconds after T0, effect)."""
 
-    def __init__(self, conv=None, stored_outbox=None, visible=True, cache=None):
+    def __init__(self, conv=None, stored_outbox=None, visible=True, cache=None, read_when_seen=False):
         self.cache = cache or QueryCache(clock=lambda: self.now)
         self.now = T0
-        self.core = OpenConversation(self.cache, conv or conversation(), ME, stored_outbox=stored_outbox)
+        self.core = OpenConversation(self.cache, conv or conversation(), ME, stored_outbox=stored_outbox,
+                                     read_when_seen=read_when_seen)
         self.effects = []
         self.run(self.core.open(self.now, visible=visible))
 
@@ -97,6 +98,9 @@ class Chat:
 
     def show(self):
         return self.run(self.core.visibility_changed(True, self.now))
+
+    def in_view(self, *ids):
+        return self.run(self.core.messages_in_view(ids, self.now))
 
     def read_done(self, ok=True):
         return self.run(self.core.mark_read_done(ok, self.now))
@@ -293,6 +297,67 @@ def test_bug1_a_message_that_arrived_while_hidden_is_never_covered_by_a_mark_rea
     chat.show()
     assert chat.timed(PostMarkRead)[-1] == (5, PostMarkRead(4))
 
+
+
+# ----- read only when seen (issue 13) -------------------------------------------------------------
+
+
+def seeing(*messages, conv=None, visible=True):
+    chat = Chat(conv, visible=visible, read_when_seen=True)
+    chat.load(page(*messages))
+    chat.connect()
+    return chat
+
+
+def test_seen_rule_nothing_is_marked_read_until_the_newest_unread_is_on_screen():
+    chat = seeing(msg(1), msg(2), conv=conversation(unread=2))
+    chat.at(5)
+    assert chat.of(PostMarkRead) == []  # loaded, not yet on screen
+    chat.in_view(1)
+    assert chat.of(PostMarkRead) == []  # message 2 is still below the fold
+    chat.at(6)
+    chat.in_view(1, 2)
+    assert chat.timed(PostMarkRead) == [(6, PostMarkRead(2))]
+
+
+def test_seen_rule_scrolled_up_new_messages_stay_unread_until_scrolled_into_view():
+    chat = seeing(msg(1, is_read=True))
+    chat.in_view(1)
+    chat.socket(NewMessage(msg(2)), NewMessage(msg(3)))  # arrive below, out of view
+    chat.at(30)
+    assert chat.of(PostMarkRead) == [] and chat.log.get(3)["is_read"] is False
+    chat.in_view(2)  # scrolling down: one of the two
+    assert chat.of(PostMarkRead) == []  # a call would cover 3, not seen yet
+    chat.in_view(2, 3)
+    assert chat.timed(PostMarkRead) == [(30, PostMarkRead(3))]
+
+
+def test_seen_rule_a_trailing_call_is_dropped_when_what_it_would_cover_is_not_seen():
+    chat = seeing(msg(1, is_read=True))
+    chat.socket(NewMessage(msg(2)))
+    chat.in_view(1, 2)
+    assert chat.timed(PostMarkRead) == [(0, PostMarkRead(2))]
+    chat.at(0.2)
+    chat.socket(NewMessage(msg(3)))
+    chat.in_view(3)  # seen in the same second: a trailing call waits
+    chat.socket(NewMessage(msg(4)))  # ...but 4 arrives unseen (the reader scrolled up)
+    chat.read_done()
+    chat.at(10)
+    assert chat.timed(PostMarkRead) == [(0, PostMarkRead(2))]
+    chat.in_view(4)
+    assert chat.timed(PostMarkRead)[-1] == (10, PostMarkRead(4))
+
+
+def test_seen_rule_hidden_tab_rules_hold_and_what_is_on_screen_counts_when_shown():
+    chat = seeing(msg(1, is_read=True))
+    chat.in_view(1)
+    chat.hide()
+    chat.socket(NewMessage(msg(2)))
+    chat.in_view(1, 2)  # laid out at the bottom while the tab is hidden: not seen
+    chat.at(30)
+    assert chat.of(PostMarkRead) == [] and chat.core.seen_up_to == 1
+    chat.show()  # now it is on screen and the tab visible
+    assert chat.timed(PostMarkRead) == [(30, PostMarkRead(2))]
 
 
 def test_a_failed_mark_read_changes_nothing_and_the_trailing_call_still_follows():
