@@ -56,7 +56,10 @@ class ChatController:
                                  "load_older": lambda: self._feed(self.core.load_older),
                                  "is_loading_older": lambda: self.core.loading_older,
                                  "back": on_back,
+                                 "in_view": lambda ids: self._feed(lambda now: self.core.messages_in_view(ids, now)),
                              })
+        # Read only when seen, where the browser can tell what is on screen (issue 13).
+        self.core.read_when_seen = self.view.tracks_seen
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)
         self.view.show_log(self.core.log)
 
