@@ -26,7 +26,8 @@ else the world must do is an effect:
     PostMarkRead        POST .../read/                             mark_read_done(ok)
     SendTyping          a typing frame on the socket               -
     StoreOutbox         localStorage[outbox_storage_key] (None: remove it)
-    ShowPending, ShowTyping, ShowBanner, ShowConnection, ShowHistoryStatus   the view
+    ShowPending, ShowTyping, ShowBanner, ShowConnection, ShowHistoryStatus,
+    ShowLoadFailed (a first page that failed: its reason and a Retry)       the view
     NewMessages, ConversationRead, RealtimeChanged                 the session (session.py)
 
 Inputs: open, page_loaded / page_failed, socket_state (the machine's StateChanged),
@@ -71,7 +72,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from core.api_client import ApiError, error_text
+from core.api_client import ApiError, NetworkError, error_text
+from core.tokens import SessionExpired
 from core.banner import OutageTracker, banner_for, banner_next_wakeup
 from core.conversation_ops import other_party
 from core.message_log import MessageLog, with_messages, with_read_from, with_read_receipt
@@ -89,6 +91,17 @@ NOT_SENT = "Not sent"
 UNREADABLE_ANSWER = "The server's answer could not be read."
 # Answers that say "not now" rather than "no": the send waits and goes again.
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+
+def load_failure_text(error: BaseException) -> Optional[str]:
+    """What the pane says when the conversation cannot load (None: the session ended)."""
+    if isinstance(error, SessionExpired):
+        return None
+    if isinstance(error, ApiError) and error.detail:
+        return f"Could not load this conversation: {error.detail}"
+    if isinstance(error, NetworkError):
+        return "Could not load this conversation: the server cannot be reached."
+    return "Could not load this conversation."
 
 
 def send_is_held(error: BaseException) -> bool:
@@ -187,6 +200,13 @@ class ShowHistoryStatus:
 
 
 @dataclass(frozen=True)
+class ShowLoadFailed:
+    """The conversation could not load: say so in its pane with a Retry (None: hide it)."""
+
+    text: Optional[str]
+
+
+@dataclass(frozen=True)
 class NewMessages:
     """For the list (AC-15): messages new to this client, and whether the chat was seen."""
 
@@ -248,6 +268,7 @@ class OpenConversation:
         self._gap_for_poll = False  # the fill was started by a poll (which stays busy)
         self.polling = False  # a messages poll (and the fill it started) is under way
         self.loading_older = False
+        self.initial = "loading"  # the first page: "loading", "failed" or "loaded"
         if cache.get_query_data(self.key) is None:
             cache.set_query_data(self.key, MessageLog())
         self.outbox = Outbox(self.cid)
@@ -323,6 +344,8 @@ class OpenConversation:
         effects: List[Effect] = [ShowConnection(state), self._banner(now), RealtimeChanged(self.realtime)]
         if self.realtime and not self.closed:
             effects += self._server_heard(now)  # the server is back: held sends go out
+            if self.initial == "failed":
+                effects += self.retry_load(now)  # and a conversation that could not load loads
         return effects
 
     def socket_events(self, events: List[ServerEvent], now: float) -> List[Effect]:
@@ -368,6 +391,7 @@ class OpenConversation:
             return []
         messages, has_more = parse_page(data)
         if fetch.purpose is Purpose.INITIAL:
+            self.initial = "loaded"
             effects = self._initial_page(messages, has_more, now)
         elif fetch.purpose is Purpose.OLDER:
             self.loading_older = False
@@ -391,10 +415,21 @@ class OpenConversation:
             self.polling = False
         if self.closed:
             return []
+        if fetch.purpose is Purpose.INITIAL:
+            self.initial = "failed"
+            reason = load_failure_text(error)
+            return [ShowLoadFailed(reason)] if reason else []
         fallback = {Purpose.INITIAL: "Could not load messages.",
                     Purpose.OLDER: "Could not load earlier messages."}.get(fetch.purpose)
         text = error_text(error, fallback) if fallback else None
         return [ShowHistoryStatus(text)] if text else []
+
+    def retry_load(self, now: float) -> List[Effect]:
+        """Retry in the pane of a conversation that could not load (or the link came back)."""
+        if self.closed or self.initial != "failed":
+            return []  # loading or loaded: a double tap asks once
+        self.initial = "loading"
+        return [ShowLoadFailed(None), FetchPage(Purpose.INITIAL, PAGE_SIZE)]
 
     def send(self, text: str, client_message_id: str, now: float, *,
              image_name: Optional[str] = None, attachment: Any = None) -> List[Effect]:

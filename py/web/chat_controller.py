@@ -56,6 +56,7 @@ class ChatController:
                                  "load_older": lambda: self._feed(self.core.load_older),
                                  "is_loading_older": lambda: self.core.loading_older,
                                  "back": on_back,
+                                 "retry_load": lambda: self._feed(self.core.retry_load),
                                  "in_view": lambda ids: self._feed(lambda now: self.core.messages_in_view(ids, now)),
                              })
         # Read only when seen, where the browser can tell what is on screen (issue 13).
@@ -157,6 +158,8 @@ class ChatController:
             view.set_ws_state(effect.state)
         elif kind is oc.ShowHistoryStatus:
             view.show_error(effect.text)
+        elif kind is oc.ShowLoadFailed:
+            view.show_load_failed(effect.text)
         elif kind is oc.FetchPage:
             asyncio.ensure_future(self._fetch(effect))
         elif kind is oc.PostMessage:

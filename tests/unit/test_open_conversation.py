@@ -11,7 +11,7 @@ import pytest
 from core.api_client import ApiError, NetworkError
 from core.message_log import MessageLog
 from core.open_conversation import (
-    ConversationRead, FetchPage, NewMessages, OpenConversation, PostMarkRead, PostMessage, Purpose,
+    ConversationRead, FetchPage, NewMessages, OpenConversation, PostMarkRead, PostMessage, Purpose, ShowLoadFailed,
     RealtimeChanged, SendTyping, ShowBanner, ShowConnection, ShowHistoryStatus, ShowPending, ShowTyping,
     StoreOutbox, outbox_storage_key,
 )
@@ -130,13 +130,34 @@ def test_opening_fetches_the_newest_page_once_and_shows_the_outbox():
     assert chat.of(PostMarkRead) == []  # nothing unread from Alex
 
 
-def test_a_first_page_that_fails_says_so_calmly():
+def test_a_first_page_that_fails_says_so_in_the_pane_with_the_reason():
     chat = Chat()
     effects = chat.run(chat.core.page_failed(chat.last_fetch(), ApiError(500, "The server had a problem."), chat.now))
-    assert effects == [ShowHistoryStatus("The server had a problem.")]
+    assert effects == [ShowLoadFailed("Could not load this conversation: The server had a problem.")]
     chat2 = Chat()
-    assert chat2.core.page_failed(chat2.last_fetch(), RuntimeError("x"), chat2.now) == \
-        [ShowHistoryStatus("Could not load messages.")]
+    assert chat2.core.page_failed(chat2.last_fetch(), NetworkError("TypeError"), chat2.now) == \
+        [ShowLoadFailed("Could not load this conversation: the server cannot be reached.")]
+    chat3 = Chat()
+    assert chat3.core.page_failed(chat3.last_fetch(), RuntimeError("x"), chat3.now) == \
+        [ShowLoadFailed("Could not load this conversation.")]
+
+
+def test_retry_in_the_pane_loads_it_once_and_the_message_goes_when_it_loads():
+    chat = Chat()
+    chat.run(chat.core.page_failed(chat.last_fetch(), NetworkError("TypeError"), chat.now))
+    assert chat.run(chat.core.retry_load(chat.now)) == [ShowLoadFailed(None), FetchPage(Purpose.INITIAL, 50)]
+    assert chat.core.retry_load(chat.now) == []  # a double tap asks once
+    chat.load(page(msg(1, ME, is_read=True)))
+    assert chat.log.ids() == (1,) and chat.core.retry_load(chat.now) == []
+
+
+def test_a_conversation_that_could_not_load_loads_by_itself_when_the_socket_connects():
+    chat = Chat()
+    chat.run(chat.core.page_failed(chat.last_fetch(), NetworkError("TypeError"), chat.now))
+    effects = chat.connect()
+    assert effects[-2:] == [ShowLoadFailed(None), FetchPage(Purpose.INITIAL, 50)]
+    effects = chat.load(page(msg(1, ME, is_read=True)))
+    assert ShowLoadFailed(None) not in effects  # already hidden by the retry
 
 
 def test_older_history_is_asked_before_the_oldest_id_once_at_a_time():
