@@ -11,11 +11,12 @@ import pytest
 from core.api_client import ApiError, NetworkError
 from core.message_log import MessageLog
 from core.open_conversation import (
-    ConversationRead, FetchPage, NewMessages, OpenConversation, PostMarkRead, PostMessage, Purpose, ShowLoadFailed,
-    RealtimeChanged, SendTyping, ShowBanner, ShowConnection, ShowHistoryStatus, ShowPending, ShowTyping,
-    StoreOutbox, outbox_storage_key,
+    ConversationRead, FetchPage, NewMessages, OpenConversation, PostMarkRead, PostMessage, Purpose,
+    RealtimeChanged, SendTyping, ShowBanner, ShowConnection, ShowHistoryStatus, ShowLoadFailed, ShowPending,
+    ShowTyping, StoreOutbox, outbox_storage_key, send_is_held,
 )
 from core.outbox import HOLD_DELAYS, SendStatus
+from core.tokens import SessionExpired
 from core.ws_events import NewMessage, ReadReceipt, TypingIndicator
 from query_cache import QueryCache, messages_key
 
@@ -583,3 +584,14 @@ def test_the_log_lives_in_the_cache_and_a_cached_log_is_reused():
     chat.load(page(*[msg(i, ME, is_read=True) for i in range(30, 80)], has_more=True))
     assert chat.log is cache.get_query_data(messages_key(CID)) and len(chat.log) == 79
     assert chat.log.has_more_before is False  # the reused log knows better than the page
+
+
+@pytest.mark.parametrize("error, held", [
+    (NetworkError("TypeError"), True), (TimeoutError(), True), (ApiError(500, "x"), True),
+    (ApiError(503, "x"), True), (ApiError(408, "x"), True), (ApiError(429, "x"), True),
+    (SessionExpired(), True),
+    (ApiError(400, "Message too long."), False), (ApiError(403, "x"), False), (ApiError(404, "x"), False),
+    (ApiError(413, "x"), False), (ValueError("bad id"), False),
+])
+def test_only_an_answer_about_the_message_refuses_it_everything_else_holds(error, held):
+    assert send_is_held(error) is held
