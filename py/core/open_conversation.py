@@ -57,7 +57,7 @@ The rules, each where the spec asks for it:
 - Outbox: a send is shown pending at once and becomes the real message exactly once,
   whichever of its answer and the socket's copy comes first (outbox.py). Sends go out one at
   a time in the order written. A send that gets no answer from the server (no network, 5xx,
-  408/429, a timeout, an ended session) is HELD, not failed: it waits with a clock mark and
+  408/425, a timeout, an ended session) is HELD, not failed: it waits with a clock mark and
   goes again, same client_message_id, on a backoff or as soon as the server is heard again
   (the socket connected, any page loaded). Only a refusal (4xx) makes it FAILED, with the
   server's detail and a Retry. Held sends survive a reload and go out by themselves once the
@@ -90,7 +90,9 @@ MAX_GAP_PAGES = 50  # a fill stops after this many pages (10,000 messages)
 NOT_SENT = "Not sent"
 UNREADABLE_ANSWER = "The server's answer could not be read."
 # Answers that say "not now" rather than "no": the send waits and goes again.
-RETRYABLE_STATUSES = frozenset({408, 425, 429})
+# Not 429: serve.py answers it for a per-user upload quota (24 h), where waiting is no answer;
+# its detail says why, and the outbox sends one at a time, far under the send rate.
+RETRYABLE_STATUSES = frozenset({408, 425})
 
 
 def load_failure_text(error: BaseException) -> Optional[str]:
@@ -108,7 +110,7 @@ def send_is_held(error: BaseException) -> bool:
     """True when a failed send should wait for the link, False when the server refused it.
 
     A refusal is a 4xx answer about the message (its `detail` says why). Everything that is
-    not an answer about the message holds: no network, a timeout, a 5xx, 408/425/429, and an
+    not an answer about the message holds: no network, a timeout, a 5xx, 408/425, and an
     ended session (SessionExpired: the user logs in again and the outbox is still there).
     """
     if isinstance(error, ApiError):

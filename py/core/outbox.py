@@ -12,7 +12,7 @@ when the one in flight is answered. Three states for an entry:
 
     PENDING  "Sending…": in flight, or next in line while the link works
     HELD     "Sending…" with a clock mark: the link is down (the request got no
-             answer, or a 5xx / 408 / 429 / timeout); it waits, it is not failed
+             answer, or a 5xx / 408 / timeout); it waits, it is not failed
     FAILED   "Not sent: <the server's reason>. Retry": the server refused it (4xx)
 
 A send that gets no answer (``hold``) puts the whole outbox on hold: every waiting

@@ -467,7 +467,7 @@ def test_a_refused_send_says_the_servers_reason_and_a_retry_reuses_its_client_me
     assert chat.core.retry("c-1", chat.now) == []  # a double tap sends once
 
 
-@pytest.mark.parametrize("error", [NetworkError("TypeError"), ApiError(502, "Bad gateway"), ApiError(429, "Slow down"),
+@pytest.mark.parametrize("error", [NetworkError("TypeError"), ApiError(502, "Bad gateway"), ApiError(408, "Timeout"),
                                    TimeoutError()])
 def test_a_send_without_an_answer_is_held_not_failed_and_goes_again_by_itself(error):
     chat = opened()
@@ -588,7 +588,7 @@ def test_the_log_lives_in_the_cache_and_a_cached_log_is_reused():
 
 @pytest.mark.parametrize("error, held", [
     (NetworkError("TypeError"), True), (TimeoutError(), True), (ApiError(500, "x"), True),
-    (ApiError(503, "x"), True), (ApiError(408, "x"), True), (ApiError(429, "x"), True),
+    (ApiError(503, "x"), True), (ApiError(408, "x"), True), (ApiError(429, "Upload quota reached."), False),
     (SessionExpired(), True),
     (ApiError(400, "Message too long."), False), (ApiError(403, "x"), False), (ApiError(404, "x"), False),
     (ApiError(413, "x"), False), (ValueError("bad id"), False),
