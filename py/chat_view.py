@@ -13,6 +13,7 @@ core/open_conversation.py (through the controller: `show_pending`, `set_typing`,
     web/composer.py           the message box (or, archived, a note instead)
     web/scroll_button.py      "N new messages ↓" (edge 8)
     web/screen_presence.py    is the chat on screen (AC-28)
+    web/seen_messages.py      which of the other party's messages are on screen (read when seen)
 """
 
 from core import formatting
@@ -21,9 +22,10 @@ from web.composer import Composer
 from web.connection_banner import ConnectionBanner
 from web.message_list import MessageList
 from web.screen_presence import ScreenPresence
+from web.seen_messages import SeenMessages
 from web.scroll_button import ScrollButton
 from web.typing_indicator import TypingIndicator
-from web.web_dom import Listeners, el
+from web.web_dom import Listeners, el, set_text
 
 
 class ChatView:
@@ -32,7 +34,7 @@ class ChatView:
     def __init__(self, host, conversation, me, other, *, api_base, tz_offset, callbacks):
         self.conversation_id = conversation["id"]
         self.read_only = bool(conversation.get("is_archived"))
-        cb = callbacks  # send, retry, typing, load_older, is_loading_older, back
+        cb = callbacks  # send, retry, typing, load_older, is_loading_older, back, in_view, retry_load
         self.listeners = Listeners()
         self.root = el("section", "chat-view", attrs={
             "data-testid": "chat-view",
@@ -46,13 +48,23 @@ class ChatView:
             me, self.listeners, api_base=api_base, tz_offset=tz_offset,
             on_load_older=cb["load_older"], is_loading_older=cb["is_loading_older"], on_retry=cb["retry"],
             on_unseen=self.scroll_button.show, on_frame=self.presence.forget)
+        self.seen = SeenMessages(self.messages.node, cb["in_view"])
+        if self.seen.available:
+            self.messages.watch_other = self.seen.watch
         banner_slot = el("div", "banner-slot")
+        # A conversation that cannot load says so in its pane, with a Retry (issue 13).
+        self.load_failed_text = el("span", None)
+        retry_load = el("button", "retry-btn", "Retry", attrs={"type": "button", "data-testid": "load-retry"})
+        self.load_failed = el("div", "load-failed", attrs={"data-testid": "load-failed", "role": "alert",
+                                                          "hidden": ""},
+                              children=(self.load_failed_text, retry_load))
+        self.listeners.add(retry_load, "click", lambda _event: cb["retry_load"]())
         typing_slot = el("div", "typing-slot", attrs={"aria-live": "polite"})
         self.banner = ConnectionBanner(banner_slot)
         self.typing = TypingIndicator(typing_slot)
         self.composer = None
         for part in (chat_header(conversation, other, self.read_only, self.listeners, cb["back"]),
-                     banner_slot, self.messages.node, typing_slot):
+                     banner_slot, self.load_failed, self.messages.node, typing_slot):
             self.root.appendChild(part)
         if self.read_only:
             self.root.appendChild(el("p", "archived-note", "This conversation is archived. You can read it, but not reply."))
@@ -88,6 +100,13 @@ class ChatView:
     def set_ws_state(self, state):
         self.root.setAttribute("data-ws-state", state)
 
+    def show_load_failed(self, text):
+        if text is None:
+            self.load_failed.setAttribute("hidden", "")
+        else:
+            set_text(self.load_failed_text, text)
+            self.load_failed.removeAttribute("hidden")
+
     def show_error(self, text):
         self.messages.show_status(text)
 
@@ -99,7 +118,13 @@ class ChatView:
         """AC-28: the chat is on screen (tab visible and, on phones, the chat screen shown)."""
         return self.presence.is_visible()
 
+    @property
+    def tracks_seen(self):
+        """The browser reports which messages are on screen (else: visible means seen)."""
+        return self.seen.available
+
     def dispose(self):
+        self.seen.dispose()
         self.messages.dispose()
         self.listeners.dispose()
         self.root.remove()

@@ -26,7 +26,8 @@ else the world must do is an effect:
     PostMarkRead        POST .../read/                             mark_read_done(ok)
     SendTyping          a typing frame on the socket               -
     StoreOutbox         localStorage[outbox_storage_key] (None: remove it)
-    ShowPending, ShowTyping, ShowBanner, ShowConnection, ShowHistoryStatus   the view
+    ShowPending, ShowTyping, ShowBanner, ShowConnection, ShowHistoryStatus,
+    ShowLoadFailed (a first page that failed: its reason and a Retry)       the view
     NewMessages, ConversationRead, RealtimeChanged                 the session (session.py)
 
 Inputs: open, page_loaded / page_failed, socket_state (the machine's StateChanged),
@@ -41,6 +42,12 @@ The rules, each where the spec asks for it:
   Exactly one fill runs at a time; one asked for meanwhile makes it go round once more.
   Live socket messages move `synced_id` only while the link has been up since the last
   completed fill. A poll whose newest page does not reach back to `synced_id` starts a fill.
+- Read only when seen (issue 13): with `read_when_seen=True` (the browser, where an
+  IntersectionObserver reports `messages_in_view`), a call goes out only once the newest
+  unread message from the other party has been on screen while the chat was visible:
+  scrolled up in history, new messages stay unread until scrolled into view. Since the server
+  marks everything, a call (or a trailing one) that would cover an unseen message is not made.
+  Without it (no observer) the chat being visible is taken as seeing its bottom, as before.
 - Mark read (AC-28): at once for a lone message, coalesced in a stream (read_marker.py).
   The server marks ALL of the other party's messages read, so a call is only ever started
   while the chat is visible, and a trailing call waiting when the chat is hidden is
@@ -48,9 +55,13 @@ The rules, each where the spec asks for it:
   what is unread from the other party is marked then. A call's success marks read here only
   the messages it covered (up to the newest one from the other party when it started).
 - Outbox: a send is shown pending at once and becomes the real message exactly once,
-  whichever of its answer and the socket's copy comes first (outbox.py); a retry reuses its
-  client_message_id; pending sends survive a reload as "not sent" and the first page
-  reconciles the ones the server had stored after all.
+  whichever of its answer and the socket's copy comes first (outbox.py). Sends go out one at
+  a time in the order written. A send that gets no answer from the server (no network, 5xx,
+  408/425, a timeout, an ended session) is HELD, not failed: it waits with a clock mark and
+  goes again, same client_message_id, on a backoff or as soon as the server is heard again
+  (the socket connected, any page loaded). Only a refusal (4xx) makes it FAILED, with the
+  server's detail and a Retry. Held sends survive a reload and go out by themselves once the
+  first page has reconciled the ones the server had stored after all.
 - Typing (AC-16..AC-21): keystrokes become debounced frames, a send stops typing; the other
   party's indicator hides after 4 s of silence or when their message arrives.
 - Banner (AC-29..AC-31): a pure function of the state and the outage's age (banner.py).
@@ -61,12 +72,13 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from core.api_client import error_text
+from core.api_client import ApiError, NetworkError, error_text
+from core.tokens import SessionExpired
 from core.banner import OutageTracker, banner_for, banner_next_wakeup
 from core.conversation_ops import other_party
 from core.message_log import MessageLog, with_messages, with_read_from, with_read_receipt
 from core import models
-from core.outbox import Outbox, PendingMessage
+from core.outbox import Outbox, PendingMessage, SendStatus
 from core.read_marker import ReadMarker
 from core.typing_signals import TypingDisplay, TypingSender
 from core.ws_events import NewMessage, ReadReceipt, ServerEvent, TypingIndicator
@@ -76,6 +88,35 @@ PAGE_SIZE = 50  # CONTRACT: the default page
 GAP_PAGE_SIZE = 200  # CONTRACT: the largest page, for catching up
 MAX_GAP_PAGES = 50  # a fill stops after this many pages (10,000 messages)
 NOT_SENT = "Not sent"
+UNREADABLE_ANSWER = "The server's answer could not be read."
+# Answers that say "not now" rather than "no": the send waits and goes again.
+# Not 429: serve.py answers it for a per-user upload quota (24 h), where waiting is no answer;
+# its detail says why, and the outbox sends one at a time, far under the send rate.
+RETRYABLE_STATUSES = frozenset({408, 425})
+
+
+def load_failure_text(error: BaseException) -> Optional[str]:
+    """What the pane says when the conversation cannot load (None: the session ended)."""
+    if isinstance(error, SessionExpired):
+        return None
+    if isinstance(error, ApiError) and error.detail:
+        return f"Could not load this conversation: {error.detail}"
+    if isinstance(error, NetworkError):
+        return "Could not load this conversation: the server cannot be reached."
+    return "Could not load this conversation."
+
+
+def send_is_held(error: BaseException) -> bool:
+    """True when a failed send should wait for the link, False when the server refused it.
+
+    A refusal is a 4xx answer about the message (its `detail` says why). Everything that is
+    not an answer about the message holds: no network, a timeout, a 5xx, 408/425, and an
+    ended session (SessionExpired: the user logs in again and the outbox is still there).
+    """
+    if isinstance(error, ApiError):
+        status = error.status
+        return not (400 <= status < 500) or status in RETRYABLE_STATUSES
+    return not isinstance(error, (ValueError, TypeError))
 
 
 def outbox_storage_key(my_user_id: Any, conversation_id: Any) -> str:
@@ -161,6 +202,13 @@ class ShowHistoryStatus:
 
 
 @dataclass(frozen=True)
+class ShowLoadFailed:
+    """The conversation could not load: say so in its pane with a Retry (None: hide it)."""
+
+    text: Optional[str]
+
+
+@dataclass(frozen=True)
 class NewMessages:
     """For the list (AC-15): messages new to this client, and whether the chat was seen."""
 
@@ -193,7 +241,7 @@ class OpenConversation:
     """One open conversation's rules; see the module docstring."""
 
     def __init__(self, cache: Any, conversation: Dict[str, Any], me: Dict[str, Any], *,
-                 stored_outbox: Optional[str] = None) -> None:
+                 stored_outbox: Optional[str] = None, read_when_seen: bool = False) -> None:
         self.cache = cache
         self.conversation = conversation
         self.cid = conversation["id"]
@@ -207,6 +255,9 @@ class OpenConversation:
         self.outage = OutageTracker()
         self.read_marker = ReadMarker()
         self._read_up_to: Optional[int] = None  # what the call in flight covers
+        self.read_when_seen = read_when_seen
+        self._in_view: Tuple[int, ...] = ()  # the other party's messages on screen now
+        self.seen_up_to: Optional[int] = None  # newest of theirs on screen while visible
         self.typing_sender = TypingSender()
         self.typing_display = TypingDisplay()
         # Edge 7, see the module docstring.
@@ -219,9 +270,11 @@ class OpenConversation:
         self._gap_for_poll = False  # the fill was started by a poll (which stays busy)
         self.polling = False  # a messages poll (and the fill it started) is under way
         self.loading_older = False
+        self.initial = "loading"  # the first page: "loading", "failed" or "loaded"
         if cache.get_query_data(self.key) is None:
             cache.set_query_data(self.key, MessageLog())
         self.outbox = Outbox(self.cid)
+        self._attachments: Dict[str, Any] = {}  # client_message_id -> the adapter's file, in memory only
         if stored_outbox:
             try:
                 self.outbox = Outbox.from_json(stored_outbox)
@@ -247,7 +300,7 @@ class OpenConversation:
             return None
         wakes = [w for w in (self.typing_sender.next_wakeup(), self.typing_display.next_wakeup(),
                              banner_next_wakeup(self.state, self.reason, self.outage.since, now),
-                             self.read_marker.next_wakeup()) if w is not None]
+                             self.read_marker.next_wakeup(), self.outbox.next_wakeup()) if w is not None]
         return min(wakes) if wakes else None
 
     # ------------------------------------------------------------------ inputs
@@ -270,16 +323,32 @@ class OpenConversation:
             # A trailing call waiting now would cover what arrives unseen (AC-28): drop it.
             self.read_marker.cancel()
             return []
+        self._note_seen(self._in_view)  # what is on screen now is seen now
         # AC-28 also covers messages that arrived while the chat was hidden.
         log = self.log
         if log is not None and any(self._from_other(log.get(i)) for i in log.unread_ids()):
             return self._mark_read(now)
         return []
 
+    def messages_in_view(self, ids: Tuple[int, ...], now: float) -> List[Effect]:
+        """The other party's messages now on screen (the adapter's IntersectionObserver)."""
+        self._in_view = tuple(i for i in ids if isinstance(i, int))
+        if self.closed or not self.visible or not self._note_seen(self._in_view):
+            return []
+        log = self.log
+        if any(self._from_other(log.get(i)) for i in log.unread_ids()):
+            return self._mark_read(now)
+        return []
+
     def socket_state(self, state: str, reason: Optional[str], now: float) -> List[Effect]:
         self.state, self.reason = state, reason
         self.outage.on_state(state, now)
-        return [ShowConnection(state), self._banner(now), RealtimeChanged(self.realtime)]
+        effects: List[Effect] = [ShowConnection(state), self._banner(now), RealtimeChanged(self.realtime)]
+        if self.realtime and not self.closed:
+            effects += self._server_heard(now)  # the server is back: held sends go out
+            if self.initial == "failed":
+                effects += self.retry_load(now)  # and a conversation that could not load loads
+        return effects
 
     def socket_events(self, events: List[ServerEvent], now: float) -> List[Effect]:
         """Socket events in order; a run of new messages is merged as one."""
@@ -324,13 +393,17 @@ class OpenConversation:
             return []
         messages, has_more = parse_page(data)
         if fetch.purpose is Purpose.INITIAL:
-            return self._initial_page(messages, has_more, now)
-        if fetch.purpose is Purpose.OLDER:
+            self.initial = "loaded"
+            effects = self._initial_page(messages, has_more, now)
+        elif fetch.purpose is Purpose.OLDER:
             self.loading_older = False
-            return self._receive(messages, now, has_more_before=has_more, news=False)
-        if fetch.purpose is Purpose.GAP:
-            return self._gap_page(messages, has_more, now)
-        return self._poll_page(messages, now)
+            effects = self._receive(messages, now, has_more_before=has_more, news=False)
+        elif fetch.purpose is Purpose.GAP:
+            effects = self._gap_page(messages, has_more, now)
+        else:
+            effects = self._poll_page(messages, now)
+        # The server answered (and the page has reconciled what it had stored): held sends go.
+        return effects + self._server_heard(now)
 
     def page_failed(self, fetch: FetchPage, error: BaseException, now: float) -> List[Effect]:
         """The fetch raised `error` (api_client's ApiError, NetworkError, SessionExpired...)."""
@@ -344,43 +417,62 @@ class OpenConversation:
             self.polling = False
         if self.closed:
             return []
+        if fetch.purpose is Purpose.INITIAL:
+            self.initial = "failed"
+            reason = load_failure_text(error)
+            return [ShowLoadFailed(reason)] if reason else []
         fallback = {Purpose.INITIAL: "Could not load messages.",
                     Purpose.OLDER: "Could not load earlier messages."}.get(fetch.purpose)
         text = error_text(error, fallback) if fallback else None
         return [ShowHistoryStatus(text)] if text else []
+
+    def retry_load(self, now: float) -> List[Effect]:
+        """Retry in the pane of a conversation that could not load (or the link came back)."""
+        if self.closed or self.initial != "failed":
+            return []  # loading or loaded: a double tap asks once
+        self.initial = "loading"
+        return [ShowLoadFailed(None), FetchPage(Purpose.INITIAL, PAGE_SIZE)]
 
     def send(self, text: str, client_message_id: str, now: float, *,
              image_name: Optional[str] = None, attachment: Any = None) -> List[Effect]:
         log = self.log
         self.outbox.add(text, client_message_id, now, image_name=image_name,
                         after_id=log.last_id if log is not None else None)
+        if attachment is not None:
+            self._attachments[client_message_id] = attachment
+        posts = self._take_next(now)
         effects = self._outbox_changed()
         # AC-19: typing stops the moment a message is sent.
         effects += [SendTyping(value) for value in self.typing_sender.on_message_sent(now)]
-        effects.append(PostMessage(client_message_id, text, attachment))
-        return effects
+        return effects + posts
 
     def retry(self, client_message_id: str, now: float) -> List[Effect]:
         item = self.outbox.retry(client_message_id)
         if item is None:
             return []  # confirmed, unknown, or still on its way: a double tap sends once
         # Same client_message_id: the server stores it at most once (CONTRACT).
-        return self._outbox_changed() + [PostMessage(client_message_id, item.content, None)]
+        return self._outbox_step(now)
 
     def send_answered(self, client_message_id: str, data: Any, now: float) -> List[Effect]:
         if self.closed:
             return []
         parsed = models.parse_message(data)
         if parsed is None:
-            return []
+            # A 2xx we cannot read: not held (the server answered), said as it is.
+            if self.outbox.mark_failed(client_message_id, UNREADABLE_ANSWER) is None:
+                return []
+            return self._outbox_step(now)
         return self._receive([parsed], now, cmid_hint=client_message_id)
 
     def send_failed(self, client_message_id: str, error: BaseException, now: float) -> List[Effect]:
         if self.closed:
             return []
-        if self.outbox.mark_failed(client_message_id, error_text(error, None) or NOT_SENT) is None:
+        if send_is_held(error):
+            if self.outbox.hold(client_message_id, now) is None:
+                return []
+        elif self.outbox.mark_failed(client_message_id, error_text(error, None) or NOT_SENT) is None:
             return []
-        return self._outbox_changed()
+        return self._outbox_step(now)
 
     def local_input(self, now: float) -> List[Effect]:
         """A keystroke in the composer (AC-16, AC-17)."""
@@ -395,6 +487,8 @@ class OpenConversation:
             self.cache.set_query_data(self.key, with_read_from(self.other.get("id"), up_to=up_to))
             effects.append(ConversationRead(self.cid, self._unread_from_other_after(up_to)))
         self._read_up_to = None
+        if not self._unread_seen():
+            self.read_marker.cancel()  # a trailing call would cover what is not seen yet
         if self.read_marker.finished(now):
             effects += self._start_mark_read()
         return effects
@@ -405,8 +499,13 @@ class OpenConversation:
         effects: List[Effect] = [SendTyping(value) for value in self.typing_sender.tick(now)]
         if self.typing_display.tick(now):
             effects.append(self._typing())
+        if not self._unread_seen():
+            self.read_marker.cancel()  # a trailing call would cover what is not seen yet
         if self.read_marker.tick(now):
             effects += self._start_mark_read()
+        due = self.outbox.next_wakeup()
+        if due is not None and now >= due:
+            effects += self._outbox_step(now)  # a held send's next try
         effects.append(self._banner(now))
         return effects
 
@@ -426,8 +525,28 @@ class OpenConversation:
 
     def _outbox_changed(self) -> List[Effect]:
         pending = self.outbox.pending()
+        for cmid in [c for c in self._attachments if self.outbox.get(c) is None]:
+            del self._attachments[cmid]  # confirmed or discarded: the file is let go
         return [StoreOutbox(self.outbox_key, self.outbox.to_json() if pending else None),
                 ShowPending(tuple(pending))]
+
+    def _take_next(self, now: float) -> List[Effect]:
+        """The next send to post (one at a time, oldest first), if it is its turn."""
+        entry = self.outbox.take_next(now)
+        if entry is None or self.closed:
+            return []
+        return [PostMessage(entry.client_message_id, entry.content,
+                            self._attachments.get(entry.client_message_id))]
+
+    def _outbox_step(self, now: float) -> List[Effect]:
+        """The outbox changed: post what is due, then store and show it."""
+        posts = self._take_next(now)
+        return self._outbox_changed() + posts
+
+    def _server_heard(self, now: float) -> List[Effect]:
+        if self.outbox.link_up(now):
+            return self._outbox_step(now)
+        return []
 
     def _on_event(self, event: ServerEvent, now: float) -> List[Effect]:
         if isinstance(event, TypingIndicator):
@@ -463,7 +582,7 @@ class OpenConversation:
         else:
             resolved = self.outbox.reconcile(messages, self.me_id)
         if any(r is not None for r in resolved):
-            effects += self._outbox_changed()
+            effects += self._outbox_step(now)  # confirmed: the next in line goes
         # The first page and older history are not news for the list (AC-15): the
         # server's unread_count already counts them.
         if news and added:
@@ -544,9 +663,27 @@ class OpenConversation:
         """Something from the other party is unread in the chat."""
         if self.closed or not self.visible:
             return []  # never while hidden: visibility_changed(True) asks again
+        if not self._unread_seen():
+            return []  # scrolled away from it: messages_in_view asks again when it shows
         if self.read_marker.request(now):
             return self._start_mark_read()
         return []  # in flight or too soon: one trailing call follows (next_wakeup / finished)
+
+    def _note_seen(self, ids: Tuple[int, ...]) -> bool:
+        """Ids on screen while visible move `seen_up_to`; True when it moved."""
+        top = max(ids, default=None)
+        if top is None or (self.seen_up_to is not None and top <= self.seen_up_to):
+            return False
+        self.seen_up_to = top
+        return True
+
+    def _unread_seen(self) -> bool:
+        """Every unread message from the other party has been on screen (or nothing tracks it)."""
+        if not self.read_when_seen:
+            return True
+        log = self.log
+        newest = max((i for i in log.unread_ids() if self._from_other(log.get(i))), default=None)
+        return newest is None or (self.seen_up_to is not None and newest <= self.seen_up_to)
 
     def _start_mark_read(self) -> List[Effect]:
         self._read_up_to = self.log.last_id

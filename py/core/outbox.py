@@ -1,26 +1,41 @@
-"""Optimistic sends: messages shown at once, before the server has confirmed them.
+"""Optimistic sends held until the server answers: the outbox.
 
-Theory of operation. A sent message enters the outbox as PENDING with a
-client_message_id (a UUID made once per message). It leaves the outbox when
-the server's copy turns up, by the send answer or by the socket's
-``new_message``, whichever comes first (``resolve``); the server's copy then
-lives in the MessageLog, so the view shows the message exactly once. A later
-arrival of the same server message is a no-op. A send that fails stays as
-FAILED with a retry that reuses the same client_message_id, so a backend that
-honours it cannot store it twice.
+Theory of operation. A sent message enters the outbox with a client_message_id (a
+UUID made once per message) and is shown at once. It leaves the outbox when the
+server's copy turns up, by the send answer or by the socket's ``new_message``,
+whichever comes first (``resolve``); the server's copy then lives in the MessageLog,
+so the view shows the message exactly once. A later arrival of the same server
+message is a no-op.
+
+Sends go out ONE AT A TIME, in the order written (``take_next``): the next is posted
+when the one in flight is answered. Three states for an entry:
+
+    PENDING  "Sending…": in flight, or next in line while the link works
+    HELD     "Sending…" with a clock mark: the link is down (the request got no
+             answer, or a 5xx / 408 / timeout); it waits, it is not failed
+    FAILED   "Not sent: <the server's reason>. Retry": the server refused it (4xx)
+
+A send that gets no answer (``hold``) puts the whole outbox on hold: every waiting
+entry becomes HELD, and one probe (the oldest entry, same client_message_id) goes out
+at ``retry_at`` on a growing backoff (2, 4, 8, 16, 30, 30 … s), or as soon as the
+adapter sees the server answer again (``link_up``: the socket connected, a fetch
+succeeded). The first answer ends the hold and the rest follow in order. A refusal
+(``mark_failed``) is also an answer: the next entry goes out. Because a retry always
+reuses the client_message_id, a send cut mid-way is stored once (CONTRACT).
 
     box = Outbox(conversation_id=7)
-    entry = box.add("See you at 6", cmid, now, after_id=log.last_id)
-    ... POST send/ with entry.client_message_id ...
+    box.add("See you at 6", cmid, now, after_id=log.last_id)
+    entry = box.take_next(now)                # PostMessage(entry) if not None
     box.resolve(server_message, my_user_id)   # answer or socket, in any order
-    box.mark_failed(cmid, "network")           # the POST failed
-    again = box.retry(cmid)                    # None: nothing to resend
+    box.hold(cmid, now)                       # no answer: wait for the link
+    box.mark_failed(cmid, "File too large.")  # the server said no
+    again = box.retry(cmid)                   # the user pressed Retry
 
-Across a reload (``to_json`` / ``from_json``, kept in localStorage by the
-adapter) every entry comes back FAILED, "not sent, tap to retry": it is never
-dropped silently and never sent again without the user asking. After the
-reload's first fetch, ``reconcile(messages, me)`` drops the entries the server
-had stored after all.
+Across a reload (``to_json`` / ``from_json``, kept in localStorage per user by the
+adapter) text entries come back HELD and go out by themselves once the server answers;
+an entry with an image comes back FAILED (its bytes did not survive) and says so.
+After the reload's first fetch, ``reconcile(messages, me)`` drops the entries the
+server had stored after all; the client_message_id covers any the page did not show.
 
 One outbox per open conversation, owned by core/open_conversation.py.
 """
@@ -33,12 +48,14 @@ from enum import Enum
 from typing import Any, Deque, Dict, Iterable, List, Optional, Set
 
 RESOLVED_MEMORY = 500
-NOT_SENT_AFTER_RELOAD = "not sent (page was reloaded)"
+IMAGE_LOST_ON_RELOAD = "The image was not kept when the page reloaded. Attach it again."
+HOLD_DELAYS = (2.0, 4.0, 8.0, 16.0, 30.0)  # seconds between probes while held; then 30 s
 
 
 class SendStatus(str, Enum):
-    PENDING = "pending"  # on its way; nothing to do
-    FAILED = "failed"  # shown as "not sent, tap to retry"
+    PENDING = "pending"  # in flight, or next in line while the link works
+    HELD = "held"  # waiting for the link: "sending" with a clock mark
+    FAILED = "failed"  # refused by the server: its reason and a Retry
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class PendingMessage:
     after_id: Optional[int] = None
     # restored from storage: an attached image's bytes did not survive the reload
     restored: bool = False
+    held_since: Optional[float] = None  # when it started waiting for the link
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -68,6 +86,7 @@ class PendingMessage:
             "attempts": self.attempts,
             "after_id": self.after_id,
             "restored": self.restored,
+            "held_since": self.held_since,
         }
 
 
@@ -85,6 +104,10 @@ class Outbox:
         self._resolved_ids: Set[Any] = set()
         self._resolved_order: Deque[Any] = deque()
         self._resolved_cmids: Set[str] = set()
+        self.in_flight: Optional[str] = None  # the one send posted and not yet answered
+        self.holding = False  # the link is down: nothing goes out until retry_at or link_up
+        self.retry_at: Optional[float] = None
+        self._probes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -120,17 +143,81 @@ class Outbox:
                 created_at=now,
                 image_name=image_name,
                 after_id=after_id,
+                status=SendStatus.HELD if self.holding else SendStatus.PENDING,
+                held_since=now if self.holding else None,
             )
         )
+
+    # -- one at a time, in order ---------------------------------------------------
+
+    def take_next(self, now: float) -> Optional[PendingMessage]:
+        """The entry to post now, or None: one in flight at a time, oldest first.
+
+        While held, only a probe due at ``retry_at`` goes out (the oldest held entry).
+        """
+        if self.in_flight is not None:
+            return None
+        if self.holding:
+            if self.retry_at is None or now < self.retry_at:
+                return None
+            wanted = SendStatus.HELD
+        else:
+            wanted = SendStatus.PENDING
+        for entry in self._entries.values():
+            if entry.status is wanted:
+                self.in_flight = entry.client_message_id
+                if wanted is SendStatus.HELD:
+                    self.retry_at = None  # this probe is the try; its outcome sets the next
+                return self._put(replace(entry, status=SendStatus.PENDING))
+        return None
+
+    def hold(self, client_message_id: str, now: float) -> Optional[PendingMessage]:
+        """The send got no answer (no network, 5xx, timeout): wait for the link, then resend."""
+        if self.in_flight == client_message_id:
+            self.in_flight = None
+        entry = self._entries.get(client_message_id)
+        if entry is None:
+            return None  # confirmed meanwhile (socket first)
+        self._probes += 1
+        self.retry_at = now + HOLD_DELAYS[min(self._probes, len(HOLD_DELAYS)) - 1]
+        self.holding = True
+        for cmid, other in list(self._entries.items()):
+            if other.status is SendStatus.PENDING:
+                self._put(replace(other, status=SendStatus.HELD,
+                                  held_since=other.held_since if other.held_since is not None else now))
+        return self._entries[client_message_id]
+
+    def link_up(self, now: float) -> bool:
+        """The server answers again: held entries are due at once. True if any were held."""
+        if not self.holding:
+            return False
+        self.retry_at = now
+        return any(e.status is SendStatus.HELD for e in self._entries.values())
+
+    def _answered(self, client_message_id: str) -> None:
+        """The server answered a send: the link works, every held entry goes out in turn."""
+        if self.in_flight == client_message_id:
+            self.in_flight = None
+        if self.holding:
+            self.holding = False
+            self.retry_at = None
+            self._probes = 0
+            for cmid, other in list(self._entries.items()):
+                if other.status is SendStatus.HELD:
+                    self._put(replace(other, status=SendStatus.PENDING, held_since=None))
+
+    def next_wakeup(self) -> Optional[float]:
+        return self.retry_at if self.holding and self.in_flight is None else None
 
     def mark_failed(self, client_message_id: str, detail: Optional[str] = None) -> Optional[PendingMessage]:
         """The send failed. A message already confirmed (socket came first) is left alone."""
         entry = self._entries.get(client_message_id)
         if entry is None:
             return None
+        self._answered(client_message_id)
         if entry.status is SendStatus.FAILED and entry.error == detail:
             return entry
-        return self._put(replace(entry, status=SendStatus.FAILED, error=detail))
+        return self._put(replace(entry, status=SendStatus.FAILED, error=detail, held_since=None))
 
     def retry(self, client_message_id: str) -> Optional[PendingMessage]:
         """Send a failed message again, with the same client_message_id.
@@ -141,7 +228,8 @@ class Outbox:
         entry = self._entries.get(client_message_id)
         if entry is None or entry.status is not SendStatus.FAILED:
             return None
-        return self._put(replace(entry, status=SendStatus.PENDING, error=None, attempts=entry.attempts + 1))
+        status = SendStatus.HELD if self.holding else SendStatus.PENDING
+        return self._put(replace(entry, status=status, error=None, attempts=entry.attempts + 1))
 
     def discard(self, client_message_id: str) -> Optional[PendingMessage]:
         """The user gave up on a failed message. A pending one cannot be recalled."""
@@ -181,6 +269,7 @@ class Outbox:
         if entry is None:
             return None
         del self._entries[entry.client_message_id]
+        self._answered(entry.client_message_id)
         self._remember(server_id, entry.client_message_id)
         return entry.client_message_id
 
@@ -226,7 +315,8 @@ class Outbox:
 
     @classmethod
     def from_json(cls, text: str) -> "Outbox":
-        """Unconfirmed messages from before a reload, every one FAILED ("not sent").
+        """Unconfirmed messages from before a reload: text ones HELD (they go out once the
+        server answers), ones with an image FAILED (the file is gone) with the reason.
 
         Raises ValueError when the stored text is not an outbox.
         """
@@ -235,19 +325,32 @@ class Outbox:
             box = cls(data["conversation_id"])
             for raw in data["entries"]:
                 after_id = raw.get("after_id")
+                image_name = raw.get("image_name")
+                image_name = str(image_name) if image_name is not None else None
+                refused = raw.get("status") == SendStatus.FAILED.value
+                error = raw.get("error") if refused else None
+                if image_name is not None:
+                    status, error = SendStatus.FAILED, IMAGE_LOST_ON_RELOAD
+                elif refused:
+                    status, error = SendStatus.FAILED, str(error) if error else None
+                else:
+                    status = SendStatus.HELD
+                held_since = raw.get("held_since")
                 entry = PendingMessage(
                     client_message_id=str(raw["client_message_id"]),
                     conversation_id=box.conversation_id,
                     content=str(raw["content"]),
                     created_at=float(raw["created_at"]),
-                    status=SendStatus.FAILED,
-                    image_name=raw.get("image_name"),
-                    error=NOT_SENT_AFTER_RELOAD,
+                    status=status,
+                    image_name=image_name,
+                    error=error,
                     attempts=int(raw.get("attempts", 1)),
                     after_id=int(after_id) if after_id is not None else None,
                     restored=True,
+                    held_since=float(held_since) if status is SendStatus.HELD and held_since is not None else None,
                 )
                 box._entries[entry.client_message_id] = entry
+                box.holding = box.holding or status is SendStatus.HELD
         except (TypeError, KeyError, AttributeError, ValueError) as error:
             raise ValueError(f"not a stored outbox: {error}") from None
         return box

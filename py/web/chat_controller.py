@@ -23,6 +23,10 @@ from web.web_dom import Listeners
 from web.web_http import multipart_form
 from web.web_socket import SocketAdapter
 
+# A send with no answer by then is held like one without network (core: send_is_held) and
+# goes again with the same client_message_id, so a late answer cannot store it twice.
+SEND_TIMEOUT = 20.0
+
 
 class ChatController:
     """One open conversation in the browser.
@@ -52,7 +56,11 @@ class ChatController:
                                  "load_older": lambda: self._feed(self.core.load_older),
                                  "is_loading_older": lambda: self.core.loading_older,
                                  "back": on_back,
+                                 "retry_load": lambda: self._feed(self.core.retry_load),
+                                 "in_view": lambda ids: self._feed(lambda now: self.core.messages_in_view(ids, now)),
                              })
+        # Read only when seen, where the browser can tell what is on screen (issue 13).
+        self.core.read_when_seen = self.view.tracks_seen
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)
         self.view.show_log(self.core.log)
 
@@ -150,6 +158,8 @@ class ChatController:
             view.set_ws_state(effect.state)
         elif kind is oc.ShowHistoryStatus:
             view.show_error(effect.text)
+        elif kind is oc.ShowLoadFailed:
+            view.show_load_failed(effect.text)
         elif kind is oc.FetchPage:
             asyncio.ensure_future(self._fetch(effect))
         elif kind is oc.PostMessage:
@@ -177,7 +187,8 @@ class ChatController:
         try:
             form = multipart_form(post.content, post.client_message_id, post.attachment) \
                 if post.attachment is not None else None
-            message = await self.api.send(self.cid, post.content, post.client_message_id, form=form)
+            message = await asyncio.wait_for(
+                self.api.send(self.cid, post.content, post.client_message_id, form=form), SEND_TIMEOUT)
         except Exception as exc:
             self.report_error(exc)
             self._feed(lambda now: self.core.send_failed(post.client_message_id, exc, now))

@@ -2,8 +2,12 @@
 
 Enter sends, Shift+Enter makes a new line, never during IME composition; every keystroke
 is reported (typing, AC-16); a send hands (text, file or None) to `on_send` and clears.
+Limits are said before they bite (core/send_limits.py): a counter near 2,000 characters, a
+longer message refused in words and kept whole (no maxlength: nothing is ever cut), and a
+picked file of the wrong type or over 5 MB refused at once with the reason.
 """
 
+from core import send_limits
 from web.web_dom import el, set_text, svg_icon
 
 ICON_SEND = "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z"
@@ -19,7 +23,7 @@ class Composer:
         form = self.node = el("form", "composer", attrs={"aria-label": "Send a message"})
         file_id = "attach-" + str(conversation_id)
         self.file_input = el("input", "file-input", attrs={
-            "type": "file", "id": file_id, "accept": "image/png,image/jpeg,image/gif,image/webp",
+            "type": "file", "id": file_id, "accept": send_limits.ACCEPT,
             "data-testid": "attach-image", "aria-label": "Attach an image",
         })
         label = el("label", "icon-btn", attrs={"for": file_id, "title": "Attach an image"})
@@ -28,13 +32,18 @@ class Composer:
         self.attach_preview = el("span", "attach-preview")
         self.input = el("textarea", None, attrs={
             "data-testid": "chat-input", "rows": "1", "placeholder": "Write a message…",
-            "aria-label": "Message", "maxlength": "2000",
+            "aria-label": "Message",
+        })
+        self.counter = el("span", "char-counter", attrs={"data-testid": "char-counter", "hidden": ""})
+        self.notice = el("p", "composer-notice", attrs={
+            "data-testid": "composer-notice", "role": "alert", "hidden": "",
         })
         self.send_button = el("button", "icon-btn send-btn", attrs={
             "type": "submit", "data-testid": "send-button", "aria-label": "Send message",
         })
         self.send_button.appendChild(svg_icon(ICON_SEND))
-        for child in (self.file_input, label, self.attach_preview, self.input, self.send_button):
+        for child in (self.file_input, label, self.attach_preview, self.input, self.counter, self.send_button,
+                      self.notice):
             form.appendChild(child)
         listeners.add(form, "submit", self._on_submit)
         listeners.add(self.input, "keydown", self._on_keydown)
@@ -56,6 +65,29 @@ class Composer:
     def _on_input(self, _event):
         self.on_typing()
         self._autosize()
+        self._show_counter()
+
+    def _show_counter(self):
+        length = len(self.input.value)
+        text = send_limits.counter_text(length)
+        if text is None:
+            self.counter.setAttribute("hidden", "")
+        else:
+            self.counter.removeAttribute("hidden")
+            set_text(self.counter, text)
+        self.counter.classList.toggle("is-over", send_limits.is_over(length))
+        if not send_limits.is_over(length) and self.notice.getAttribute("data-kind") == "text":
+            self._say(None)
+
+    def _say(self, text, kind=None):
+        if text is None:
+            self.notice.setAttribute("hidden", "")
+            self.notice.removeAttribute("data-kind")
+            set_text(self.notice, "")
+        else:
+            self.notice.removeAttribute("hidden")
+            self.notice.setAttribute("data-kind", kind)
+            set_text(self.notice, text)
 
     def _autosize(self):
         self.input.style.height = "auto"
@@ -63,7 +95,14 @@ class Composer:
 
     def _on_file(self, _event):
         files = self.file_input.files
-        self._attachment = files.item(0) if files and files.length else None
+        picked = files.item(0) if files and files.length else None
+        refusal = send_limits.attachment_refusal(str(picked.name), str(picked.type), int(picked.size)) \
+            if picked is not None else None
+        if refusal is not None:
+            picked = None
+            self.file_input.value = ""  # refused at once: nothing is attached
+        self._say(refusal, "file")
+        self._attachment = picked
         set_text(self.attach_preview, self._attachment.name if self._attachment else "")
 
     def _send(self):
@@ -71,9 +110,15 @@ class Composer:
         attachment = self._attachment
         if not text.strip() and attachment is None:
             return
+        refusal = send_limits.text_refusal(text)
+        if refusal is not None:
+            self._say(refusal, "text")  # kept whole in the box, never cut
+            return
+        self._say(None)
         self.input.value = ""
         self._autosize()
         self._attachment = None
         self.file_input.value = ""
         set_text(self.attach_preview, "")
+        self._show_counter()
         self.on_send(text, attachment)

@@ -52,6 +52,7 @@ class MessageList:
         self._appended_others = 0    # ...of them from the other party (edge 8 counter)
         self._last_append_at = float("-inf")
         self._settle_frames = 0      # frames left that keep following the bottom
+        self.watch_other = None      # node -> None: the other party's messages, for "seen" (issue 13)
 
         self.node = el("div", "message-list", attrs={
             "data-testid": "message-list", "role": "log", "tabindex": "0", "aria-label": "Messages",
@@ -261,6 +262,8 @@ class MessageList:
                 node.classList.add("slide-in")
             self._last_append_at = now
         self.items.insertBefore(node, before)
+        if self.watch_other is not None and message["sender"]["id"] != self.me["id"]:
+            self.watch_other(node)
         self.rendered_ids.insert(index, mid)
         self.nodes[mid] = node
         return "end" if at_end else "middle"

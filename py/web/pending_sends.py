@@ -1,4 +1,5 @@
-"""Sends not yet confirmed (the outbox): after the real messages, "Sending…" or "Not sent. Retry"."""
+"""Sends not yet confirmed (the outbox), after the real messages, in the order written:
+"Sending…"; held for the link, "Sending…" with a clock mark; refused, "Not sent: <reason>" and Retry."""
 
 from web.web_dom import clear, el
 
@@ -56,13 +57,22 @@ class PendingSends:
         failed = status == "failed"
         node.classList.toggle("is-failed", failed)
         node.classList.toggle("is-pending", not failed)
+        node.classList.toggle("is-held", status == "held")
         node.setAttribute("data-status", status)
         clear(meta)
         if failed:
-            meta.appendChild(el("span", None, "Not sent."))
+            reason = getattr(item, "error", None)
+            meta.appendChild(el("span", "send-error", "Not sent: " + reason if reason else "Not sent."))
             meta.appendChild(el("button", "retry-btn", "Retry", attrs={
                 "type": "button", "data-retry": cmid, "data-testid": "retry-send",
             }))
+        elif status == "held":
+            # Waiting for the link: it goes by itself, nothing to press.
+            meta.appendChild(el("span", "held-clock", "🕓", attrs={
+                "data-testid": "send-held", "role": "img", "aria-label": "Waiting for the connection",
+                "title": "Waiting for the connection; it will be sent by itself",
+            }))
+            meta.appendChild(el("span", None, " Sending…"))
         else:
             meta.appendChild(el("span", None, "Sending…"))
 

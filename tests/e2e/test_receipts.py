@@ -128,3 +128,28 @@ def test_ac28_a_message_that_arrived_while_the_tab_was_hidden_is_never_marked_re
         poll_until(is_read, 10, "the message read on the server", page=ui)
     finally:
         ui.unroute(pattern)
+
+
+def test_read_only_when_seen_scrolled_up_a_new_message_stays_unread_until_scrolled_into_view(
+        ui, server, fresh_conversation):
+    conv, peer = fresh_conversation(messages=40)
+    cid = conv["id"]
+    enter(ui, server)
+    open_chat(ui, cid)
+    wait_message_count(ui, 40)
+
+    def last_read():
+        return peer.messages(cid, limit=1)["results"][-1]["is_read"] is True
+
+    # Scrolled up in history, far from the bottom.
+    ui.evaluate("document.querySelector('[data-testid=message-list]').scrollTop = 200")
+    ui.wait_for_timeout(300)
+    sent = peer.send(cid, "below the fold")
+    node = ui.locator(f"[data-testid=message][data-message-id='{sent['id']}']")
+    node.wait_for(state="attached", timeout=WAIT_MS)
+    ui.get_by_test_id("scroll-to-bottom").wait_for(state="visible", timeout=WAIT_MS)
+    ui.wait_for_timeout(2500)  # longer than AC-28's immediate call and any trailing one
+    assert not last_read(), "the trainee saw a double tick for a message the trainer never saw"
+
+    ui.get_by_test_id("scroll-to-bottom").click()
+    poll_until(last_read, 10, "the message to be marked read once on screen", page=ui)

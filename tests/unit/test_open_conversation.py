@@ -12,10 +12,11 @@ from core.api_client import ApiError, NetworkError
 from core.message_log import MessageLog
 from core.open_conversation import (
     ConversationRead, FetchPage, NewMessages, OpenConversation, PostMarkRead, PostMessage, Purpose,
-    RealtimeChanged, SendTyping, ShowBanner, ShowConnection, ShowHistoryStatus, ShowPending, ShowTyping,
-    StoreOutbox, outbox_storage_key,
+    RealtimeChanged, SendTyping, ShowBanner, ShowConnection, ShowHistoryStatus, ShowLoadFailed, ShowPending,
+    ShowTyping, StoreOutbox, outbox_storage_key, send_is_held,
 )
-from core.outbox import NOT_SENT_AFTER_RELOAD, SendStatus
+from core.outbox import HOLD_DELAYS, SendStatus
+from core.tokens import SessionExpired
 from core.ws_events import NewMessage, ReadReceipt, TypingIndicator
 from query_cache import QueryCache, messages_key
 
@@ -45,10 +46,11 @@ def page(*messages, has_more=False):
 class Chat:
     """OpenConversation on a fake clock; `effects` holds (seconds after T0, effect)."""
 
-    def __init__(self, conv=None, stored_outbox=None, visible=True, cache=None):
+    def __init__(self, conv=None, stored_outbox=None, visible=True, cache=None, read_when_seen=False):
         self.cache = cache or QueryCache(clock=lambda: self.now)
         self.now = T0
-        self.core = OpenConversation(self.cache, conv or conversation(), ME, stored_outbox=stored_outbox)
+        self.core = OpenConversation(self.cache, conv or conversation(), ME, stored_outbox=stored_outbox,
+                                     read_when_seen=read_when_seen)
         self.effects = []
         self.run(self.core.open(self.now, visible=visible))
 
@@ -98,6 +100,9 @@ class Chat:
     def show(self):
         return self.run(self.core.visibility_changed(True, self.now))
 
+    def in_view(self, *ids):
+        return self.run(self.core.messages_in_view(ids, self.now))
+
     def read_done(self, ok=True):
         return self.run(self.core.mark_read_done(ok, self.now))
 
@@ -126,13 +131,34 @@ def test_opening_fetches_the_newest_page_once_and_shows_the_outbox():
     assert chat.of(PostMarkRead) == []  # nothing unread from Alex
 
 
-def test_a_first_page_that_fails_says_so_calmly():
+def test_a_first_page_that_fails_says_so_in_the_pane_with_the_reason():
     chat = Chat()
     effects = chat.run(chat.core.page_failed(chat.last_fetch(), ApiError(500, "The server had a problem."), chat.now))
-    assert effects == [ShowHistoryStatus("The server had a problem.")]
+    assert effects == [ShowLoadFailed("Could not load this conversation: The server had a problem.")]
     chat2 = Chat()
-    assert chat2.core.page_failed(chat2.last_fetch(), RuntimeError("x"), chat2.now) == \
-        [ShowHistoryStatus("Could not load messages.")]
+    assert chat2.core.page_failed(chat2.last_fetch(), NetworkError("TypeError"), chat2.now) == \
+        [ShowLoadFailed("Could not load this conversation: the server cannot be reached.")]
+    chat3 = Chat()
+    assert chat3.core.page_failed(chat3.last_fetch(), RuntimeError("x"), chat3.now) == \
+        [ShowLoadFailed("Could not load this conversation.")]
+
+
+def test_retry_in_the_pane_loads_it_once_and_the_message_goes_when_it_loads():
+    chat = Chat()
+    chat.run(chat.core.page_failed(chat.last_fetch(), NetworkError("TypeError"), chat.now))
+    assert chat.run(chat.core.retry_load(chat.now)) == [ShowLoadFailed(None), FetchPage(Purpose.INITIAL, 50)]
+    assert chat.core.retry_load(chat.now) == []  # a double tap asks once
+    chat.load(page(msg(1, ME, is_read=True)))
+    assert chat.log.ids() == (1,) and chat.core.retry_load(chat.now) == []
+
+
+def test_a_conversation_that_could_not_load_loads_by_itself_when_the_socket_connects():
+    chat = Chat()
+    chat.run(chat.core.page_failed(chat.last_fetch(), NetworkError("TypeError"), chat.now))
+    effects = chat.connect()
+    assert effects[-2:] == [ShowLoadFailed(None), FetchPage(Purpose.INITIAL, 50)]
+    effects = chat.load(page(msg(1, ME, is_read=True)))
+    assert ShowLoadFailed(None) not in effects  # already hidden by the retry
 
 
 def test_older_history_is_asked_before_the_oldest_id_once_at_a_time():
@@ -295,6 +321,67 @@ def test_bug1_a_message_that_arrived_while_hidden_is_never_covered_by_a_mark_rea
 
 
 
+# ----- read only when seen (issue 13) -------------------------------------------------------------
+
+
+def seeing(*messages, conv=None, visible=True):
+    chat = Chat(conv, visible=visible, read_when_seen=True)
+    chat.load(page(*messages))
+    chat.connect()
+    return chat
+
+
+def test_seen_rule_nothing_is_marked_read_until_the_newest_unread_is_on_screen():
+    chat = seeing(msg(1), msg(2), conv=conversation(unread=2))
+    chat.at(5)
+    assert chat.of(PostMarkRead) == []  # loaded, not yet on screen
+    chat.in_view(1)
+    assert chat.of(PostMarkRead) == []  # message 2 is still below the fold
+    chat.at(6)
+    chat.in_view(1, 2)
+    assert chat.timed(PostMarkRead) == [(6, PostMarkRead(2))]
+
+
+def test_seen_rule_scrolled_up_new_messages_stay_unread_until_scrolled_into_view():
+    chat = seeing(msg(1, is_read=True))
+    chat.in_view(1)
+    chat.socket(NewMessage(msg(2)), NewMessage(msg(3)))  # arrive below, out of view
+    chat.at(30)
+    assert chat.of(PostMarkRead) == [] and chat.log.get(3)["is_read"] is False
+    chat.in_view(2)  # scrolling down: one of the two
+    assert chat.of(PostMarkRead) == []  # a call would cover 3, not seen yet
+    chat.in_view(2, 3)
+    assert chat.timed(PostMarkRead) == [(30, PostMarkRead(3))]
+
+
+def test_seen_rule_a_trailing_call_is_dropped_when_what_it_would_cover_is_not_seen():
+    chat = seeing(msg(1, is_read=True))
+    chat.socket(NewMessage(msg(2)))
+    chat.in_view(1, 2)
+    assert chat.timed(PostMarkRead) == [(0, PostMarkRead(2))]
+    chat.at(0.2)
+    chat.socket(NewMessage(msg(3)))
+    chat.in_view(3)  # seen in the same second: a trailing call waits
+    chat.socket(NewMessage(msg(4)))  # ...but 4 arrives unseen (the reader scrolled up)
+    chat.read_done()
+    chat.at(10)
+    assert chat.timed(PostMarkRead) == [(0, PostMarkRead(2))]
+    chat.in_view(4)
+    assert chat.timed(PostMarkRead)[-1] == (10, PostMarkRead(4))
+
+
+def test_seen_rule_hidden_tab_rules_hold_and_what_is_on_screen_counts_when_shown():
+    chat = seeing(msg(1, is_read=True))
+    chat.in_view(1)
+    chat.hide()
+    chat.socket(NewMessage(msg(2)))
+    chat.in_view(1, 2)  # laid out at the bottom while the tab is hidden: not seen
+    chat.at(30)
+    assert chat.of(PostMarkRead) == [] and chat.core.seen_up_to == 1
+    chat.show()  # now it is on screen and the tab visible
+    assert chat.timed(PostMarkRead) == [(30, PostMarkRead(2))]
+
+
 def test_a_failed_mark_read_changes_nothing_and_the_trailing_call_still_follows():
     chat = opened(msg(1))
     chat.socket(NewMessage(msg(2)))
@@ -369,32 +456,73 @@ def test_an_answer_without_an_echo_resolves_by_the_send_it_answers():
     assert [e.client_message_id for e in chat.core.outbox.pending()] == ["c-1"]
 
 
-def test_a_failed_send_is_kept_and_a_retry_reuses_its_client_message_id_once():
+def test_a_refused_send_says_the_servers_reason_and_a_retry_reuses_its_client_message_id_once():
     chat = opened()
     sent(chat)
-    effects = chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
+    effects = chat.run(chat.core.send_failed("c-1", ApiError(400, "This field may not be blank."), chat.now))
     failed = chat.core.outbox.get("c-1")
-    assert failed.status is SendStatus.FAILED and failed.error == "Offline: will retry."
+    assert failed.status is SendStatus.FAILED and failed.error == "This field may not be blank."
     assert effects[-1] == ShowPending((failed,))
     assert chat.run(chat.core.retry("c-1", chat.now))[-1] == PostMessage("c-1", "See you at 6", None)
     assert chat.core.retry("c-1", chat.now) == []  # a double tap sends once
-    chat.run(chat.core.send_failed("c-1", ApiError(400, "This field may not be blank."), chat.now))
-    assert chat.core.outbox.get("c-1").error == "This field may not be blank."
 
 
-def test_pending_sends_survive_a_reload_as_not_sent_and_the_first_page_reconciles_them():
+@pytest.mark.parametrize("error", [NetworkError("TypeError"), ApiError(502, "Bad gateway"), ApiError(408, "Timeout"),
+                                   TimeoutError()])
+def test_a_send_without_an_answer_is_held_not_failed_and_goes_again_by_itself(error):
+    chat = opened()
+    sent(chat)
+    chat.run(chat.core.send_failed("c-1", error, chat.now))
+    held = chat.core.outbox.get("c-1")
+    assert held.status is SendStatus.HELD and held.error is None
+    assert chat.core.next_wakeup(chat.now) == chat.now + HOLD_DELAYS[0]
+    chat.now += HOLD_DELAYS[0]
+    assert PostMessage("c-1", "See you at 6", None) in chat.core.tick(chat.now)
+
+
+def test_three_sends_written_in_an_outage_go_once_in_order_when_the_socket_is_back():
+    chat = opened()
+    sent(chat, "one", "c-1")
+    chat.run(chat.core.socket_state("reconnecting", None, chat.now))
+    chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
+    sent(chat, "two", "c-2")
+    sent(chat, "three", "c-3")
+    assert [p.client_message_id for p in chat.of(PostMessage)] == ["c-1"]
+    assert [e.status for e in chat.core.outbox.pending()] == [SendStatus.HELD] * 3
+    chat.run(chat.core.socket_state("connected", None, chat.now))
+    for n, (cmid, text) in enumerate([("c-1", "one"), ("c-2", "two"), ("c-3", "three")], start=10):
+        assert chat.of(PostMessage)[-1] == PostMessage(cmid, text, None)
+        chat.run(chat.core.send_answered(cmid, msg(n, ME, content=text, cmid=cmid), chat.now))
+    assert [p.client_message_id for p in chat.of(PostMessage)] == ["c-1", "c-1", "c-2", "c-3"]
+    assert chat.log.ids() == (10, 11, 12) and chat.core.outbox.pending() == []
+    assert chat.of(StoreOutbox)[-1].text is None
+
+
+def test_an_attachment_goes_with_its_send_and_with_the_resend_after_a_hold():
+    chat = opened()
+    photo = object()
+    chat.run(chat.core.send("", "c-1", chat.now, image_name="squat.jpg", attachment=photo))
+    assert chat.of(PostMessage)[-1] == PostMessage("c-1", "", photo)
+    chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
+    chat.run(chat.core.socket_state("connected", None, chat.now))
+    assert chat.of(PostMessage)[-1] == PostMessage("c-1", "", photo)
+
+
+def test_held_sends_survive_a_reload_and_go_by_themselves_after_the_first_page_reconciles():
     chat = opened(msg(1, ME, content="ok", is_read=True))
     sent(chat, "ok", "c-1")  # same words as message 1, which is older: not its copy
+    chat.run(chat.core.send_failed("c-1", NetworkError("TypeError"), chat.now))
     sent(chat, "lost", "c-2")
     stored = chat.of(StoreOutbox)[-1].text
     again = Chat(stored_outbox=stored, cache=QueryCache())
     shown = again.of(ShowPending)[0].pending
-    assert [(e.client_message_id, e.status, e.error) for e in shown] == [
-        ("c-1", SendStatus.FAILED, NOT_SENT_AFTER_RELOAD), ("c-2", SendStatus.FAILED, NOT_SENT_AFTER_RELOAD)]
+    assert [(e.client_message_id, e.status) for e in shown] == [("c-1", SendStatus.HELD), ("c-2", SendStatus.HELD)]
     assert again.core.outbox.get("c-1").after_id == 1
+    assert again.of(PostMessage) == []  # nothing before the server is heard
     # The server had stored "ok" (id 6) after all; message 1 says the same but is older.
     again.load(page(msg(1, ME, content="ok", is_read=True), msg(6, ME, content="ok")))
     assert [e.client_message_id for e in again.core.outbox.pending()] == ["c-2"]
+    assert again.of(PostMessage) == [PostMessage("c-2", "lost", None)]
     assert json.loads(again.of(StoreOutbox)[-1].text)["entries"][0]["client_message_id"] == "c-2"
 
 
@@ -456,3 +584,14 @@ def test_the_log_lives_in_the_cache_and_a_cached_log_is_reused():
     chat.load(page(*[msg(i, ME, is_read=True) for i in range(30, 80)], has_more=True))
     assert chat.log is cache.get_query_data(messages_key(CID)) and len(chat.log) == 79
     assert chat.log.has_more_before is False  # the reused log knows better than the page
+
+
+@pytest.mark.parametrize("error, held", [
+    (NetworkError("TypeError"), True), (TimeoutError(), True), (ApiError(500, "x"), True),
+    (ApiError(503, "x"), True), (ApiError(408, "x"), True), (ApiError(429, "Upload quota reached."), False),
+    (SessionExpired(), True),
+    (ApiError(400, "Message too long."), False), (ApiError(403, "x"), False), (ApiError(404, "x"), False),
+    (ApiError(413, "x"), False), (ValueError("bad id"), False),
+])
+def test_only_an_answer_about_the_message_refuses_it_everything_else_holds(error, held):
+    assert send_is_held(error) is held

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from core.message_log import MessageLog
-from core.outbox import NOT_SENT_AFTER_RELOAD, Outbox, PendingMessage, SendStatus
+from core.outbox import HOLD_DELAYS, IMAGE_LOST_ON_RELOAD, Outbox, PendingMessage, SendStatus
 
 ME = 1
 ALEX = 2
@@ -210,28 +210,32 @@ def test_discard_removes_a_failed_message_but_not_one_in_flight():
 # -- surviving a reload ------------------------------------------------------------------
 
 
-def test_reload_brings_every_unsent_message_back_as_not_sent():
+def test_reload_brings_text_back_held_and_a_refused_one_still_refused_with_its_reason():
     box = Outbox(CID)
     box.add("first", "c-1", 1.0, after_id=10)
     box.add("second", "c-2", 2.0)
-    box.mark_failed("c-2", "boom")
+    box.mark_failed("c-2", "Message too long.")
     restored = Outbox.from_json(box.to_json())
     assert restored.conversation_id == CID
     assert cmids(restored) == ["c-1", "c-2"]
-    assert [e.status for e in restored.pending()] == [SendStatus.FAILED, SendStatus.FAILED]
-    assert [e.error for e in restored.pending()] == [NOT_SENT_AFTER_RELOAD] * 2
+    assert [(e.status, e.error) for e in restored.pending()] == [
+        (SendStatus.HELD, None), (SendStatus.FAILED, "Message too long.")]
     first = restored.get("c-1")
     assert (first.content, first.created_at, first.after_id, first.restored) == ("first", 1.0, 10, True)
 
 
-def test_reload_never_sends_by_itself_and_a_retry_sends_it_exactly_once():
+def test_after_a_reload_held_text_waits_for_the_server_then_goes_once_with_its_id():
     box = Outbox(CID)
     box.add("hi", "c-1", 1.0)
+    box.add("there", "c-2", 1.5)
     restored = Outbox.from_json(box.to_json())
-    assert [e for e in restored.pending() if e.status is SendStatus.PENDING] == []
-    resend = restored.retry("c-1")
-    assert resend.client_message_id == "c-1"
-    assert restored.retry("c-1") is None
+    assert restored.take_next(5.0) is None  # nothing goes before the server is heard
+    assert restored.link_up(6.0) is True
+    first = restored.take_next(6.0)
+    assert (first.client_message_id, first.status) == ("c-1", SendStatus.PENDING)
+    assert restored.take_next(6.0) is None  # one at a time
+    restored.resolve(server_message(20, "hi", cmid="c-1"), ME)
+    assert restored.take_next(6.1).client_message_id == "c-2"
 
 
 def test_reload_reconcile_drops_messages_the_server_stored_before_the_reload():
@@ -244,11 +248,12 @@ def test_reload_reconcile_drops_messages_the_server_stored_before_the_reload():
     assert cmids(restored) == ["c-2"]
 
 
-def test_an_image_entry_restored_after_reload_is_flagged_for_the_adapter():
+def test_an_image_entry_restored_after_reload_is_not_sent_and_says_why():
     box = Outbox(CID)
     box.add("", "c-1", 1.0, image_name="squat.jpg")
     restored = Outbox.from_json(box.to_json()).get("c-1")
     assert (restored.image_name, restored.restored) == ("squat.jpg", True)
+    assert (restored.status, restored.error) == (SendStatus.FAILED, IMAGE_LOST_ON_RELOAD)
 
 
 def test_to_json_is_plain_json_with_string_statuses():
@@ -284,3 +289,82 @@ def test_outbox_and_log_together_show_a_sent_message_once():
     log.merge([answer])
     box.resolve(answer, ME, client_message_id="c-1")
     assert shown() == ["hi"]
+
+
+# -- held while the link is down, sent in order when it is back -------------------------------
+
+
+def test_sends_go_one_at_a_time_in_the_order_written():
+    box = Outbox(CID)
+    box.add("one", "c-1", 1.0)
+    assert box.take_next(1.0).client_message_id == "c-1"
+    box.add("two", "c-2", 1.1)
+    box.add("three", "c-3", 1.2)
+    assert box.take_next(1.2) is None  # c-1 still in flight
+    box.resolve(server_message(5, "one"), ME, client_message_id="c-1")
+    assert box.take_next(1.3).client_message_id == "c-2"
+    box.resolve(server_message(6, "two", cmid="c-2"), ME)
+    assert box.take_next(1.4).client_message_id == "c-3"
+
+
+def test_no_answer_holds_every_waiting_send_with_a_clock_and_backs_off():
+    box = Outbox(CID)
+    box.add("one", "c-1", 1.0)
+    box.take_next(1.0)
+    box.add("two", "c-2", 1.1)
+    held = box.hold("c-1", 2.0)
+    assert held.status is SendStatus.HELD and held.held_since == 2.0
+    assert [e.status for e in box.pending()] == [SendStatus.HELD, SendStatus.HELD]
+    box.add("three", "c-3", 3.0)  # written during the outage: waits too
+    assert box.get("c-3").status is SendStatus.HELD and box.get("c-3").held_since == 3.0
+    assert box.next_wakeup() == 2.0 + HOLD_DELAYS[0]
+    assert box.take_next(3.9) is None
+    probe = box.take_next(4.0)  # the oldest goes first, same id
+    assert probe.client_message_id == "c-1" and box.next_wakeup() is None
+    assert [e.status for e in box.pending()] == [SendStatus.PENDING, SendStatus.HELD, SendStatus.HELD]
+    box.hold("c-1", 4.0)  # still down: the wait grows
+    assert box.next_wakeup() == 4.0 + HOLD_DELAYS[1]
+    for _ in range(10):
+        box.take_next(box.next_wakeup())
+        box.hold("c-1", 100.0)
+    assert box.next_wakeup() == 100.0 + HOLD_DELAYS[-1]  # capped
+
+
+def test_the_first_answer_ends_the_hold_and_the_rest_follow_in_order_each_once():
+    box = Outbox(CID)
+    for n, text in enumerate(["one", "two", "three"], start=1):
+        box.add(text, f"c-{n}", float(n))
+    box.take_next(3.0)
+    box.hold("c-1", 3.0)
+    assert box.link_up(3.5) is True  # e.g. the socket connected
+    posted = []
+    now = 3.5
+    while True:
+        entry = box.take_next(now)
+        if entry is None:
+            break
+        posted.append(entry.client_message_id)
+        box.resolve(server_message(10 + len(posted), entry.content, cmid=entry.client_message_id), ME)
+    assert posted == ["c-1", "c-2", "c-3"]
+    assert box.pending() == [] and box.holding is False
+
+
+def test_a_refusal_is_an_answer_the_next_send_goes_and_the_refused_one_says_why():
+    box = Outbox(CID)
+    box.add("x" * 3, "c-1", 1.0)
+    box.add("ok", "c-2", 1.1)
+    box.take_next(1.1)
+    box.hold("c-1", 1.2)
+    box.link_up(1.3)
+    box.take_next(1.3)
+    refused = box.mark_failed("c-1", "Message too long.")
+    assert (refused.status, refused.error) == (SendStatus.FAILED, "Message too long.")
+    assert box.holding is False
+    assert box.take_next(1.4).client_message_id == "c-2"
+
+
+def test_link_up_without_held_sends_changes_nothing():
+    box = Outbox(CID)
+    assert box.link_up(1.0) is False
+    box.add("hi", "c-1", 1.0)
+    assert box.link_up(1.0) is False and box.take_next(1.0).client_message_id == "c-1"
