@@ -6,8 +6,27 @@ only (STYLE 7); an image URL must pass safe_url first.
 """
 
 from core import formatting
+from core.linkify import split_links
 from core.safe_url import safe_image_url
-from web.web_dom import el, present
+from web.web_dom import document, el, present
+
+LINK_REL = "noopener noreferrer nofollow"
+
+
+def fill_text(span, content):
+    """The message text into `span`: plain runs as text nodes, http(s) URLs as links
+    (issue 14): built with createElement/textContent, href exactly the text shown."""
+    segments = split_links(content)
+    if len(segments) == 1 and segments[0].href is None:
+        span.textContent = content
+        return
+    for segment in segments:
+        if segment.href is None:
+            span.appendChild(document.createTextNode(segment.text))
+        else:
+            span.appendChild(el("a", "message-link", segment.text, attrs={
+                "href": segment.href, "target": "_blank", "rel": LINK_REL,
+            }))
 
 
 def _set_ticks(ticks, is_read):
@@ -48,7 +67,7 @@ class MessageNodes:
         text = bubble.firstChild
         content = message.get("content") or ""
         if content:
-            text.textContent = content
+            fill_text(text, content)
         else:
             text.remove()
         image_url = safe_image_url(message.get("image"), self.api_base)
