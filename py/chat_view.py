@@ -29,10 +29,10 @@ from web.web_dom import Listeners, el
 class ChatView:
     """DOM for one open conversation. Created on open, disposed on switch."""
 
-    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, callbacks):
+    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, callbacks, draft=""):
         self.conversation_id = conversation["id"]
         self.read_only = bool(conversation.get("is_archived"))
-        cb = callbacks  # send, retry, typing, load_older, is_loading_older, back
+        cb = callbacks  # send, retry, typing, load_older, is_loading_older, back, save_draft
         self.listeners = Listeners()
         self.root = el("section", "chat-view", attrs={
             "data-testid": "chat-view",
@@ -59,9 +59,11 @@ class ChatView:
         else:
             self.composer = Composer(self.conversation_id, self.listeners,
                                      on_send=lambda text, file: self._send(cb["send"], text, file),
-                                     on_typing=cb["typing"])
+                                     on_typing=cb["typing"], draft=draft, on_draft=cb["save_draft"])
             self.root.appendChild(self.composer.node)
         host.appendChild(self.root)
+        if self.composer is not None:
+            self.composer.mounted()
 
     def _send(self, send, text, attachment):
         self.messages.follow_bottom()

@@ -13,12 +13,14 @@ import js
 
 from core.api_client import ApiClient, ApiError, NetworkError, make_refresh_call
 from core import models
+from core.drafts import Drafts
 from core import open_conversation as oc
 from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
 from query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
 from web.chat_controller import ChatController
+from web.browser_storage import BrowserStorage
 from web.conversation_list_view import ConversationListView
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
@@ -54,6 +56,7 @@ class App:
                                    wall_clock, on_session_end=self._on_session_end)
         self.api = ApiClient(api_base, fetch_transport, self.tokens)
         self.me = None
+        self.drafts = None  # unsent composer text per conversation (issue 14)
         self.list_view = None
         # The list follows every live message (AC-15); in a burst that is once per
         # frame, not once per message, and never in the task that appends the message.
@@ -142,6 +145,7 @@ class App:
             self.show_login("Can't reach the server. Try again in a moment.")
             return
         self.me = me
+        self.drafts = Drafts(BrowserStorage(), me["id"])
         self.cache.set_query_data(ME_KEY, me)
         by_id("me-name").textContent = (me.get("first_name") or "") + " " + (me.get("last_name") or "")
         self.list_view = ConversationListView(
@@ -227,7 +231,7 @@ class App:
             self.chat_host, self.cache, self.api, self.tokens, conversation, self.me,
             api_base=self.api_base, ws_base=self.ws_base, tz_offset=self.tz_offset,
             on_session_effect=self._on_chat_effect, on_back=self.close_conversation,
-            report_error=self.report_error, debug=self.debug)
+            report_error=self.report_error, drafts=self.drafts, debug=self.debug)
         self._show_chat_screen(True)
         self.chat.start()
         self.on_realtime_changed()
@@ -308,6 +312,8 @@ class App:
 
     def logout(self):
         self.tokens.clear()
+        if self.drafts is not None:
+            self.drafts.clear_all()  # a shared computer keeps no unsent words
         self._end_session(None)
 
     def _end_session(self, message):
@@ -323,6 +329,7 @@ class App:
         self.cache.clear()
         js.sessionStorage.removeItem("open_conversation")
         self.me = None
+        self.drafts = None
         by_id("chat-placeholder").hidden = False
         # Phone width: the next session starts on the list, not on an empty chat screen.
         self._show_chat_screen(False)

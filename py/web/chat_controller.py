@@ -33,7 +33,7 @@ class ChatController:
     """
 
     def __init__(self, host, cache, api, tokens, conversation, me, *, api_base, ws_base, tz_offset,
-                 on_session_effect, on_back, report_error, debug=False):
+                 on_session_effect, on_back, report_error, drafts=None, debug=False):
         self.cache = cache
         self.api = api
         self.ws_base = ws_base
@@ -52,7 +52,8 @@ class ChatController:
                                  "load_older": lambda: self._feed(self.core.load_older),
                                  "is_loading_older": lambda: self.core.loading_older,
                                  "back": on_back,
-                             })
+                                 "save_draft": lambda text: drafts and drafts.save(self.cid, text),
+                             }, draft=drafts.load(self.cid) if drafts else "")
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)
         self.view.show_log(self.core.log)
 

@@ -2,6 +2,8 @@
 
 Enter sends, Shift+Enter makes a new line, never during IME composition; every keystroke
 is reported (typing, AC-16); a send hands (text, file or None) to `on_send` and clears.
+The text is the conversation's draft (issue 14): it starts as the stored draft, with no
+typing signal until the trainer types, and every change is handed to `on_draft`.
 """
 
 from web.web_dom import el, set_text, svg_icon
@@ -12,9 +14,11 @@ ICON_ATTACH = ("M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 
 
 
 class Composer:
-    def __init__(self, conversation_id, listeners, *, on_send, on_typing):
+    def __init__(self, conversation_id, listeners, *, on_send, on_typing, draft="", on_draft=None):
         self.on_send = on_send
         self.on_typing = on_typing
+        self.on_draft = on_draft or (lambda text: None)
+        self._restored = bool(draft)
         self._attachment = None
         form = self.node = el("form", "composer", attrs={"aria-label": "Send a message"})
         file_id = "attach-" + str(conversation_id)
@@ -30,6 +34,8 @@ class Composer:
             "data-testid": "chat-input", "rows": "1", "placeholder": "Write a message…",
             "aria-label": "Message", "maxlength": "2000",
         })
+        if draft:
+            self.input.value = draft  # a value set in code fires no input event: no typing signal
         self.send_button = el("button", "icon-btn send-btn", attrs={
             "type": "submit", "data-testid": "send-button", "aria-label": "Send message",
         })
@@ -41,8 +47,17 @@ class Composer:
         listeners.add(self.input, "input", self._on_input)
         listeners.add(self.file_input, "change", self._on_file)
 
+    def mounted(self):
+        """In the document now: a restored draft gets its height."""
+        if self._restored:
+            self._autosize()
+
     def focus(self):
         self.input.focus()
+        if self._restored:
+            self._restored = False
+            end = len(self.input.value)
+            self.input.setSelectionRange(end, end)  # the caret after the restored draft
 
     def _on_submit(self, event):
         event.preventDefault()
@@ -55,6 +70,7 @@ class Composer:
 
     def _on_input(self, _event):
         self.on_typing()
+        self.on_draft(self.input.value)
         self._autosize()
 
     def _autosize(self):
@@ -72,6 +88,7 @@ class Composer:
         if not text.strip() and attachment is None:
             return
         self.input.value = ""
+        self.on_draft("")
         self._autosize()
         self._attachment = None
         self.file_input.value = ""
