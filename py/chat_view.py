@@ -77,6 +77,9 @@ class ChatView:
     def show_log(self, log):
         self.messages.show_log(log)
 
+    def initial_page_shown(self):
+        self.messages.decide_unread_line()
+
     def show_pending(self, pending_list):
         self.messages.show_pending(pending_list)
 

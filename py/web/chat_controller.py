@@ -173,6 +173,8 @@ class ChatController:
             self._feed(lambda now: self.core.page_failed(fetch, exc, now))
             return
         self._feed(lambda now: self.core.page_loaded(fetch, data, now), arrivals=True)
+        if fetch.purpose is oc.Purpose.INITIAL and not self.disposed:
+            self.view.initial_page_shown()  # the unread line is decided on what it brought
 
     async def _post(self, post):
         try:

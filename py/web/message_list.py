@@ -19,6 +19,7 @@ import js
 
 from core import formatting
 from core import scroll_rules
+from core.chat_marks import first_unread_id
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
 from web.web_dom import FrameScheduler, clear, el, perf_now, present, set_text
@@ -52,6 +53,12 @@ class MessageList:
         self._appended_others = 0    # ...of them from the other party (edge 8 counter)
         self._last_append_at = float("-inf")
         self._settle_frames = 0      # frames left that keep following the bottom
+        # The "New messages" line (issue 14): decided once per open, placed when its message is.
+        self._unread_decided = False
+        self._unread_mid = None
+        self._unread_scrolled = False
+        self.unread_line = el("div", "unread-divider", "New messages",
+                              attrs={"role": "separator", "data-testid": "unread-divider"})
 
         self.node = el("div", "message-list", attrs={
             "data-testid": "message-list", "role": "log", "tabindex": "0", "aria-label": "Messages",
@@ -96,6 +103,16 @@ class MessageList:
         """Something below the list changed height (AC-23): stay at the bottom if there."""
         if self.stick_to_bottom:
             self._want_scroll_bottom = True
+            self.frame.request()
+
+    def decide_unread_line(self):
+        """The first page is in: a line above the first unread message from the other
+        party, if any. Once per open; it stays put while the conversation stays open."""
+        if self._unread_decided or self._log is None:
+            return
+        self._unread_decided = True
+        self._unread_mid = first_unread_id(self._log, self.me["id"])
+        if self._unread_mid is not None:
             self.frame.request()
 
     def show_status(self, text):
@@ -203,6 +220,8 @@ class MessageList:
         # One layout read/write per frame.
         if prepended and old_height is not None:
             lst.scrollTop = scroll_rules.scroll_top_after_prepend(old_top, old_height, lst.scrollHeight)
+        if self._place_unread_line():
+            return
         if self._want_scroll_bottom or (appended and self.stick_to_bottom):
             self._want_scroll_bottom = False
             lst.scrollTop = lst.scrollHeight
@@ -222,6 +241,38 @@ class MessageList:
             for _ in range(appended_others):
                 self.unseen.on_message(own=False, near_bottom=False)
             self.on_unseen(self.unseen.count, self.unseen.label())
+
+    def _place_unread_line(self):
+        """Put the line above its message (again after a rebuild); the first time, start
+        the reader at the line when its message would be off screen at the bottom.
+        True when the view was placed at the line (no bottom following this frame)."""
+        mid = self._unread_mid
+        node = self.nodes.get(mid) if mid is not None else None
+        if node is None:
+            return False
+        line = self.unread_line
+        if line.nextSibling != node:
+            self.items.insertBefore(line, node)
+        if self._unread_scrolled:
+            return False
+        self._unread_scrolled = True
+        lst = self.node
+        top = line.getBoundingClientRect().top - lst.getBoundingClientRect().top + lst.scrollTop
+        target = scroll_rules.scroll_top_for_unread_line(top, lst.clientHeight, lst.scrollHeight)
+        if target is None:
+            return False
+        lst.scrollTop = target
+        self.stick_to_bottom = False
+        self._want_scroll_bottom = False
+        self._settle_frames = 0
+        # The button counts what waits below: the unread messages from the line down.
+        me = self.me["id"]
+        below = sum(1 for i in self.rendered_ids if i >= mid and self._log.get(i) is not None
+                    and self._log.get(i)["sender"]["id"] != me)
+        for _ in range(below):
+            self.unseen.on_message(own=False, near_bottom=False)
+        self.on_unseen(self.unseen.count, self.unseen.label())
+        return True
 
     def _rebuild(self, log):
         clear(self.items)
@@ -275,3 +326,4 @@ class MessageList:
         self.day_first.clear()
         self.rendered_ids = []
         self._log = None
+        self.unread_line = None

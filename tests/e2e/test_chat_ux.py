@@ -60,3 +60,64 @@ def test_a_draft_stays_with_its_conversation_across_switches_reloads_and_is_gone
     page.get_by_test_id("logout").click()
     wait_state(page, "login")
     assert page.evaluate(DRAFTS_JS) == {}
+
+
+# ----- the unread line -------------------------------------------------------------------
+
+LINE_JS = """() => { const lines = document.querySelectorAll('[data-testid=unread-divider]');
+    const list = document.querySelector('[data-testid=message-list]');
+    if (lines.length !== 1) return {count: lines.length};
+    const line = lines[0], next = line.nextElementSibling;
+    return {count: 1, next: next ? next.getAttribute('data-message-id') : null,
+            top: line.getBoundingClientRect().top - list.getBoundingClientRect().top,
+            bottomGap: list.scrollHeight - list.clientHeight - list.scrollTop}; }"""
+
+
+def scroll_button_text(page):
+    button = page.get_by_test_id("scroll-to-bottom")
+    return button.text_content() if button.count() else None
+
+
+def test_opening_with_12_unread_starts_at_the_new_messages_line_which_stays_until_the_next_open(
+        ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=30)
+    other, _ = fresh_conversation(messages=1)
+    cid = conv["id"]
+    long_text = "\n".join(f"set {n}: 12 reps at 60 kg, rest 90 s" for n in range(1, 6))
+    unread = [peer.send(cid, f"#{i} " + long_text)["id"] for i in range(12)]
+    enter(page, server)
+    open_chat(page, cid)
+    poll_until(lambda: page.evaluate(LINE_JS).get("next") == str(unread[0]), 10, "the line above the first unread")
+    line = page.evaluate(LINE_JS)
+    # The first unread is far above the bottom: the view starts at the line, near the top.
+    assert 0 <= line["top"] <= 120, line
+    assert line["bottomGap"] > 600, line
+    assert scroll_button_text(page) == "12 new messages ↓"
+
+    # A live message: the line stays where it was, the button counts one more.
+    late = peer.send(cid, "one more thing")["id"]
+    poll_until(lambda: page.locator(f"[data-message-id='{late}']").count() == 1, 10, "the live message")
+    poll_until(lambda: scroll_button_text(page) == "13 new messages ↓", 10, "the count to follow")
+    assert page.evaluate(LINE_JS)["next"] == str(unread[0])
+
+    # Next open, once the server has everything read: no line.
+    poll_until(lambda: all(m["is_read"] for m in peer.messages(cid)["results"]), 15, "everything read")
+    open_chat(page, other["id"])
+    open_chat(page, cid)
+    page.wait_for_timeout(500)
+    assert page.evaluate(LINE_JS) == {"count": 0}
+
+
+def test_a_few_unread_show_the_line_and_keep_the_view_at_the_bottom(ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=30)
+    cid = conv["id"]
+    first = peer.send(cid, "are we still on for 6?")["id"]
+    peer.send(cid, "bringing the bands")
+    enter(page, server)
+    open_chat(page, cid)
+    poll_until(lambda: page.evaluate(LINE_JS).get("next") == str(first), 10, "the line above the first unread")
+    page.wait_for_timeout(300)
+    assert page.evaluate(LINE_JS)["bottomGap"] <= 2
+    assert scroll_button_text(page) is None
