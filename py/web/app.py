@@ -22,6 +22,7 @@ from query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
 from web.chat_controller import ChatController
 from web.browser_storage import BrowserStorage
 from web.conversation_list_view import ConversationListView
+from web.tab_badge import TabBadge
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
 from web.web_http import LocalStorageStore, fetch_transport
@@ -57,6 +58,7 @@ class App:
         self.api = ApiClient(api_base, fetch_transport, self.tokens)
         self.me = None
         self.drafts = None  # unsent composer text per conversation (issue 14)
+        self.tab = TabBadge()  # the unread total in the tab's title and icon (issue 14)
         self.list_view = None
         # The list follows every live message (AC-15); in a burst that is once per
         # frame, not once per message, and never in the task that appends the message.
@@ -177,7 +179,9 @@ class App:
     def _render_list_now(self):
         if self.list_view is None or self.session is None:
             return
-        self.list_view.render(self.cache.get_query_data(CONVERSATIONS_KEY) or [], self.session.unread_total())
+        total = self.session.unread_total()
+        self.list_view.render(self.cache.get_query_data(CONVERSATIONS_KEY) or [], total)
+        self.tab.show(total)
 
     async def fetch(self, key):
         """GET the conversation list or the unread total; the session takes the answer."""
@@ -330,6 +334,7 @@ class App:
         js.sessionStorage.removeItem("open_conversation")
         self.me = None
         self.drafts = None
+        self.tab.show(0)
         by_id("chat-placeholder").hidden = False
         # Phone width: the next session starts on the list, not on an empty chat screen.
         self._show_chat_screen(False)

@@ -1,7 +1,7 @@
 """What trainers expect from a chat they live in (issue 14), in Chromium: drafts, the unread
 line, the tab's count, grouped messages, deep links and Back, focus and keys."""
 
-from e2e_harness import wait_ready, wait_state
+from e2e_harness import Peer, wait_ready, wait_state
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
     WAIT_MS, SocketFrames, chat, enter, open_chat, poll_until, row,
@@ -121,3 +121,43 @@ def test_a_few_unread_show_the_line_and_keep_the_view_at_the_bottom(ui, server, 
     page.wait_for_timeout(300)
     assert page.evaluate(LINE_JS)["bottomGap"] <= 2
     assert scroll_button_text(page) is None
+
+
+# ----- the tab tells ---------------------------------------------------------------------
+
+def tab_state(page):
+    return page.evaluate("""() => { const l = document.querySelector('link[rel=icon]');
+        return {title: document.title, icon: l.getAttribute('href')}; }""")
+
+
+def read_everything_as_coach(server):
+    coach = Peer(server, "coach@example.com")
+    try:
+        for c in coach.http.get("/api/messaging/conversations/").json():
+            if c.get("unread_count"):
+                coach.mark_read(c["id"])
+    finally:
+        coach.close()
+
+
+def test_the_tab_title_and_icon_follow_the_unread_total_and_return_to_normal_at_zero(
+        ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=2)
+    cid = conv["id"]
+    read_everything_as_coach(server)
+    peer.send(cid, "done with the session")
+    peer.send(cid, "legs are sore")
+    enter(page, server)
+    poll_until(lambda: tab_state(page)["title"] == "(2) Messages · Trainer dashboard", 10, "the count in the title")
+    assert tab_state(page)["icon"] == "./static/icon-unread.svg"
+    assert page.locator("#unread-total").text_content().strip() == "2"
+
+    peer.send(cid, "and my back")  # live: the socket of another chat is not open; polling brings it
+    poll_until(lambda: tab_state(page)["title"] == "(3) Messages · Trainer dashboard", 40, "the live count")
+
+    open_chat(page, cid)  # read now: back to normal
+    poll_until(lambda: tab_state(page) == {"title": "Messages · Trainer dashboard", "icon": "./static/icon.svg"},
+               15, "the plain title and icon")
+    assert page.evaluate("fetch('./static/icon-unread.svg').then((r) => r.ok && r.headers.get('content-type'))") \
+        .startswith("image/svg+xml")
