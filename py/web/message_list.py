@@ -19,7 +19,7 @@ import js
 
 from core import formatting
 from core import scroll_rules
-from core.chat_marks import first_unread_id
+from core.chat_marks import continues_group, first_unread_id
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
 from web.web_dom import FrameScheduler, clear, el, perf_now, present, set_text
@@ -288,7 +288,7 @@ class MessageList:
     def _insert(self, message, animate=True):
         mid = message["id"]
         clock, day = formatting.time_and_day(message.get("created_at"), self.tz_offset)
-        node = self.message_nodes.make(message, clock)
+        node = self.message_nodes.make(message, clock, formatting.full_date_time(message.get("created_at"), self.tz_offset))
         index = bisect.bisect_left(self.rendered_ids, mid)
         at_end = index == len(self.rendered_ids)
         before = None if at_end else self.nodes[self.rendered_ids[index]]
@@ -314,7 +314,24 @@ class MessageList:
         self.items.insertBefore(node, before)
         self.rendered_ids.insert(index, mid)
         self.nodes[mid] = node
+        self._join_groups(index, message)
         return "end" if at_end else "middle"
+
+    def _join_groups(self, index, message):
+        """Issue 14: one sender's messages within 5 minutes form a group (app.css: closer
+        together, one visible time, on the group's last message)."""
+        ids, log, node = self.rendered_ids, self._log, self.nodes[message["id"]]
+        if index > 0:
+            before = ids[index - 1]
+            joined = continues_group(log.get(before) if log is not None else None, message, self.tz_offset)
+            node.classList.toggle("in-group", joined)
+            self.nodes[before].classList.toggle("group-continues", joined)
+        if index + 1 < len(ids):
+            after = ids[index + 1]
+            following = log.get(after) if log is not None else None
+            joined = following is not None and continues_group(message, following, self.tz_offset)
+            node.classList.toggle("group-continues", joined)
+            self.nodes[after].classList.toggle("in-group", joined)
 
     def dispose(self):
         self.frame.dispose()

@@ -58,7 +58,7 @@ class MessageNodes:
         self._own_proto = _proto(True)
         self._other_proto = _proto(False)
 
-    def make(self, message, clock):
+    def make(self, message, clock, full=""):
         own = message["sender"]["id"] == self.me["id"]
         is_read = bool(message.get("is_read"))
         node = (self._own_proto if own else self._other_proto).cloneNode(True)
@@ -81,6 +81,10 @@ class MessageNodes:
         stamp = node.lastChild.firstChild
         stamp.textContent = clock
         stamp.setAttribute("datetime", message.get("created_at") or "")
+        if full:
+            # Every message keeps its full date and time, also where its group shows one time.
+            stamp.setAttribute("title", full)
+            bubble.setAttribute("title", full)
         if is_read:
             node.setAttribute("data-read", "true")
             if own:

@@ -161,3 +161,42 @@ def test_the_tab_title_and_icon_follow_the_unread_total_and_return_to_normal_at_
                15, "the plain title and icon")
     assert page.evaluate("fetch('./static/icon-unread.svg').then((r) => r.ok && r.headers.get('content-type'))") \
         .startswith("image/svg+xml")
+
+
+# ----- grouped messages ------------------------------------------------------------------
+
+GROUPS_JS = """() => Array.from(document.querySelectorAll(
+    '[data-testid=message-list] .message-items:not(.pending-items) > [data-testid=message]')).map((m) => {
+    const t = m.querySelector('time'), r = t.getBoundingClientRect(), b = m.querySelector('.bubble').getBoundingClientRect();
+    const ticks = m.querySelector('.ticks');
+    return {id: m.getAttribute('data-message-id'), inGroup: m.classList.contains('in-group'),
+            continues: m.classList.contains('group-continues'), datetime: t.getAttribute('datetime'),
+            title: t.getAttribute('title'), timeShown: r.width > 1 && r.height > 1,
+            ticksShown: ticks ? ticks.getBoundingClientRect().width > 1 : null, top: b.top, bottom: b.bottom}; })"""
+
+
+def test_one_senders_run_is_a_group_with_one_time_and_every_message_keeps_its_datetime(
+        ui, server, fresh_conversation):
+    import re
+    page = ui
+    conv, peer = fresh_conversation(messages=0)
+    cid = conv["id"]
+    theirs = [peer.send(cid, text) for text in ("warm-up done", "starting squats", "3 sets left")]
+    enter(page, server)
+    open_chat(page, cid)
+    box = page.get_by_test_id("chat-input")
+    for text in ("great", "keep the back straight"):
+        box.fill(text)
+        box.press("Enter")
+    poll_until(lambda: len(page.evaluate(GROUPS_JS)) == 5, 15, "five messages")
+    poll_until(lambda: [m["continues"] for m in page.evaluate(GROUPS_JS)] == [True, True, False, True, False],
+               10, "the groups")
+    shown = page.evaluate(GROUPS_JS)
+    assert [m["inGroup"] for m in shown] == [False, True, True, False, True]
+    assert [m["timeShown"] for m in shown] == [False, False, True, False, True]   # one time per group
+    assert [m["datetime"] for m in shown[:3]] == [m["created_at"] for m in theirs]
+    assert all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d", m["title"]) for m in shown)
+    assert [m["ticksShown"] for m in shown] == [None, None, None, True, True]     # ticks on each own one
+    inside = shown[1]["top"] - shown[0]["bottom"]
+    between = shown[3]["top"] - shown[2]["bottom"]
+    assert inside < between, (inside, between)
