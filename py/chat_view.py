@@ -15,6 +15,8 @@ core/open_conversation.py (through the controller: `show_pending`, `set_typing`,
     web/screen_presence.py    is the chat on screen (AC-28)
 """
 
+import js
+
 from core import formatting
 from web.chat_header import chat_header
 from web.composer import Composer
@@ -62,12 +64,24 @@ class ChatView:
                                      on_typing=cb["typing"], draft=draft, on_draft=cb["save_draft"])
             self.root.appendChild(self.composer.node)
         host.appendChild(self.root)
+        self._back = cb["back"]
+        self.listeners.add(self.root, "keydown", self._on_keydown)
         if self.composer is not None:
             self.composer.mounted()
 
     def _send(self, send, text, attachment):
         self.messages.follow_bottom()
         send(text, attachment)
+
+    def _on_keydown(self, event):
+        """Escape dismisses the new-messages button, else closes the chat on a phone."""
+        if event.key != "Escape" or event.isComposing:
+            return
+        if self.messages.dismiss_unseen():
+            event.preventDefault()
+        elif js.window.matchMedia("(max-width: 720px)").matches:
+            event.preventDefault()
+            self._back()
 
     def _jump_to_bottom(self):
         self.messages.jump_to_bottom()

@@ -22,6 +22,7 @@ from core import scroll_rules
 from core.chat_marks import continues_group, first_unread_id
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
+from web.size_watch import SizeWatch
 from web.web_dom import FrameScheduler, clear, el, perf_now, present, set_text
 
 SLIDE_IN_GAP_MS = 500
@@ -76,6 +77,9 @@ class MessageList:
         listeners.add(self.node, "error", self._on_image_error, True)
         # A resize (phone rotation, keyboard) keeps a reader who was at the bottom there.
         listeners.add(js.window, "resize", self._on_resize)
+        # Anything that grows while the reader follows the bottom (a tall message rendered
+        # late, an image, a pending send) keeps the bottom in view.
+        self.size_watch = SizeWatch([self.items, pending_box], self.keep_bottom)
 
     # ----- what the view asks -----------------------------------------------------------
 
@@ -117,6 +121,14 @@ class MessageList:
 
     def show_status(self, text):
         set_text(self.history_status, text)
+
+    def dismiss_unseen(self):
+        """Escape: the new-messages button goes (the messages stay where they are)."""
+        if not self.unseen.count:
+            return False
+        self.unseen.reset()
+        self.on_unseen(self.unseen.count, self.unseen.label())
+        return True
 
     def jump_to_bottom(self):
         self.unseen.reset()
@@ -334,6 +346,7 @@ class MessageList:
             self.nodes[after].classList.toggle("in-group", joined)
 
     def dispose(self):
+        self.size_watch.dispose()
         self.frame.dispose()
         # Let go of every node now: the view and its controller reference each other,
         # so without this the detached DOM would wait for Python's cycle collector.

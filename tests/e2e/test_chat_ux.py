@@ -4,7 +4,7 @@ line, the tab's count, grouped messages, deep links and Back, focus and keys."""
 from e2e_harness import Peer, wait_ready, wait_state
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
-    WAIT_MS, SocketFrames, chat, enter, open_chat, poll_until, row,
+    PHONE, WAIT_MS, SocketFrames, chat, enter, open_chat, poll_until, row,
 )
 
 DRAFTS_JS = """() => Object.fromEntries(Object.keys(localStorage)
@@ -200,3 +200,206 @@ def test_one_senders_run_is_a_group_with_one_time_and_every_message_keeps_its_da
     inside = shown[1]["top"] - shown[0]["bottom"]
     between = shown[3]["top"] - shown[2]["bottom"]
     assert inside < between, (inside, between)
+
+
+# ----- following the bottom ----------------------------------------------------------------
+
+def bottom_gap(page):
+    return page.evaluate("""() => { const l = document.querySelector('[data-testid=message-list]');
+        return l.scrollHeight - l.clientHeight - l.scrollTop; }""")
+
+
+def last_bubble_fully_shown(page):
+    return page.evaluate("""() => { const l = document.querySelector('[data-testid=message-list]');
+        const items = l.querySelectorAll('.message-items:not(.pending-items) > .message');
+        const m = items[items.length - 1].getBoundingClientRect(), v = l.getBoundingClientRect();
+        return m.bottom <= v.bottom + 1 && m.top >= v.top - 1; }""")
+
+
+def test_a_tall_message_arriving_at_the_bottom_is_scrolled_fully_into_view(ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=40)
+    cid = conv["id"]
+    enter(page, server)
+    open_chat(page, cid)
+    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    tall = "\n".join(f"round {n}: 400 m run, 20 push-ups, 30 s plank" for n in range(1, 13))
+    mid = peer.send(cid, tall)["id"]
+    page.locator(f"[data-message-id='{mid}']").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(600)
+    height = page.locator(f"[data-message-id='{mid}']").bounding_box()["height"]
+    assert height > 200  # really tall
+    assert bottom_gap(page) <= 2 and last_bubble_fully_shown(page), bottom_gap(page)
+
+
+# ----- phone width, URLs and Back, keys and focus ----------------------------------------------
+
+def focused(page, attr):
+    return page.evaluate(f"document.activeElement ? document.activeElement.getAttribute('{attr}') : null")
+
+
+def test_phone_width_the_list_fits_and_the_header_shows_the_unread_total(ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=2)
+    peer.send(conv["id"], "a long message so the preview has to be cut short at the right edge of a phone")
+    page.set_viewport_size(PHONE)
+    enter(page, server)
+    box = page.get_by_test_id("conversation-list").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    r = row(page, conv["id"])
+    for part in (".conversation-time", "[data-testid=conversation-unread]"):
+        b = r.locator(part).bounding_box()
+        assert b is not None and b["x"] + b["width"] <= 390, part
+    total = page.get_by_test_id("unread-total")
+    assert total.is_visible() and int(total.text_content()) >= 1
+
+
+def test_each_conversation_has_a_url_and_back_at_phone_width_returns_to_the_list_never_leaving_the_app(
+        ui, server, fresh_conversation):
+    page = ui
+    conv, _ = fresh_conversation(messages=3)
+    cid = conv["id"]
+    page.set_viewport_size(PHONE)
+    enter(page, server)
+    open_chat(page, cid)
+    assert page.url.endswith(f"#/conversations/{cid}")
+
+    # A reload keeps the conversation; a deep link opens it with the list under it.
+    page.reload()
+    wait_ready(page, "messages")
+    chat(page, cid).wait_for(timeout=WAIT_MS)
+    page.go_back()
+    page.get_by_test_id("conversation-list").wait_for(state="visible", timeout=WAIT_MS)
+    assert chat(page, cid).count() == 0
+    assert page.url.startswith(server.origin) and "#/conversations/" not in page.url
+    assert focused(page, "data-conversation-id") == str(cid)
+
+    # Forward reopens it; the chat's own back button is Back.
+    page.go_forward()
+    chat(page, cid).wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="Back to conversations").click()
+    page.get_by_test_id("conversation-list").wait_for(state="visible", timeout=WAIT_MS)
+    assert page.url.startswith(server.origin + "/") and app_state_of(page) == "messages"
+
+    # A shared link straight to the conversation, in a fresh load: Back lands on the list.
+    page.goto(server.origin + f"/#/conversations/{cid}")
+    wait_ready(page, "messages")
+    chat(page, cid).wait_for(timeout=WAIT_MS)
+    page.go_back()
+    page.get_by_test_id("conversation-list").wait_for(state="visible", timeout=WAIT_MS)
+    assert page.url.startswith(server.origin + "/") and app_state_of(page) == "messages"
+
+
+def read_history_from_the_top(page):
+    """The reader scrolls up once the opened chat has settled at the bottom."""
+    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    page.wait_for_timeout(300)
+    page.evaluate("document.querySelector('[data-testid=message-list]').scrollTop = 0")
+    poll_until(lambda: page.evaluate("document.querySelector('[data-testid=message-list]').scrollTop") == 0
+               and bottom_gap(page) > 200, 5, "the view at the top")
+    page.wait_for_timeout(200)
+
+
+def app_state_of(page):
+    return page.evaluate("document.body.getAttribute('data-app-state')")
+
+
+def test_desktop_back_returns_to_the_previous_conversation(ui, server, fresh_conversation):
+    page = ui
+    a, _ = fresh_conversation(messages=1)
+    b, _ = fresh_conversation(messages=1)
+    enter(page, server)
+    open_chat(page, a["id"])
+    open_chat(page, b["id"])
+    page.go_back()
+    chat(page, a["id"]).wait_for(timeout=WAIT_MS)
+    assert page.url.endswith(f"#/conversations/{a['id']}")
+    page.go_back()
+    poll_until(lambda: page.locator("[data-testid=chat-view]").count() == 0, 10, "the list state")
+    assert app_state_of(page) == "messages"
+
+
+def test_escape_dismisses_the_new_messages_button_then_closes_the_chat_on_a_phone(ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=40)
+    cid = conv["id"]
+    page.set_viewport_size(PHONE)
+    enter(page, server)
+    open_chat(page, cid)
+    read_history_from_the_top(page)
+    peer.send(cid, "are you there?")
+    page.get_by_test_id("scroll-to-bottom").wait_for(timeout=WAIT_MS)
+    page.get_by_test_id("chat-input").focus()
+    page.keyboard.press("Escape")
+    assert page.get_by_test_id("scroll-to-bottom").count() == 0
+    assert chat(page, cid).is_visible()
+    page.keyboard.press("Escape")
+    page.get_by_test_id("conversation-list").wait_for(state="visible", timeout=WAIT_MS)
+    assert chat(page, cid).count() == 0
+    assert focused(page, "data-conversation-id") == str(cid)
+
+
+def test_focus_lands_on_the_list_after_login_and_on_the_field_in_error_after_a_failed_one(
+        ui, server, fresh_conversation):
+    page = ui
+    fresh_conversation(messages=1)
+    enter(page, server)
+    page.get_by_test_id("logout").click()
+    wait_state(page, "login")
+    page.get_by_test_id("login-email").fill("coach@example.com")
+    page.get_by_test_id("login-password").fill("wrong-password")
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("login-error").wait_for(timeout=WAIT_MS)
+    assert focused(page, "data-testid") == "login-password"
+    page.get_by_test_id("login-email").fill("")
+    page.get_by_test_id("login-submit").click()
+    poll_until(lambda: focused(page, "data-testid") == "login-email", 5, "the empty field focused")
+
+    page.get_by_test_id("login-email").fill("coach@example.com")
+    page.get_by_test_id("login-password").fill("coach-pass")
+    page.get_by_test_id("login-submit").click()
+    wait_state(page, "messages")
+    first = page.get_by_test_id("conversation-item").first
+    first.wait_for(timeout=WAIT_MS)
+    poll_until(lambda: focused(page, "data-testid") == "conversation-item", 5, "the list focused")
+    assert focused(page, "data-conversation-id") == first.get_attribute("data-conversation-id")
+
+
+def test_the_conversation_rows_are_one_tab_stop(ui, server, fresh_conversation):
+    page = ui
+    fresh_conversation(messages=1)
+    fresh_conversation(messages=1)
+    enter(page, server)
+    stops = page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=conversation-item]'))
+        .map((b) => b.tabIndex)""")
+    assert len(stops) >= 2 and stops.count(0) == 1 and stops.count(-1) == len(stops) - 1
+    page.get_by_test_id("conversation-item").first.focus()
+    page.keyboard.press("ArrowDown")
+    second = focused(page, "data-conversation-id")
+    page.keyboard.press("Tab")  # out of the list in one step
+    assert focused(page, "data-testid") != "conversation-item"
+    page.keyboard.press("Shift+Tab")  # back in at the row last used
+    assert focused(page, "data-conversation-id") == second
+
+
+def test_the_empty_composer_does_not_look_disabled_and_the_button_leaves_the_last_bubble_visible(
+        ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=40)
+    cid = conv["id"]
+    enter(page, server)
+    open_chat(page, cid)
+    page.get_by_test_id("logout").focus()  # the composer not focused
+    look = page.evaluate("""() => { const t = document.querySelector('[data-testid=chat-input]'), s = getComputedStyle(t);
+        return {bg: s.backgroundColor, border: s.borderTopColor, disabled: t.disabled}; }""")
+    assert look == {"bg": "rgb(255, 255, 255)", "border": "rgb(148, 163, 184)", "disabled": False}
+    read_history_from_the_top(page)
+    peer.send(cid, "see this?")
+    page.get_by_test_id("scroll-to-bottom").wait_for(timeout=WAIT_MS)
+    # Scrolled as far down as the list goes (the button still shown), the last bubble ends above it.
+    geometry = page.evaluate("""() => { const l = document.querySelector('[data-testid=message-list]');
+        const i = l.querySelectorAll('.message-items:not(.pending-items) > .message');
+        const last = i[i.length - 1].getBoundingClientRect().bottom - (l.scrollHeight - l.clientHeight - l.scrollTop);
+        return {lastAtMaxScroll: last, buttonTop: document.querySelector('[data-testid=scroll-to-bottom]').getBoundingClientRect().top}; }""")
+    assert geometry["lastAtMaxScroll"] <= geometry["buttonTop"], geometry
