@@ -403,3 +403,22 @@ def test_the_empty_composer_does_not_look_disabled_and_the_button_leaves_the_las
         const last = i[i.length - 1].getBoundingClientRect().bottom - (l.scrollHeight - l.clientHeight - l.scrollTop);
         return {lastAtMaxScroll: last, buttonTop: document.querySelector('[data-testid=scroll-to-bottom]').getBoundingClientRect().top}; }""")
     assert geometry["lastAtMaxScroll"] <= geometry["buttonTop"], geometry
+
+
+def test_the_trainers_own_photo_with_a_caption_at_the_bottom_is_scrolled_fully_into_view(
+        ui, server, fresh_conversation):
+    from test_sending import _tiny_png  # one PNG maker for the e2e tests
+    page = ui
+    conv, _ = fresh_conversation(messages=40)
+    enter(page, server)
+    open_chat(page, conv["id"])
+    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    page.get_by_test_id("attach-image").set_input_files(
+        files=[{"name": "form.png", "mimeType": "image/png", "buffer": _tiny_png()}])
+    page.get_by_test_id("chat-input").fill("Here is the form I want:\nknees out,\nchest up,\nslow down.")
+    page.get_by_test_id("send-button").click()
+    img = page.locator("[data-testid=message-list] .message-items:not(.pending-items) img.message-image")
+    img.wait_for(timeout=WAIT_MS)
+    poll_until(lambda: img.evaluate("i => i.complete && i.naturalWidth > 0"), 10, "the photo to load")
+    page.wait_for_timeout(400)
+    assert bottom_gap(page) <= 2 and last_bubble_fully_shown(page), bottom_gap(page)
