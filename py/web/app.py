@@ -347,11 +347,13 @@ class App:
 
     def logout(self):
         self.tokens.clear()
-        if self.drafts is not None:
-            self.drafts.clear_all()  # a shared computer keeps no unsent words
         self._end_session(None)
 
     def _end_session(self, message):
+        if message is None and self.drafts is not None:
+            # Logging out (no message: the trainer asked) leaves no unsent words on a shared
+            # computer; a session that expired keeps them for the same trainer's return.
+            self.drafts.clear_all()
         self._close_chat()
         self.poll_timer.cancel()
         self.session = None
