@@ -422,3 +422,24 @@ def test_the_trainers_own_photo_with_a_caption_at_the_bottom_is_scrolled_fully_i
     poll_until(lambda: img.evaluate("i => i.complete && i.naturalWidth > 0"), 10, "the photo to load")
     page.wait_for_timeout(400)
     assert bottom_gap(page) <= 2 and last_bubble_fully_shown(page), bottom_gap(page)
+
+
+def test_an_incoming_photo_with_a_caption_at_the_bottom_is_scrolled_fully_into_view(
+        ui, server, fresh_conversation):
+    from test_sending import _tiny_png
+    page = ui
+    conv, peer = fresh_conversation(messages=40)
+    cid = conv["id"]
+    enter(page, server)
+    open_chat(page, cid)
+    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    r = peer.http.post(f"/api/messaging/conversations/{cid}/send/",
+                       data={"content": "My squat today,\nfrom the side.\nKnees OK?"},
+                       files={"image": ("squat.png", _tiny_png(64, 48), "image/png")})
+    r.raise_for_status()
+    mid = r.json()["id"]
+    img = page.locator(f"[data-message-id='{mid}'] img.message-image")
+    img.wait_for(timeout=WAIT_MS)
+    poll_until(lambda: img.evaluate("i => i.complete && i.naturalWidth > 0"), 10, "the photo to load")
+    page.wait_for_timeout(400)
+    assert bottom_gap(page) <= 2 and last_bubble_fully_shown(page), bottom_gap(page)
