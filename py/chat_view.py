@@ -16,6 +16,8 @@ core/open_conversation.py (through the controller: `show_pending`, `set_typing`,
     web/seen_messages.py      which of the other party's messages are on screen (read when seen)
 """
 
+import js
+
 from core import formatting
 from web.chat_header import chat_header
 from web.composer import Composer
@@ -31,10 +33,10 @@ from web.web_dom import Listeners, el, set_text
 class ChatView:
     """DOM for one open conversation. Created on open, disposed on switch."""
 
-    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, callbacks):
+    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, callbacks, draft=""):
         self.conversation_id = conversation["id"]
         self.read_only = bool(conversation.get("is_archived"))
-        cb = callbacks  # send, retry, typing, load_older, is_loading_older, back, in_view, retry_load
+        cb = callbacks  # send, retry, typing, load_older, is_loading_older, back, in_view, retry_load, save_draft
         self.listeners = Listeners()
         self.root = el("section", "chat-view", attrs={
             "data-testid": "chat-view",
@@ -71,13 +73,27 @@ class ChatView:
         else:
             self.composer = Composer(self.conversation_id, self.listeners,
                                      on_send=lambda text, file: self._send(cb["send"], text, file),
-                                     on_typing=cb["typing"])
+                                     on_typing=cb["typing"], draft=draft, on_draft=cb["save_draft"])
             self.root.appendChild(self.composer.node)
         host.appendChild(self.root)
+        self._back = cb["back"]
+        self.listeners.add(self.root, "keydown", self._on_keydown)
+        if self.composer is not None:
+            self.composer.mounted()
 
     def _send(self, send, text, attachment):
         self.messages.follow_bottom()
         send(text, attachment)
+
+    def _on_keydown(self, event):
+        """Escape dismisses the new-messages button, else closes the chat on a phone."""
+        if event.key != "Escape" or event.isComposing:
+            return
+        if self.messages.dismiss_unseen():
+            event.preventDefault()
+        elif js.window.matchMedia("(max-width: 720px)").matches:
+            event.preventDefault()
+            self._back()
 
     def _jump_to_bottom(self):
         self.messages.jump_to_bottom()
@@ -86,6 +102,9 @@ class ChatView:
 
     def show_log(self, log):
         self.messages.show_log(log)
+
+    def initial_page_shown(self):
+        self.messages.decide_unread_line()
 
     def show_pending(self, pending_list):
         self.messages.show_pending(pending_list)

@@ -103,6 +103,12 @@ def time_and_day(iso: Any, tz_offset_minutes: float = 0) -> Tuple[str, str]:
     return f"{local.hour:02d}:{local.minute:02d}", local.date().isoformat()
 
 
+def full_date_time(iso: Any, tz_offset_minutes: float = 0) -> str:
+    """Local "23 Nov 2025, 14:05": a message's tooltip, where its group shows one time."""
+    local = _local(iso, tz_offset_minutes)
+    return "" if local is None else f"{_long_date(local.date())}, {local.hour:02d}:{local.minute:02d}"
+
+
 def day_key(iso: Any, tz_offset_minutes: float = 0) -> str:
     """The local calendar day "YYYY-MM-DD": messages with the same key share a separator."""
     local = _local(iso, tz_offset_minutes)

@@ -43,6 +43,21 @@ def scroll_top_after_prepend(
     return max(0, old_scroll_top + (new_scroll_height - old_scroll_height))
 
 
+UNREAD_LINE_MARGIN_PX = 48
+
+
+def scroll_top_for_unread_line(
+    line_top: float, client_height: float, scroll_height: float, margin: float = UNREAD_LINE_MARGIN_PX
+) -> float | None:
+    """Where a conversation opened with a "New messages" line at ``line_top`` (px from the
+    top of the content) starts: None (at the bottom, as usual) when the line is on screen
+    there; else with the line ``margin`` px below the top of the view (issue 14)."""
+    bottom_view_top = max(0.0, scroll_height - client_height)
+    if line_top >= bottom_view_top:
+        return None
+    return max(0.0, line_top - margin)
+
+
 def should_load_older(
     scroll_top: float, threshold: float = LOAD_OLDER_PX, loading: bool = False, has_more: bool = True
 ) -> bool:

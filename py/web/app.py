@@ -13,13 +13,17 @@ import js
 
 from core.api_client import ApiClient, ApiError, NetworkError, make_refresh_call
 from core import models
+from core.drafts import Drafts
 from core import open_conversation as oc
 from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
 from query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
 from web.chat_controller import ChatController
+from web.browser_storage import BrowserStorage
 from web.conversation_list_view import ConversationListView
+from web.history_nav import HistoryNav
+from web.tab_badge import TabBadge
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
 from web.web_http import LocalStorageStore, fetch_transport
@@ -54,6 +58,9 @@ class App:
                                    wall_clock, on_session_end=self._on_session_end)
         self.api = ApiClient(api_base, fetch_transport, self.tokens)
         self.me = None
+        self.drafts = None  # unsent composer text per conversation (issue 14)
+        self.tab = TabBadge()  # the unread total in the tab's title and icon (issue 14)
+        self.nav = None  # conversation URLs and the Back button (issue 14)
         self.list_view = None
         # The list follows every live message (AC-15); in a burst that is once per
         # frame, not once per message, and never in the task that appends the message.
@@ -78,6 +85,7 @@ class App:
         form = by_id("login-form")
         self.page_listeners.add(form, "submit", self._on_login_submit)
         self.page_listeners.add(by_id("logout"), "click", lambda e: self.logout())
+        self.nav = HistoryNav(self.page_listeners, self._on_navigate)
         if self.tokens.has_session():
             await self.enter_messages()
         else:
@@ -106,6 +114,7 @@ class App:
         password = by_id("login-password").value
         if not email or not password:
             self._set_login_error("Enter your email and password.")
+            by_id("login-email" if not email else "login-password").focus()
             return
         button = by_id("login-submit")
         button.disabled = True
@@ -116,14 +125,19 @@ class App:
             button.disabled = False
             if exc.status == 401:
                 self._set_login_error("That email and password don't match an account.")
+                by_id("login-password").select()
+                by_id("login-password").focus()
             elif exc.status == 429:
                 self._set_login_error("Too many attempts. Wait a minute and try again.")
             else:
                 self._set_login_error("Sign-in failed (" + str(exc.status) + "). Try again.")
+            if exc.status != 401:
+                button.focus()  # nothing to correct in a field: the way to try again
             return
         except Exception:
             button.disabled = False
             self._set_login_error("Can't reach the server. Check your connection and try again.")
+            button.focus()
             return
         by_id("login-password").value = ""
         await self.enter_messages()
@@ -142,6 +156,7 @@ class App:
             self.show_login("Can't reach the server. Try again in a moment.")
             return
         self.me = me
+        self.drafts = Drafts(BrowserStorage(), me["id"])
         self.cache.set_query_data(ME_KEY, me)
         by_id("me-name").textContent = (me.get("first_name") or "") + " " + (me.get("last_name") or "")
         self.list_view = ConversationListView(
@@ -156,12 +171,18 @@ class App:
         await self.fetch(UNREAD_COUNT_KEY)
         self._schedule_poll()
         js.document.body.setAttribute("data-app-state", "messages")
-        # Reopen the conversation the trainer had open (a reload keeps the place).
+        # Reopen the conversation the URL names (a deep link, a reload) or the trainer had open.
+        linked = self.nav.current()
         remembered = js.sessionStorage.getItem("open_conversation")
-        if isinstance(remembered, str) and remembered.isdigit():
-            cid = int(remembered)
-            if self.session is not None and self.session.conversation(cid) is not None:
-                self.open_conversation(cid)
+        if linked is None and isinstance(remembered, str) and remembered.isdigit():
+            linked = int(remembered)
+        if linked is not None and self.session is not None and self.session.conversation(linked) is not None:
+            self.nav.start_at(linked)
+            self.open_conversation(linked)
+        else:
+            self.nav.reset()
+            if self.list_view is not None:
+                self.list_view.focus_row(None)  # after sign-in, focus goes to the list
 
     def _render_list(self, _key=None):
         first = self.list_view is not None and not self.list_view.rows
@@ -173,7 +194,9 @@ class App:
     def _render_list_now(self):
         if self.list_view is None or self.session is None:
             return
-        self.list_view.render(self.cache.get_query_data(CONVERSATIONS_KEY) or [], self.session.unread_total())
+        total = self.session.unread_total()
+        self.list_view.render(self.cache.get_query_data(CONVERSATIONS_KEY) or [], total)
+        self.tab.show(total)
 
     async def fetch(self, key):
         """GET the conversation list or the unread total; the session takes the answer."""
@@ -211,10 +234,12 @@ class App:
         nxt.focus()
         event.preventDefault()
 
-    def open_conversation(self, cid):
+    def open_conversation(self, cid, from_history=False):
         conversation = self.session.conversation(cid) if self.session is not None else None
         if conversation is None:
             return
+        if not from_history:
+            self.nav.opened(cid)
         if self.chat is not None and self.chat.cid == cid:
             self._show_chat_screen(True)
             self.chat.focus_input()
@@ -227,7 +252,7 @@ class App:
             self.chat_host, self.cache, self.api, self.tokens, conversation, self.me,
             api_base=self.api_base, ws_base=self.ws_base, tz_offset=self.tz_offset,
             on_session_effect=self._on_chat_effect, on_back=self.close_conversation,
-            report_error=self.report_error, debug=self.debug)
+            report_error=self.report_error, drafts=self.drafts, debug=self.debug)
         self._show_chat_screen(True)
         self.chat.start()
         self.on_realtime_changed()
@@ -236,7 +261,21 @@ class App:
     def _show_chat_screen(self, open_):
         by_id("layout").classList.toggle("chat-open", open_)
 
+    def _on_navigate(self, cid):
+        """Back or Forward: the URL names a conversation, or the list."""
+        if self.session is None:
+            return
+        if cid is not None and self.session.conversation(cid) is not None:
+            self.open_conversation(cid, from_history=True)
+        elif self.chat is not None:
+            self._close_to_list()
+
     def close_conversation(self):
+        """The chat's back button (phone width): like the browser's Back."""
+        if not self.nav.leave():
+            self._close_to_list()
+
+    def _close_to_list(self):
         """Back to the list (phone width): the chat leaves the screen."""
         cid = self.chat.cid if self.chat is not None else None
         self._close_chat()
@@ -314,6 +353,10 @@ class App:
         asyncio.ensure_future(self.api.revoke(refresh))
 
     def _end_session(self, message):
+        if message is None and self.drafts is not None:
+            # Logging out (no message: the trainer asked) leaves no unsent words on a shared
+            # computer; a session that expired keeps them for the same trainer's return.
+            self.drafts.clear_all()
         self._close_chat()
         self.poll_timer.cancel()
         self.session = None
@@ -326,8 +369,12 @@ class App:
         self.cache.clear()
         js.sessionStorage.removeItem("open_conversation")
         self.me = None
+        self.drafts = None
+        self.tab.show(0)
         by_id("chat-placeholder").hidden = False
         # Phone width: the next session starts on the list, not on an empty chat screen.
         self._show_chat_screen(False)
         self.ending = False
+        if self.nav is not None:
+            self.nav.reset()
         self.show_login(message)

@@ -37,7 +37,7 @@ class ChatController:
     """
 
     def __init__(self, host, cache, api, tokens, conversation, me, *, api_base, ws_base, tz_offset,
-                 on_session_effect, on_back, report_error, debug=False):
+                 on_session_effect, on_back, report_error, drafts=None, debug=False):
         self.cache = cache
         self.api = api
         self.ws_base = ws_base
@@ -58,7 +58,8 @@ class ChatController:
                                  "back": on_back,
                                  "retry_load": lambda: self._feed(self.core.retry_load),
                                  "in_view": lambda ids: self._feed(lambda now: self.core.messages_in_view(ids, now)),
-                             })
+                                 "save_draft": lambda text: drafts and drafts.save(self.cid, text),
+                             }, draft=drafts.load(self.cid) if drafts else "")
         # Read only when seen, where the browser can tell what is on screen (issue 13).
         self.core.read_when_seen = self.view.tracks_seen
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)
@@ -182,6 +183,8 @@ class ChatController:
             self._feed(lambda now: self.core.page_failed(fetch, exc, now))
             return
         self._feed(lambda now: self.core.page_loaded(fetch, data, now), arrivals=True)
+        if fetch.purpose is oc.Purpose.INITIAL and not self.disposed:
+            self.view.initial_page_shown()  # the unread line is decided on what it brought
 
     async def _post(self, post):
         try:

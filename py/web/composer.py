@@ -5,6 +5,8 @@ is reported (typing, AC-16); a send hands (text, file or None) to `on_send` and 
 Limits are said before they bite (core/send_limits.py): a counter near 2,000 characters, a
 longer message refused in words and kept whole (no maxlength: nothing is ever cut), and a
 picked file of the wrong type or over 5 MB refused at once with the reason.
+The text is the conversation's draft (issue 14): it starts as the stored draft, with no
+typing signal until the trainer types, and every change is handed to `on_draft`.
 """
 
 from core import send_limits
@@ -16,9 +18,11 @@ ICON_ATTACH = ("M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 
 
 
 class Composer:
-    def __init__(self, conversation_id, listeners, *, on_send, on_typing):
+    def __init__(self, conversation_id, listeners, *, on_send, on_typing, draft="", on_draft=None):
         self.on_send = on_send
         self.on_typing = on_typing
+        self.on_draft = on_draft or (lambda text: None)
+        self._restored = bool(draft)
         self._attachment = None
         form = self.node = el("form", "composer", attrs={"aria-label": "Send a message"})
         file_id = "attach-" + str(conversation_id)
@@ -38,6 +42,8 @@ class Composer:
         self.notice = el("p", "composer-notice", attrs={
             "data-testid": "composer-notice", "role": "alert", "hidden": "",
         })
+        if draft:
+            self.input.value = draft  # a value set in code fires no input event: no typing signal
         self.send_button = el("button", "icon-btn send-btn", attrs={
             "type": "submit", "data-testid": "send-button", "aria-label": "Send message",
         })
@@ -50,8 +56,18 @@ class Composer:
         listeners.add(self.input, "input", self._on_input)
         listeners.add(self.file_input, "change", self._on_file)
 
+    def mounted(self):
+        """In the document now: a restored draft gets its height (and its counter, when long)."""
+        if self._restored:
+            self._autosize()
+            self._show_counter()
+
     def focus(self):
         self.input.focus()
+        if self._restored:
+            self._restored = False
+            end = len(self.input.value)
+            self.input.setSelectionRange(end, end)  # the caret after the restored draft
 
     def _on_submit(self, event):
         event.preventDefault()
@@ -64,6 +80,7 @@ class Composer:
 
     def _on_input(self, _event):
         self.on_typing()
+        self.on_draft(self.input.value)
         self._autosize()
         self._show_counter()
 
@@ -116,6 +133,7 @@ class Composer:
             return
         self._say(None)
         self.input.value = ""
+        self.on_draft("")
         self._autosize()
         self._attachment = None
         self.file_input.value = ""

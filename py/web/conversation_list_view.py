@@ -28,8 +28,28 @@ class ConversationListView:
         self.shown_total = None
         self.when_cache = {}
         self.selected = None
+        self.stop = None  # the one row in the Tab order (a roving tabindex, issue 14)
         self.listeners = Listeners()
         self.listeners.add(self.list, "click", self._on_click)
+        self.listeners.add(self.list, "focusin", self._on_focusin)
+
+    def _on_focusin(self, event):
+        node = event.target.closest("[data-conversation-id]") if present(event.target) else None
+        if present(node):
+            self._set_stop(int(node.getAttribute("data-conversation-id")))
+
+    def _set_stop(self, cid):
+        """Arrow keys move between rows; Tab enters the list at one row and leaves it."""
+        if cid not in self.rows:
+            cid = self.selected if self.selected in self.rows else (self.order[0] if self.order else None)
+        if cid == self.stop and cid is not None and self.rows[cid][1]["button"].getAttribute("tabindex") == "0":
+            return
+        old = self.rows.get(self.stop)
+        if old is not None:
+            old[1]["button"].setAttribute("tabindex", "-1")
+        self.stop = cid
+        if cid is not None:
+            self.rows[cid][1]["button"].setAttribute("tabindex", "0")
 
     def _on_click(self, event):
         node = event.target.closest("[data-conversation-id]")
@@ -41,7 +61,7 @@ class ConversationListView:
         li = el("li", "conversation-row")
         button = el("button", "conversation-item", attrs={
             "type": "button", "data-testid": "conversation-item",
-            "data-conversation-id": conversation["id"],
+            "data-conversation-id": conversation["id"], "tabindex": "-1",
         })
         avatar = el("span", "avatar", attrs={"aria-hidden": "true"})
         url = safe_image_url(other.get("profile_image"))
@@ -119,6 +139,7 @@ class ConversationListView:
                     self.list.insertBefore(li, cursor if present(cursor) else None)
             self.order = order
         self.empty.hidden = bool(conversations)
+        self._set_stop(self.stop)
         if self.shown_total != total_unread:
             self.shown_total = total_unread
             set_text(self.total, str(total_unread))
@@ -142,8 +163,13 @@ class ConversationListView:
         self.selected = cid
         for rid, (li, parts) in self.rows.items():
             parts["button"].setAttribute("aria-current", "true" if rid == cid else "false")
+        if cid is not None:
+            self._set_stop(cid)
 
     def focus_row(self, cid):
+        """Focus the row of `cid` (None: the selected row, else the first)."""
+        if cid is None:
+            cid = self.selected if self.selected in self.rows else (self.order[0] if self.order else None)
         row = self.rows.get(cid)
         if row is not None:
             row[1]["button"].focus()
@@ -154,5 +180,6 @@ class ConversationListView:
             li.remove()
         self.rows.clear()
         self.order = []
+        self.stop = None
         self.shown.clear()
         self.shown_total = None

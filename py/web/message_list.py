@@ -19,8 +19,10 @@ import js
 
 from core import formatting
 from core import scroll_rules
+from core.chat_marks import continues_group, first_unread_id
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
+from web.size_watch import SizeWatch
 from web.web_dom import FrameScheduler, clear, el, perf_now, present, set_text
 
 SLIDE_IN_GAP_MS = 500
@@ -53,6 +55,12 @@ class MessageList:
         self._last_append_at = float("-inf")
         self._settle_frames = 0      # frames left that keep following the bottom
         self.watch_other = None      # node -> None: the other party's messages, for "seen" (issue 13)
+        # The "New messages" line (issue 14): decided once per open, placed when its message is.
+        self._unread_decided = False
+        self._unread_mid = None
+        self._unread_scrolled = False
+        self.unread_line = el("div", "unread-divider", "New messages",
+                              attrs={"role": "separator", "data-testid": "unread-divider"})
 
         self.node = el("div", "message-list", attrs={
             "data-testid": "message-list", "role": "log", "tabindex": "0", "aria-label": "Messages",
@@ -70,6 +78,9 @@ class MessageList:
         listeners.add(self.node, "error", self._on_image_error, True)
         # A resize (phone rotation, keyboard) keeps a reader who was at the bottom there.
         listeners.add(js.window, "resize", self._on_resize)
+        # Anything that grows while the reader follows the bottom (a tall message rendered
+        # late, an image, a pending send) keeps the bottom in view.
+        self.size_watch = SizeWatch([self.items, pending_box], self.keep_bottom)
 
     # ----- what the view asks -----------------------------------------------------------
 
@@ -99,8 +110,26 @@ class MessageList:
             self._want_scroll_bottom = True
             self.frame.request()
 
+    def decide_unread_line(self):
+        """The first page is in: a line above the first unread message from the other
+        party, if any. Once per open; it stays put while the conversation stays open."""
+        if self._unread_decided or self._log is None:
+            return
+        self._unread_decided = True
+        self._unread_mid = first_unread_id(self._log, self.me["id"])
+        if self._unread_mid is not None:
+            self.frame.request()
+
     def show_status(self, text):
         set_text(self.history_status, text)
+
+    def dismiss_unseen(self):
+        """Escape: the new-messages button goes (the messages stay where they are)."""
+        if not self.unseen.count:
+            return False
+        self.unseen.reset()
+        self.on_unseen(self.unseen.count, self.unseen.label())
+        return True
 
     def jump_to_bottom(self):
         self.unseen.reset()
@@ -204,6 +233,8 @@ class MessageList:
         # One layout read/write per frame.
         if prepended and old_height is not None:
             lst.scrollTop = scroll_rules.scroll_top_after_prepend(old_top, old_height, lst.scrollHeight)
+        if self._place_unread_line():
+            return
         if self._want_scroll_bottom or (appended and self.stick_to_bottom):
             self._want_scroll_bottom = False
             lst.scrollTop = lst.scrollHeight
@@ -224,6 +255,38 @@ class MessageList:
                 self.unseen.on_message(own=False, near_bottom=False)
             self.on_unseen(self.unseen.count, self.unseen.label())
 
+    def _place_unread_line(self):
+        """Put the line above its message (again after a rebuild); the first time, start
+        the reader at the line when its message would be off screen at the bottom.
+        True when the view was placed at the line (no bottom following this frame)."""
+        mid = self._unread_mid
+        node = self.nodes.get(mid) if mid is not None else None
+        if node is None:
+            return False
+        line = self.unread_line
+        if line.nextSibling != node:
+            self.items.insertBefore(line, node)
+        if self._unread_scrolled:
+            return False
+        self._unread_scrolled = True
+        lst = self.node
+        top = line.getBoundingClientRect().top - lst.getBoundingClientRect().top + lst.scrollTop
+        target = scroll_rules.scroll_top_for_unread_line(top, lst.clientHeight, lst.scrollHeight)
+        if target is None:
+            return False
+        lst.scrollTop = target
+        self.stick_to_bottom = False
+        self._want_scroll_bottom = False
+        self._settle_frames = 0
+        # The button counts what waits below: the unread messages from the line down.
+        me = self.me["id"]
+        below = sum(1 for i in self.rendered_ids if i >= mid and self._log.get(i) is not None
+                    and self._log.get(i)["sender"]["id"] != me)
+        for _ in range(below):
+            self.unseen.on_message(own=False, near_bottom=False)
+        self.on_unseen(self.unseen.count, self.unseen.label())
+        return True
+
     def _rebuild(self, log):
         clear(self.items)
         self.nodes.clear()
@@ -238,7 +301,7 @@ class MessageList:
     def _insert(self, message, animate=True):
         mid = message["id"]
         clock, day = formatting.time_and_day(message.get("created_at"), self.tz_offset)
-        node = self.message_nodes.make(message, clock)
+        node = self.message_nodes.make(message, clock, formatting.full_date_time(message.get("created_at"), self.tz_offset))
         index = bisect.bisect_left(self.rendered_ids, mid)
         at_end = index == len(self.rendered_ids)
         before = None if at_end else self.nodes[self.rendered_ids[index]]
@@ -266,9 +329,27 @@ class MessageList:
             self.watch_other(node)
         self.rendered_ids.insert(index, mid)
         self.nodes[mid] = node
+        self._join_groups(index, message)
         return "end" if at_end else "middle"
 
+    def _join_groups(self, index, message):
+        """Issue 14: one sender's messages within 5 minutes form a group (app.css: closer
+        together, one visible time, on the group's last message)."""
+        ids, log, node = self.rendered_ids, self._log, self.nodes[message["id"]]
+        if index > 0:
+            before = ids[index - 1]
+            joined = continues_group(log.get(before) if log is not None else None, message, self.tz_offset)
+            node.classList.toggle("in-group", joined)
+            self.nodes[before].classList.toggle("group-continues", joined)
+        if index + 1 < len(ids):
+            after = ids[index + 1]
+            following = log.get(after) if log is not None else None
+            joined = following is not None and continues_group(message, following, self.tz_offset)
+            node.classList.toggle("group-continues", joined)
+            self.nodes[after].classList.toggle("in-group", joined)
+
     def dispose(self):
+        self.size_watch.dispose()
         self.frame.dispose()
         # Let go of every node now: the view and its controller reference each other,
         # so without this the detached DOM would wait for Python's cycle collector.
@@ -278,3 +359,4 @@ class MessageList:
         self.day_first.clear()
         self.rendered_ids = []
         self._log = None
+        self.unread_line = None

@@ -6,8 +6,27 @@ only (STYLE 7); an image URL must pass safe_url first.
 """
 
 from core import formatting
+from core.linkify import split_links
 from core.safe_url import safe_image_url
-from web.web_dom import el, present
+from web.web_dom import document, el, present
+
+LINK_REL = "noopener noreferrer nofollow"
+
+
+def fill_text(span, content):
+    """The message text into `span`: plain runs as text nodes, http(s) URLs as links
+    (issue 14): built with createElement/textContent, href exactly the text shown."""
+    segments = split_links(content)
+    if len(segments) == 1 and segments[0].href is None:
+        span.textContent = content
+        return
+    for segment in segments:
+        if segment.href is None:
+            span.appendChild(document.createTextNode(segment.text))
+        else:
+            span.appendChild(el("a", "message-link", segment.text, attrs={
+                "href": segment.href, "target": "_blank", "rel": LINK_REL,
+            }))
 
 
 def _set_ticks(ticks, is_read):
@@ -39,7 +58,7 @@ class MessageNodes:
         self._own_proto = _proto(True)
         self._other_proto = _proto(False)
 
-    def make(self, message, clock):
+    def make(self, message, clock, full=""):
         own = message["sender"]["id"] == self.me["id"]
         is_read = bool(message.get("is_read"))
         node = (self._own_proto if own else self._other_proto).cloneNode(True)
@@ -48,7 +67,7 @@ class MessageNodes:
         text = bubble.firstChild
         content = message.get("content") or ""
         if content:
-            text.textContent = content
+            fill_text(text, content)
         else:
             text.remove()
         image_url = safe_image_url(message.get("image"), self.api_base)
@@ -62,6 +81,10 @@ class MessageNodes:
         stamp = node.lastChild.firstChild
         stamp.textContent = clock
         stamp.setAttribute("datetime", message.get("created_at") or "")
+        if full:
+            # Every message keeps its full date and time, also where its group shows one time.
+            stamp.setAttribute("title", full)
+            bubble.setAttribute("title", full)
         if is_read:
             node.setAttribute("data-read", "true")
             if own:

@@ -15,6 +15,7 @@ class ScrollButton:
             button = el("button", "scroll-to-bottom", attrs={"type": "button", "data-testid": "scroll-to-bottom"})
             self.listeners.add(button, "click", lambda e: self.on_click())
             self.host.appendChild(button)
+            self.host.classList.add("has-scroll-button")  # app.css: room below the last bubble
             self._node = button
         if count:
             set_text(self._node, label + " ↓")
@@ -22,6 +23,7 @@ class ScrollButton:
             self.listeners.remove_target(self._node)
             self._node.remove()
             self._node = None
+            self.host.classList.remove("has-scroll-button")
 
     def dispose(self):
         self._node = None

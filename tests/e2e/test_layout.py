@@ -138,6 +138,27 @@ def test_axe_login_page_has_no_serious_or_critical_violations(demo):
     page.screenshot(path=str(SHOTS / "login.png"))
 
 
+LINK_TEXT = "Form check from today: https://example.com/videos/squat-form"
+
+
+def test_axe_phone_list_fits_and_has_no_serious_or_critical_violations(demo):
+    page, srv = demo
+    cid = _demo_conversation(srv, "Alex")["id"]
+    alex = Peer(srv, "alex@example.com")
+    try:
+        alex.send(cid, LINK_TEXT)  # a link, and a fourth unread message for the desktop shot below
+    finally:
+        alex.close()
+    page.set_viewport_size(PHONE)
+    enter(page, srv)
+    assert page.get_by_test_id("unread-total").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.wait_for_timeout(300)
+    assert _blocking_violations(page) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "phone-list.png"))
+
+
 def test_axe_messages_page_with_a_chat_open_has_no_serious_or_critical_violations(demo):
     page, srv = demo
     page.set_viewport_size(DESKTOP)
@@ -145,6 +166,10 @@ def test_axe_messages_page_with_a_chat_open_has_no_serious_or_critical_violation
     enter(page, srv)
     open_chat(page, cid)
     wait_message_count(page, 50)
+    # Issue 14: the unread line above Alex's unread messages, the link in the last one.
+    page.get_by_test_id("unread-divider").wait_for(timeout=WAIT_MS)
+    link = page.locator("[data-testid=message-list] a.message-link").last
+    assert link.get_attribute("href") == "https://example.com/videos/squat-form"
     alex = Peer(srv, "alex@example.com")
     try:
         with alex.socket(cid) as ws:

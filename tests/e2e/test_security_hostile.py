@@ -70,8 +70,24 @@ BASE = [
     "\u202e<script>alert(1)</script>\u202c",
     f"<scr<script>ipt>{JS}</scr</script>ipt>",
 ]
-# Each payload alone and embedded in ordinary text: 150 texts.
+# Link payloads (issue 14): each with the links it must show, href exactly the visible URL.
+LINKS = {
+    "Squat form: https://example.com/squat?t=30.": ["https://example.com/squat?t=30"],
+    "HTTPS://EXAMPLE.COM/UP and http://example.org/b": ["HTTPS://EXAMPLE.COM/UP", "http://example.org/b"],
+    "javascript:https://example.com/x": [],
+    f"javascript:{JS}//https://example.com/": [],
+    "hxxps://evil.example/x https;//evil.example/y": [],
+    "https://good.example@evil.example/": [],
+    "https://example.com/\u202egpj.exe": ["https://example.com/"],
+    f"<a href=\"https://evil.example/\" onclick=\"{JS}\">https://good.example/</a>": [
+        "https://evil.example/", "https://good.example/"],
+    f"https://example.com/\"><img src=x onerror={JS}>": ["https://example.com/"],
+    "vbscript:msgbox(1) https://example.com/ok": ["https://example.com/ok"],
+}
+BASE += list(LINKS)
+# Each payload alone and embedded in ordinary text: 3 texts per payload.
 PAYLOADS = [v for p in BASE for v in (p, "hi " + p, p + " bye")]
+LINKS_OF = {v: LINKS.get(p, []) for p in BASE for v in (p, "hi " + p, p + " bye")}
 
 HOSTILE_IMAGES = [
     f"javascript:{JS}", f"JAVASCRIPT:{JS}", f" javascript:{JS}", f"java\tscript:{JS}", f"java\nscript:{JS}",
@@ -105,6 +121,28 @@ def assert_texts_exact(page, expected_by_id):
     wrong = {mid: (texts.get(str(mid)), content) for mid, content in expected_by_id.items()
              if texts.get(str(mid)) != content}
     assert wrong == {}
+
+
+LINKS_JS = """Object.fromEntries(Array.from(document.querySelectorAll(
+    '[data-testid=message-list] [data-message-id]')).map((m) => [m.dataset.messageId,
+    Array.from(m.querySelectorAll('a')).map((a) => ({href: a.getAttribute('href'), text: a.textContent,
+        protocol: a.protocol, target: a.target, rel: a.rel, inText: !!a.closest('.message-text')}))]))"""
+
+
+def assert_links_exact(page, content_by_id):
+    """Each message shows exactly the links its text calls for: http(s) only, the href
+    equal to the text shown, opened in a new tab with no opener, referrer or endorsement."""
+    shown = page.evaluate(LINKS_JS)
+    wrong = {}
+    for mid, content in content_by_id.items():
+        want = LINKS_OF.get(content.removesuffix(" (live)"), [])
+        got = shown.get(str(mid), [])
+        bad = [a for a in got if a["text"] != a["href"] or a["protocol"] not in ("http:", "https:")
+               or a["target"] != "_blank" or a["rel"] != "noopener noreferrer nofollow" or not a["inText"]]
+        if [a["href"] for a in got] != want or bad:
+            wrong[mid] = (content, got)
+    assert wrong == {}
+    return sum(len(v) for v in shown.values())
 
 
 def hostile_conversation(server):
@@ -156,6 +194,7 @@ def test_hostile_text_names_and_images_through_history_and_live_socket(page, ser
         return shown_ids(page) == want
     wait_until(all_history_loaded, timeout=60, interval=0.5, what="every history page")
     assert_texts_exact(page, {m["id"]: m["content"] for m in history})
+    assert assert_links_exact(page, {m["id"]: m["content"] for m in history}) > 0
 
     # Live socket: the same payloads again, plus injected frames carrying hostile image URLs.
     sender = conv["trainee"]
@@ -179,12 +218,13 @@ def test_hostile_text_names_and_images_through_history_and_live_socket(page, ser
     expected = {m["id"]: m["content"] for m in everything}
     expected.update(fake)
     assert_texts_exact(page, expected)
+    links_shown = assert_links_exact(page, expected)
     sources = img_sources(page)
     bad = [s for s in sources if not s.startswith(server.origin + "/media/")]
     outcome = no_execution(page)
     print(f"FIGURE hostile_history_live: texts={len(history) + len(live_texts) + len(fake)} "
           f"distinct_payloads={len(PAYLOADS)} image_urls={len(HOSTILE_IMAGES)} imgs_rendered={len(sources)} "
-          f"dialogs={len(outcome['dialogs'])} js_executed={outcome['js']} py_executed={outcome['py']}")
+          f"links={links_shown} dialogs={len(outcome['dialogs'])} js_executed={outcome['js']} py_executed={outcome['py']}")
     assert outcome == {"dialogs": [], "js": None, "py": None, "errors": []}
     assert bad == []
     # Only the one honest root-relative URL may become an <img>.
@@ -208,6 +248,7 @@ def test_hostile_text_through_polling_without_websocket(page, server):
     started = time.time()
     wait_until(lambda: shown_ids(page) == want, timeout=60, interval=0.5, what="polled payloads")
     assert_texts_exact(page, {m["id"]: m["content"] for m in everything})
+    assert assert_links_exact(page, {m["id"]: m["content"] for m in everything}) > 0
     outcome = no_execution(page)
     print(f"FIGURE hostile_polling: texts={len(PAYLOADS)} polled_in_s={time.time() - started:.1f} "
           f"dialogs={len(outcome['dialogs'])} js_executed={outcome['js']} py_executed={outcome['py']}")

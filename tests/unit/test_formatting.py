@@ -170,3 +170,10 @@ def test_time_and_day_is_format_time_and_day_key_in_one_parse():
     assert time_and_day("2026-11-25T23:30:00Z", -60) == ("00:30", "2026-11-26")
     assert time_and_day("not a time", 0) == ("", "")
     assert time_and_day(None, 0) == ("", "")
+
+
+def test_full_date_time_is_local_with_the_year():
+    from core.formatting import full_date_time
+    assert full_date_time("2025-11-23T23:05:00Z", 0) == "23 Nov 2025, 23:05"
+    assert full_date_time("2025-11-23T23:05:00Z", UTC_PLUS_2) == "24 Nov 2025, 01:05"
+    assert full_date_time("not a date", 0) == ""

@@ -124,3 +124,27 @@ class TestNewMessagesCounterEdge8:
         c.on_message(own=False, near_bottom=False)
         assert c.reset() is True
         assert c.reset() is False
+
+
+# ----- the unread line (issue 14) ---------------------------------------------------------
+
+from core.scroll_rules import UNREAD_LINE_MARGIN_PX, scroll_top_for_unread_line  # noqa: E402
+
+
+def test_an_unread_line_on_screen_at_the_bottom_keeps_the_usual_bottom():
+    # content 2000 px, view 600 px: the bottom view starts at 1400
+    assert scroll_top_for_unread_line(1400, 600, 2000) is None
+    assert scroll_top_for_unread_line(1900, 600, 2000) is None
+
+
+def test_an_unread_line_above_the_bottom_view_is_brought_near_the_top():
+    assert scroll_top_for_unread_line(1399, 600, 2000) == 1399 - UNREAD_LINE_MARGIN_PX
+    assert scroll_top_for_unread_line(500, 600, 2000, margin=40) == 460
+
+
+def test_an_unread_line_at_the_very_top_scrolls_to_zero_not_below():
+    assert scroll_top_for_unread_line(10, 600, 2000) == 0
+
+
+def test_short_content_never_scrolls_for_the_line():
+    assert scroll_top_for_unread_line(0, 600, 300) is None
