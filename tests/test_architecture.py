@@ -44,11 +44,15 @@ def test_pure_logic_never_imports_an_adapter():
     assert offenders == {}
 
 
-def test_pyscript_config_lists_every_module_the_page_imports():
+def test_every_module_the_page_imports_is_in_the_snapshot_or_fetched_by_pyscript():
+    import sys
+    sys.path.insert(0, str(ROOT))
+    from server.snapshot_plan import make_plan
+    plan = make_plan(ROOT)
     config = json.loads((ROOT / "pyscript.json").read_text())
     listed = {Path(target).name for target in config["files"].values()}
-    listed |= {Path(source).name for source in config["files"]}
-    needed = {p.name for p in PY.glob("*.py") if p.name != "main.py"}
+    listed |= {m.name + ".py" for m in plan.snapshot}
+    needed = {p.name for p in PY.rglob("*.py") if p.name != "main.py"}
     assert needed - listed == set()
 
 
