@@ -16,8 +16,10 @@ from api_client import ApiClient, ApiError, NetworkError, make_refresh_call
 from chat_controller import ChatController
 from conversation_list_view import ConversationListView
 from polling import PollScheduler
+from prefetch import PrefetchedTransport
 from tokens import SessionExpired, TokenManager
 from web_dom import FrameScheduler, Listeners, by_id, clear, el
+from web_early import take_answer
 from web_http import LocalStorageStore, fetch_transport
 from web_socket import wall_clock
 
@@ -52,7 +54,8 @@ class App:
         self.cache = qc.QueryCache(clock=wall_clock)
         self.tokens = TokenManager(LocalStorageStore(), make_refresh_call(api_base, fetch_transport),
                                    wall_clock, on_session_end=self._on_session_end)
-        self.api = ApiClient(api_base, fetch_transport, self.tokens)
+        # The first screen's calls may already be answered (static/early.js, py/prefetch.py).
+        self.api = ApiClient(api_base, PrefetchedTransport(fetch_transport, take_answer), self.tokens)
         self.me = None
         self.list_view = None
         # The list follows every live message (AC-15); in a burst that is once per
@@ -90,7 +93,8 @@ class App:
         self._show("login")
         self._set_login_error(message)
         by_id("login-submit").disabled = False
-        by_id("login-email").focus()
+        if not by_id("login-form").contains(js.document.activeElement):  # typing since before Python: keep it
+            by_id("login-email").focus()
 
     def _set_login_error(self, message):
         slot = by_id("login-error-slot")

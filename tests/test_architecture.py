@@ -11,7 +11,7 @@ PY = ROOT / "py"
 
 # Thin browser adapters: the only modules allowed to touch js / pyodide / pyscript.
 ADAPTERS = {"main.py", "app.py", "chat_controller.py", "chat_view.py", "conversation_list_view.py",
-            "web_dom.py", "web_http.py", "web_socket.py"}
+            "web_dom.py", "web_http.py", "web_socket.py", "web_early.py"}
 BROWSER_MODULES = {"js", "pyodide", "pyscript"}
 
 
