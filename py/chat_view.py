@@ -20,11 +20,11 @@ import bisect
 
 import js
 
-import formatting
-import scroll_rules
-from banner import BANNER_TEXT
-from safe_url import safe_image_url
-from web_dom import FrameScheduler, Listeners, clear, el, perf_now, present, set_text, svg_icon
+from core.banner import BANNER_TEXT
+from core import formatting
+from core.safe_url import safe_image_url
+from core import scroll_rules
+from web.web_dom import FrameScheduler, Listeners, clear, el, perf_now, present, set_text, svg_icon
 
 SLIDE_IN_GAP_MS = 500
 SETTLE_FRAMES = 2

@@ -22,11 +22,11 @@ def _show_boot_failure():
 
 async def main():
     try:
-        from app import App, load_config
+        from web.app import App, load_config
         api_base, ws_base = await load_config()
         app = App(api_base, ws_base)
         await app.start()
-        from web_early import take_submit
+        from web.web_early import take_submit
         if take_submit():  # a login submitted before Python was up: carry it out now
             js.document.getElementById("login-form").requestSubmit()
     except Exception as exc:  # noqa: BLE001 - the last line of defence

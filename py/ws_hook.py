@@ -87,8 +87,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Union
 
-from backoff import MAX_ATTEMPTS, reconnect_delay
-from constants import (
+from core.backoff import MAX_ATTEMPTS, reconnect_delay
+from core.constants import (
     CLOSE_AUTH_FAILED,
     CLOSE_CLIENT_TIMEOUT,
     CLOSE_FORBIDDEN,
@@ -99,7 +99,7 @@ from constants import (
     PONG_TIMEOUT,
     STABLE_AFTER,
 )
-from ws_events import PING_FRAME, Pong, ServerEvent, classify_server_frame, typing_frame
+from core.ws_events import PING_FRAME, Pong, ServerEvent, classify_server_frame, typing_frame
 
 __all__ = [
     "ConnectionState", "FailReason", "IllegalTransition", "ALLOWED_TRANSITIONS",

@@ -39,9 +39,10 @@ if (existsSync(target) && !process.argv.includes("--force")) {
 const { loadPyodide } = await import(join(pyodideDir, "pyodide.mjs"));
 const started = performance.now();
 const pyodide = await loadPyodide({ _makeSnapshot: true, stdout: () => {}, stderr: (line) => console.error(line) });
-pyodide.FS.mkdirTree(plan.fs_dir);
 for (const module of plan.modules) {
-  pyodide.FS.writeFile(`${plan.fs_dir}/${module.name}.py`, readFileSync(join(root, module.source)));
+  const path = `${plan.fs_dir}/${module.target}`;
+  pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+  pyodide.FS.writeFile(path, readFileSync(join(root, module.source)));
 }
 pyodide.runPython([
   "import sys",

@@ -43,9 +43,14 @@ FS_DIR = "/home/pyodide"
 
 @dataclass(frozen=True)
 class Module:
-    name: str  # import name
-    source: str  # path under the site root, posix
+    name: str  # dotted import name ("core.tokens", "ws_hook", "core" for core/__init__.py)
+    source: str  # path under the site root, posix ("py/core/tokens.py")
     sha256: str
+
+    @property
+    def target(self) -> str:
+        """Where it lives in Pyodide's working directory: its path under py/ (import path)."""
+        return self.source.split("/", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -65,19 +70,33 @@ class Plan:
             "stdlib": list(STDLIB),
             "file": self.file_name,
             "fs_dir": FS_DIR,
-            "modules": [{"name": m.name, "source": m.source} for m in self.snapshot],
+            "modules": [{"name": m.name, "source": m.source, "target": m.target} for m in self.snapshot],
         }
 
 
 def _imported_names(source: str, filename: str) -> set[str]:
+    """Every dotted name a file may import: `import a.b` -> a.b; `from a import b` -> a, a.b
+    (b may be a submodule). Imports anywhere in the file count, not only at the top."""
     tree = ast.parse(source, filename=filename)
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def _module_name(rel: Path) -> str:
+    parts = rel.with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _loaded_by(name: str, modules: set[str]) -> set[str]:
+    """The page's modules that importing `name` runs: it and each package above it."""
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & modules
 
 
 def pyodide_version(site_root: Path) -> str:
@@ -87,16 +106,26 @@ def pyodide_version(site_root: Path) -> str:
 
 def make_plan(site_root: Path, pyodide: str | None = None) -> Plan:
     py = site_root / PY_DIR
-    paths = {p.stem: p for p in sorted(py.rglob("*.py")) if "__pycache__" not in p.parts}
+    paths = {_module_name(p.relative_to(py)): p for p in sorted(py.rglob("*.py")) if "__pycache__" not in p.parts}
     texts = {name: path.read_bytes() for name, path in paths.items()}
-    imports = {name: _imported_names(text.decode("utf-8"), str(paths[name])) for name, text in texts.items()}
+    known = set(paths)
+    deps: dict[str, set[str]] = {}
+    reaches_browser: set[str] = set()
+    for name, text in texts.items():
+        imported = _imported_names(text.decode("utf-8"), str(paths[name]))
+        deps[name] = set().union(*(_loaded_by(i, known) for i in imported)) if imported else set()
+        if "." in name:  # a submodule's import runs its packages first
+            deps[name] |= _loaded_by(name.rsplit(".", 1)[0], known)
+        deps[name].discard(name)
+        if {i.split(".")[0] for i in imported} & BROWSER_MODULES:
+            reaches_browser.add(name)
 
-    browser: set[str] = set()  # modules that reach a browser module, directly or not
+    browser = set(reaches_browser)  # modules that reach a browser module, directly or not
     changed = True
     while changed:
         changed = False
-        for name, names in imports.items():
-            if name not in browser and (names & BROWSER_MODULES or names & browser):
+        for name, needs in deps.items():
+            if name not in browser and needs & browser:
                 browser.add(name)
                 changed = True
 
@@ -112,7 +141,7 @@ def make_plan(site_root: Path, pyodide: str | None = None) -> Plan:
         if name in seen:
             return
         seen.add(name)  # before recursing: an import cycle cannot loop
-        for dep in sorted(imports[name] & set(pure)):
+        for dep in sorted(deps[name] & set(pure)):
             visit(dep)
         ordered.append(name)
 
@@ -165,7 +194,7 @@ def manifest(site_root: Path) -> bytes:
         built = (site_root / SNAPSHOT_DIR / plan.file_name).is_file()
         content = (json.dumps({
             "snapshot": plan.file_name if built else None,
-            "modules": {"./" + m.source: m.name + ".py" for m in plan.snapshot},
+            "modules": {"./" + m.source: m.target for m in plan.snapshot},
         }, indent=1) + "\n").encode()
     _manifests[site_root] = (stamp, content)
     return content

@@ -6,7 +6,7 @@
 //   (py/main.py asks `handOver()`), with its own checks and messages.
 // - A stored session: the three calls of the first screen (who am I, conversations, unread
 //   count) start now, with the stored access token. Python takes each answer only for the
-//   very same request (py/prefetch.py); anything else it fetches itself.
+//   very same request (py/core/prefetch.py); anything else it fetches itself.
 // Loaded with `defer` (no inline script: the CSP has no unsafe-inline).
 (() => {
   const CALLS = ["/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/"];

@@ -32,7 +32,7 @@ const FS_DIR = "/home/pyodide";
 const inBrowser = typeof document !== "undefined";
 
 // The manifest (written by serve.py or `serve.py export` from server/snapshot_plan.py):
-// {"snapshot": file name or null, "modules": {url: file name}}. The snapshot's name
+// {"snapshot": file name or null, "modules": {url: path under the working directory}}. The snapshot's name
 // carries a hash of the code it holds, and the manifest names one only when it matches
 // the current py/, so a stale snapshot is never restored. The modules are the ones the
 // snapshot holds already imported; without a snapshot this loader writes them itself
@@ -141,7 +141,9 @@ function fetchModules(manifest) {
   return Promise.all(Object.entries(manifest.modules).map(async ([url, name]) => {
     const response = await fetch(new URL(url, document.baseURI), { cache: "no-cache" });
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    return [String(name).replace(/[^A-Za-z0-9_.]/g, ""), new Uint8Array(await response.arrayBuffer())];
+    const path = String(name);
+    if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*\.py$/.test(path)) throw new Error(`${url}: bad target ${path}`);
+    return [path, new Uint8Array(await response.arrayBuffer())];
   }));
 }
 
@@ -164,8 +166,11 @@ export async function loadPyodide(options = {}) {
   const modules = manifestPromise.then(fetchModules);
   modules.catch(() => {}); // awaited below; no unhandled rejection while Pyodide loads
   const pyodide = await load(config);
-  pyodide.FS.mkdirTree(FS_DIR);
-  for (const [name, bytes] of await modules) pyodide.FS.writeFile(`${FS_DIR}/${name}`, bytes);
+  for (const [path, bytes] of await modules) {
+    const target = `${FS_DIR}/${path}`;
+    pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+    pyodide.FS.writeFile(target, bytes);
+  }
   document.documentElement.dataset.pyodideBoot = "plain";
   return forBench(pyodide);
 }

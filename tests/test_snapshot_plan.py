@@ -33,17 +33,25 @@ MODULES = {
     "uses_ffi.py": "from pyodide.ffi import create_proxy\n",
     "indirect.py": "import pure_a\nimport uses_js\n",
     "late.py": "def f():\n    import pyscript\n",
+    "core/__init__.py": "",
     "core/deep.py": "from pure_b import X\n",
+    "core/uses_core.py": "from core.deep import X\nfrom core import deep\n",
+    "web/__init__.py": "",
+    "web/view.py": "from core import uses_core\nfrom web.dom import el\n",
+    "web/dom.py": "import js\n",
 }
 
 
 def test_the_rule_keeps_every_module_that_reaches_no_browser_module(tmp_path):
     plan = make_plan(write_site(tmp_path, MODULES))
-    assert {m.name for m in plan.snapshot} == {"pure_a", "pure_b", "deep"}
-    assert {m.name for m in plan.fetched} == {"uses_js", "uses_ffi", "indirect", "late"}  # main.py: PyScript runs it
+    assert {m.name for m in plan.snapshot} == {"pure_a", "pure_b", "core", "core.deep", "core.uses_core", "web"}
+    # main.py is not listed: PyScript runs it.
+    assert {m.name for m in plan.fetched} == {"uses_js", "uses_ffi", "indirect", "late", "web.view", "web.dom"}
     order = [m.name for m in plan.snapshot]
     assert order.index("pure_b") < order.index("pure_a")  # dependencies are imported first
-    assert {m.source for m in plan.snapshot} == {"py/pure_a.py", "py/pure_b.py", "py/core/deep.py"}
+    assert order.index("core") < order.index("core.deep") < order.index("core.uses_core")
+    deep = next(m for m in plan.snapshot if m.name == "core.deep")
+    assert (deep.source, deep.target) == ("py/core/deep.py", "core/deep.py")
 
 
 def test_the_name_changes_with_any_byte_of_a_snapshot_module_only(tmp_path):
@@ -65,8 +73,9 @@ def test_the_manifest_names_a_snapshot_only_when_it_matches_the_code(tmp_path):
     built.write_bytes(b"\x1f\x8b")
     data = json.loads(manifest(root))
     assert data["snapshot"] == built.name
-    assert data["modules"] == {"./py/pure_b.py": "pure_b.py", "./py/pure_a.py": "pure_a.py",
-                               "./py/core/deep.py": "deep.py"}
+    assert data["modules"]["./py/core/deep.py"] == "core/deep.py"
+    assert data["modules"]["./py/pure_a.py"] == "pure_a.py"
+    assert set(data["modules"]) == {"./" + m.source for m in make_plan(root).snapshot}
     (root / "py" / "pure_a.py").write_text("import json\nfrom pure_b import X\nZ = 3\n")
     assert json.loads(manifest(root))["snapshot"] is None  # stale: never offered
 
@@ -74,6 +83,8 @@ def test_the_manifest_names_a_snapshot_only_when_it_matches_the_code(tmp_path):
 def test_pyscript_config_fetches_exactly_what_the_snapshot_lacks():
     plan = make_plan(ROOT)
     files = json.loads((ROOT / "pyscript.json").read_text())["files"]
-    expected = {f"./{m.source}": f"./{m.name}.py" for m in plan.fetched}
+    expected = {f"./{m.source}": f"./{m.target}" for m in plan.fetched}
     assert files == expected, "pyscript.json 'files' must list exactly: " + json.dumps(expected, indent=2)
-    assert {m.name for m in plan.snapshot} >= {"ws_hook", "query_cache", "models", "tokens", "message_log"}
+    assert {m.name for m in plan.snapshot} >= {"ws_hook", "query_cache", "core.models", "core.tokens",
+                                               "core.message_log", "core.prefetch"}
+    assert {m.name for m in plan.fetched} >= {"web.app", "web.web_early", "chat_view"}

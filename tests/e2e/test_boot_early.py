@@ -1,4 +1,4 @@
-"""Issue 12, useful before Python (static/early.js + py/prefetch.py, py/web_early.py):
+"""Issue 12, useful before Python (static/early.js + py/core/prefetch.py, py/web/web_early.py):
 the login form works before Python is up, a submit made then is carried out once Python is,
 a trainer with a session never sees the form, and that trainer's first three API calls start
 while Pyodide boots and are not made twice."""

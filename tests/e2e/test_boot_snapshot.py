@@ -35,15 +35,15 @@ def site_copy(tmp_path):
 
 
 def boot(browser, origin):
-    """A cold load (new context) to the login screen; returns (how it booted, formatting.MARK)."""
+    """A cold load (new context) to the login screen; returns (how it booted, core.formatting.MARK)."""
     ctx = browser.new_context()
     try:
         page = ctx.new_page()
         page.goto(origin + "/?bench=trace")  # the loader exposes the interpreter for tests
         wait_ready(page, "login")
         how = page.evaluate("document.documentElement.dataset.pyodideBoot")
-        in_modules = page.evaluate("__benchPyodide.runPython(\"import sys; 'formatting' in sys.modules\")")
-        mark = page.evaluate("__benchPyodide.runPython(\"import formatting; getattr(formatting, 'MARK', None)\")")
+        in_modules = page.evaluate("__benchPyodide.runPython(\"import sys; 'core.formatting' in sys.modules\")")
+        mark = page.evaluate("__benchPyodide.runPython(\"from core import formatting; getattr(formatting, 'MARK', None)\")")
         return how, in_modules, mark
     finally:
         ctx.close()
@@ -52,16 +52,16 @@ def boot(browser, origin):
 def test_a_module_edit_is_never_hidden_by_the_snapshot(browser, site_copy):
     root, srv = site_copy
     manifest = httpx.get(srv.origin + "/snapshot/manifest.json").json()
-    assert manifest["snapshot"] and "./py/formatting.py" in manifest["modules"]
+    assert manifest["snapshot"] and "./py/core/formatting.py" in manifest["modules"]
     # pyscript.json's files do not fetch what the snapshot holds.
     files = json.loads((root / "pyscript.json").read_text())["files"]
-    assert "./py/formatting.py" not in files
+    assert "./py/core/formatting.py" not in files
 
     how, imported, mark = boot(browser, srv.origin)
     assert (how, imported, mark) == ("snapshot", True, None)  # imported inside the snapshot
 
     new_mark = "edited-" + uuid.uuid4().hex
-    with open(root / "py" / "formatting.py", "a") as f:
+    with open(root / "py" / "core" / "formatting.py", "a") as f:
         f.write(f"\nMARK = {new_mark!r}\n")
     assert boot(browser, srv.origin) == ("plain", True, new_mark)  # the old snapshot is not offered
 

@@ -1,4 +1,5 @@
-"""Unit-test setup: make the browser-side pure modules in py/ importable."""
+"""Unit-test setup: put py/ on the path, as PyScript does in the browser, so the pure
+modules import the same way there and here (`from core.tokens import ...`, `import ws_hook`)."""
 import os
 import sys
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from api_client import ApiClient, ApiError, NetworkError, error_detail, make_refresh_call
-from tokens import ACCESS_KEY, REFRESH_KEY, AuthFailed, MemoryTokenStore, SessionExpired, TokenManager
+from core.api_client import ApiClient, ApiError, NetworkError, error_detail, make_refresh_call
+from core.tokens import ACCESS_KEY, REFRESH_KEY, AuthFailed, MemoryTokenStore, SessionExpired, TokenManager
 
 NOW = 1_700_000_000.0
 BASE = "http://api.test"

@@ -1,7 +1,7 @@
 """AC-5: the reconnect delays are exactly 1, 2, 4, 8, 16 s, five of them."""
 import pytest
 
-from backoff import MAX_ATTEMPTS, backoff_schedule, reconnect_delay
+from core.backoff import MAX_ATTEMPTS, backoff_schedule, reconnect_delay
 
 
 def test_ac5_delays_are_1_2_4_8_16():

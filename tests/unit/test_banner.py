@@ -2,7 +2,7 @@
 
 import pytest
 
-from banner import (
+from core.banner import (
     BANNER_TEXT,
     OutageTracker,
     banner_for,

@@ -1,7 +1,7 @@
 """Paths, the one WebSocket URL builder (AC-2) and the timing constants."""
 import pytest
 
-import constants as c
+from core import constants as c
 
 
 def test_rest_paths_match_the_contract():

@@ -1,7 +1,7 @@
 """Conversation list updates without a refetch (AC-15) and its ordering rules."""
 import copy
 
-from conversation_ops import (
+from core.conversation_ops import (
     apply_new_message,
     preview_text,
     set_unread,

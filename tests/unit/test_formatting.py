@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from formatting import (
+from core.formatting import (
     day_key,
     day_label,
     display_name,
@@ -163,7 +163,7 @@ class TestListTime:
 
 
 def test_time_and_day_is_format_time_and_day_key_in_one_parse():
-    from formatting import day_key, format_time, time_and_day
+    from core.formatting import day_key, format_time, time_and_day
     for iso, offset in [("2026-11-25T23:30:00Z", 0), ("2026-11-25T23:30:00Z", -60),
                         ("2026-11-26T00:10:00+02:00", 120), ("2026-01-01T00:00:00", 300)]:
         assert time_and_day(iso, offset) == (format_time(iso, offset), day_key(iso, offset))

@@ -1,5 +1,5 @@
 """A lone frame is handled at once; a burst is gathered for the next animation frame."""
-from frame_batcher import FrameBatcher
+from core.frame_batcher import FrameBatcher
 
 
 def test_a_lone_frame_is_handled_at_once():

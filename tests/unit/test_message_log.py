@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import message_log
-from message_log import Changes, MessageLog, with_messages, with_read_from, with_read_receipt
+from core import message_log
+from core.message_log import Changes, MessageLog, with_messages, with_read_from, with_read_receipt
 
 ME = 1
 TRAINEE = 2

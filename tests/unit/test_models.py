@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from models import parse_conversation, parse_message, parse_user
+from core.models import parse_conversation, parse_message, parse_user
 
 
 def user(**over):

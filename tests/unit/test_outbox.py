@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from message_log import MessageLog
-from outbox import NOT_SENT_AFTER_RELOAD, Outbox, PendingMessage, SendStatus
+from core.message_log import MessageLog
+from core.outbox import NOT_SENT_AFTER_RELOAD, Outbox, PendingMessage, SendStatus
 from query_cache import QueryCache, outbox_key
 
 ME = 1

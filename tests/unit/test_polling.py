@@ -1,7 +1,7 @@
 """Polling that follows the connection: AC-9, AC-13, AC-26, AC-27."""
 import math
 
-from polling import PollScheduler, poll_intervals
+from core.polling import PollScheduler, poll_intervals
 
 MESSAGES = ("messages", 7)
 CONVERSATIONS = ("conversations",)

@@ -1,9 +1,9 @@
-"""py/prefetch.py: early answers are used only for the very same request, once; anything
+"""py/core/prefetch.py: early answers are used only for the very same request, once; anything
 else reaches the real transport."""
 
 import asyncio
 
-from prefetch import PrefetchedTransport, parse_answer
+from core.prefetch import PrefetchedTransport, parse_answer
 
 
 class Early:

@@ -1,7 +1,7 @@
 """The query cache: single source of truth with batched notification (SPEC decision 2)."""
 import pytest
 
-from message_log import MessageLog, with_messages, with_read_receipt
+from core.message_log import MessageLog, with_messages, with_read_receipt
 from query_cache import (
     CONVERSATIONS_KEY,
     ME_KEY,

@@ -1,7 +1,7 @@
 """AC-28 mark-read calls: immediate for a lone message, coalesced in a stream."""
 import pytest
 
-from read_marker import ReadMarker
+from core.read_marker import ReadMarker
 
 
 def test_a_lone_message_is_marked_read_at_once():

@@ -9,7 +9,7 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from ws_events import MAX_FRAME_DEPTH, NewMessage, classify_server_frame
+from core.ws_events import MAX_FRAME_DEPTH, NewMessage, classify_server_frame
 
 SENDER = {"id": 2, "first_name": "A", "last_name": "B", "profile_image": None}
 

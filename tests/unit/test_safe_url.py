@@ -2,7 +2,7 @@
 
 import pytest
 
-from safe_url import MAX_URL_LEN, safe_image_url
+from core.safe_url import MAX_URL_LEN, safe_image_url
 
 API = "https://api.example.com"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scroll_rules import (
+from core.scroll_rules import (
     LOAD_OLDER_PX,
     NEAR_BOTTOM_PX,
     NewMessagesCounter,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tokens import (
+from core.tokens import (
     ACCESS_KEY,
     REFRESH_KEY,
     AuthFailed,

@@ -1,6 +1,6 @@
 """Typing indicators, outgoing (AC-16..AC-19) and incoming (AC-20, AC-21, edge 12)."""
 
-from typing_signals import TypingDisplay, TypingSender
+from core.typing_signals import TypingDisplay, TypingSender
 
 
 class TestTypingSenderAC16toAC19:

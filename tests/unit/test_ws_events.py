@@ -5,7 +5,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ws_events import (
+from core.ws_events import (
     PING_FRAME, NewMessage, Pong, ReadReceipt, TypingIndicator, classify_server_frame,
     parse_server_frame, typing_frame,
 )

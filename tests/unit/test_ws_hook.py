@@ -8,7 +8,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ws_events import NewMessage, ReadReceipt, TypingIndicator
+from core.ws_events import NewMessage, ReadReceipt, TypingIndicator
 from ws_hook import (
     ALLOWED_TRANSITIONS, CloseSocket, ConnectionMachine, ConnectionState, Dispatch, FailReason,
     GapFill, Log, OpenSocket, RequestToken, SendFrame, StateChanged,

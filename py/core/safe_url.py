@@ -31,18 +31,18 @@ _NETLOC = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^\s:/?#\[\]@%]+)(:[0-9]{1,5})?$")
 _ALLOWED_SCHEMES = ("http", "https")
 
 
+def is_refused_char(ch: str) -> bool:
+    """True for a character no accepted URL may carry (it also ends a link in text)."""
+    # C*: control, format (zero-width, bidi), surrogate, private, unassigned.
+    # Z*: every kind of space and line/paragraph separator.
+    return ch in _REFUSED_CHARS or unicodedata.category(ch)[0] in "CZ"
+
+
 def _has_refused_char(text: str) -> bool:
-    for ch in text:
-        if ch in _REFUSED_CHARS:
-            return True
-        # C*: control, format (zero-width, bidi), surrogate, private, unassigned.
-        # Z*: every kind of space and line/paragraph separator.
-        if unicodedata.category(ch)[0] in "CZ":
-            return True
-    return False
+    return any(is_refused_char(ch) for ch in text)
 
 
-def _absolute_origin(url: str) -> Optional[str]:
+def absolute_http_origin(url: str) -> Optional[str]:
     """``scheme://host[:port]`` of an acceptable absolute http(s) URL, else None."""
     match = _SCHEME.match(url)
     if not match or match.group(1).lower() not in _ALLOWED_SCHEMES:
@@ -89,8 +89,8 @@ def safe_image_url(url: Any, api_base: str = "") -> Optional[str]:
             return url
         if _has_refused_char(base):
             return None
-        origin = _absolute_origin(base)
+        origin = absolute_http_origin(base)
         return None if origin is None else origin + url
-    if _absolute_origin(url) is not None:
+    if absolute_http_origin(url) is not None:
         return url
     return None

@@ -21,7 +21,7 @@ import json
 from typing import Any, Awaitable, Callable, Optional
 from urllib.parse import urlencode
 
-from tokens import AuthFailed, SessionExpired, TokenManager
+from core.tokens import AuthFailed, SessionExpired, TokenManager
 
 Transport = Callable[[str, str, dict, Any], Awaitable[tuple]]
 

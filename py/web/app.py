@@ -1,7 +1,7 @@
 """The session: config, tokens, login, the messages page, polling.
 
 Started by main.py. Everything browser-specific happens through the
-web_* adapters; the rules live in the pure modules next to it.
+web_* adapters next to it; the rules live in core/.
 """
 
 import asyncio
@@ -9,19 +9,19 @@ import json
 
 import js
 
-import conversation_ops
-import models
+from core.api_client import ApiClient, ApiError, NetworkError, make_refresh_call
+from core import conversation_ops
+from core import models
+from core.polling import PollScheduler
+from core.prefetch import PrefetchedTransport
+from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
-from api_client import ApiClient, ApiError, NetworkError, make_refresh_call
-from chat_controller import ChatController
-from conversation_list_view import ConversationListView
-from polling import PollScheduler
-from prefetch import PrefetchedTransport
-from tokens import SessionExpired, TokenManager
-from web_dom import FrameScheduler, Listeners, by_id, clear, el
-from web_early import take_answer
-from web_http import LocalStorageStore, fetch_transport
-from web_socket import wall_clock
+from web.chat_controller import ChatController
+from web.conversation_list_view import ConversationListView
+from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
+from web.web_early import take_answer
+from web.web_http import LocalStorageStore, fetch_transport
+from web.web_socket import wall_clock
 
 CONVERSATIONS = ("conversations",)
 UNREAD = ("unread_count",)
@@ -54,7 +54,7 @@ class App:
         self.cache = qc.QueryCache(clock=wall_clock)
         self.tokens = TokenManager(LocalStorageStore(), make_refresh_call(api_base, fetch_transport),
                                    wall_clock, on_session_end=self._on_session_end)
-        # The first screen's calls may already be answered (static/early.js, py/prefetch.py).
+        # The first screen's calls may already be answered (static/early.js, py/core/prefetch.py).
         self.api = ApiClient(api_base, PrefetchedTransport(fetch_transport, take_answer), self.tokens)
         self.me = None
         self.list_view = None

@@ -11,19 +11,19 @@ import uuid
 
 import js
 
-import models
+from core.banner import OutageTracker, banner_for, banner_next_wakeup
+from core.constants import ws_messaging_url
+from core.message_log import MessageLog
+from core import models
+from core.outbox import Outbox
+from core.read_marker import ReadMarker
+from core.typing_signals import TypingDisplay, TypingSender
+from core.ws_events import NewMessage, ReadReceipt, TypingIndicator
+from chat_view import ChatView
 import query_cache as qc
 import ws_hook
-from banner import OutageTracker, banner_for, banner_next_wakeup
-from chat_view import ChatView
-from constants import ws_messaging_url
-from message_log import MessageLog
-from outbox import Outbox
-from read_marker import ReadMarker
-from typing_signals import TypingDisplay, TypingSender
-from web_http import multipart_form
-from web_socket import SocketAdapter, WakeTimer, wall_clock
-from ws_events import NewMessage, ReadReceipt, TypingIndicator
+from web.web_http import multipart_form
+from web.web_socket import SocketAdapter, WakeTimer, wall_clock
 
 PAGE_SIZE = 50
 

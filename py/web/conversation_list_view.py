@@ -4,9 +4,9 @@ Rows are created once and updated in place; order changes move existing nodes
 (AC-15: a new message lifts its conversation to the top without a refetch).
 """
 
-import formatting
-from safe_url import safe_image_url
-from web_dom import Listeners, el, present, set_text
+from core import formatting
+from core.safe_url import safe_image_url
+from web.web_dom import Listeners, el, present, set_text
 
 
 class ConversationListView:

@@ -1,6 +1,6 @@
 """Browser I/O for the REST client and the token store.
 
-`fetch_transport` is the transport that py/api_client.py is written against:
+`fetch_transport` is the transport that py/core/api_client.py is written against:
 (method, url, headers, body) -> (status, parsed JSON or None). Bodies are read
 as text and parsed with json.loads: one boundary crossing, no JsProxy trees.
 """

@@ -1,6 +1,6 @@
 """The hand-over from static/early.js (the page's few lines that run before Python).
 
-`take_answer` gives py/prefetch.py the early answer to a request, if early.js started that
+`take_answer` gives py/core/prefetch.py the early answer to a request, if early.js started that
 very request; `take_submit` stops early.js holding login submits and says whether one was
 made before Python was up. Everything else about those answers is decided in Python.
 """

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple, Union
 
-from models import is_int, parse_message
+from core.models import is_int, parse_message
 
 __all__ = [
     "Pong", "NewMessage", "TypingIndicator", "ReadReceipt", "ServerEvent",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from constants import BACKOFF_DELAYS, MAX_ATTEMPTS
+from core.constants import BACKOFF_DELAYS, MAX_ATTEMPTS
 
 __all__ = ["MAX_ATTEMPTS", "reconnect_delay", "backoff_schedule"]
 

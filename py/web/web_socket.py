@@ -14,9 +14,9 @@ import asyncio
 import js
 from pyodide.ffi import create_proxy
 
+from core.frame_batcher import FrameBatcher
 import ws_hook
-from frame_batcher import FrameBatcher
-from web_dom import FrameScheduler, Listeners, perf_now
+from web.web_dom import FrameScheduler, Listeners, perf_now
 
 
 _date_now = js.Date.now  # looked up once: `js.Date.now()` costs two global lookups per call

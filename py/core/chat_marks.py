@@ -1,0 +1,59 @@
+"""Small display rules of the message list (issue 14): groups, the unread line, the tab.
+
+* **Groups.** Consecutive messages from one sender within ``GROUP_GAP_S`` of each
+  other, on the same local day, form a group: the view draws them closer together
+  and shows one time stamp, on the group's last message. Every message still carries
+  its own full date and time (``<time datetime>`` with a tooltip).
+* **The unread line.** When a conversation opens, the first message from the other
+  party that the trainer has not read gets a "New messages" divider above it. It is
+  decided once, when the conversation opens, and stays put while it stays open.
+* **The tab.** While anything is unread the document title starts with the count.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Optional
+
+from core.formatting import day_key, parse_iso
+
+GROUP_GAP_S = 5 * 60
+BASE_TITLE = "Messages · Trainer dashboard"
+MAX_SHOWN_COUNT = 99
+
+
+def _sender(message: Mapping[str, Any]) -> Any:
+    sender = message.get("sender")
+    return sender.get("id") if isinstance(sender, Mapping) else None
+
+
+def continues_group(previous: Optional[Mapping[str, Any]], message: Mapping[str, Any],
+                    tz_offset_minutes: float = 0) -> bool:
+    """True when ``message`` joins the group of ``previous`` (the message just before it)."""
+    if previous is None:
+        return False
+    sender = _sender(message)
+    if sender is None or sender != _sender(previous):
+        return False
+    before, at = parse_iso(previous.get("created_at")), parse_iso(message.get("created_at"))
+    if before is None or at is None:
+        return False
+    gap = (at - before).total_seconds()
+    if not 0 <= gap <= GROUP_GAP_S:
+        return False
+    return day_key(previous.get("created_at"), tz_offset_minutes) == day_key(message.get("created_at"), tz_offset_minutes)
+
+
+def first_unread_id(messages: Iterable[Mapping[str, Any]], my_id: Any) -> Optional[int]:
+    """The id of the oldest unread message from the other party, or None (no line)."""
+    for message in messages:
+        if not message.get("is_read") and _sender(message) not in (None, my_id):
+            return message.get("id")
+    return None
+
+
+def tab_title(unread_total: Any, base: str = BASE_TITLE) -> str:
+    """``(3) Messages · Trainer dashboard`` while anything is unread, else ``base``."""
+    if isinstance(unread_total, bool) or not isinstance(unread_total, int) or unread_total <= 0:
+        return base
+    shown = f"{MAX_SHOWN_COUNT}+" if unread_total > MAX_SHOWN_COUNT else str(unread_total)
+    return f"({shown}) {base}"
