@@ -1,11 +1,12 @@
 // PyScript's "interpreter" (pyscript.json): Pyodide from our own vendored copy, booted
 // from a memory snapshot when one was built at set-up (scripts/make_snapshot.mjs).
 //
-// Restoring a snapshot skips CPython's start-up and the imports recorded in it, which
-// is most of Pyodide's boot. It always falls back to a normal boot: when the snapshot
-// is missing, cannot be fetched, is not worth fetching on a slow network, or fails to
-// load. PyScript calls loadPyodide({stdout, stderr, indexURL}) with indexURL = this
-// file's folder; we point it at the real vendor folder instead.
+// Restoring a snapshot skips CPython's start-up and the imports recorded in it (the
+// stdlib the app uses and every pure app module, server/snapshot_plan.py), which is most
+// of the boot. It always falls back to a normal boot: when the snapshot is missing, not
+// of the current code, cannot be fetched, is not worth fetching on a slow network, or
+// fails to load. Pyodide starts as soon as this module runs (index.html loads it early);
+// PyScript's later loadPyodide({indexURL}) call gets that same instance.
 //
 // Trade-off (bench/RESULTS.md): the snapshot is ~6 MB gzipped on top of Pyodide's own
 // ~6 MB. On a fast link that costs less than the CPU it saves; on a slow link it costs
@@ -147,10 +148,19 @@ function fetchModules(manifest) {
   }));
 }
 
+// PyScript calls this once it has read its config; Pyodide has been starting since this
+// module ran (compiling the wasm while the snapshot downloads), so that wait is not on the
+// boot's path. PyScript passes only {indexURL} (and `packages`, which this app has none of);
+// the folder is ours anyway.
 export async function loadPyodide(options = {}) {
   performance.mark("pyodide:requested");
+  if (options.packages?.length) throw new Error("this loader boots Pyodide without packages");
+  return booting;
+}
+
+async function boot() {
   const { loadPyodide: load } = await pyodideModule;
-  const config = { ...options, indexURL: INDEX_URL };
+  const config = { indexURL: INDEX_URL };
   const snapshot = await snapshotPromise.catch(() => null);
   if (snapshot) {
     try {
@@ -191,3 +201,5 @@ function forBench(pyodide) {
 const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
 const manifestPromise = inBrowser ? fetchManifest() : null;
 const snapshotPromise = inBrowser ? manifestPromise.then(fetchSnapshot) : null;
+const booting = inBrowser ? boot() : null;
+booting?.catch(() => {}); // PyScript gets the rejection from loadPyodide()
