@@ -67,6 +67,6 @@ def test_a_trainer_with_a_session_never_sees_the_form_and_the_first_calls_start_
     for call in FIRST_CALLS:
         assert api.count(call) == 1, (call, api)  # fetched early, used by Python, not fetched again
     # Started before PyScript fetched the app's adapters (i.e. before Python was up).
-    first_adapter = next(i for i, (_, path) in enumerate(order) if path == "/py/app.py")
+    first_adapter = next(i for i, (_, path) in enumerate(order) if path == "/py/web/app.py")
     for call in FIRST_CALLS:
         assert order.index(("GET", call)) < first_adapter
