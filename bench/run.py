@@ -48,12 +48,20 @@ FOUR_G = {"offline": False, "latency": 60, "downloadThroughput": 9_000_000 / 8, 
 OBSERVER_JS = """
 (() => {
   const B = window.__bench = { listAt: null, loginAt: null, seen: new Map(), watchId: null, watchAt: null };
-  // The login form counts as ready when its email field is shown and enabled.
-  const loginCheck = (now) => {
-    if (B.loginAt !== null || B.listAt !== null) return;
+  // The login form counts as ready at the first animation frame after its email field is
+  // shown and enabled (the frame that paints it; input is handled from then on).
+  let loginShown = false;
+  const loginCheck = () => {
+    if (loginShown || B.listAt !== null) return;
     const email = document.querySelector('[data-testid=login-email]');
-    if (email && !email.disabled && !email.closest('[hidden]')) B.loginAt = now;
+    if (email && !email.disabled && !email.closest('[hidden]')) {
+      loginShown = true;
+      requestAnimationFrame(() => { B.loginAt = performance.now(); });
+    }
   };
+  // Attributes only from the start (a page may show its form in a deferred script, before
+  // the observer below starts); parser insertions are child nodes, so this costs them nothing.
+  new MutationObserver(loginCheck).observe(document, { subtree: true, attributes: true, attributeFilter: ['hidden'] });
   const MESSAGE = /bench (\\d+) (\\d+\\.\\d+)/;
   const visit = (node, now) => {
     if (B.listAt === null && node.matches('[data-testid=conversation-item]')) B.listAt = now;
@@ -64,7 +72,6 @@ OBSERVER_JS = """
   };
   const observer = new MutationObserver((records) => {
     const now = performance.now();
-    loginCheck(now);
     for (const record of records) for (const node of record.addedNodes) {
       if (node.nodeType !== 1) continue;
       visit(node, now);
@@ -73,10 +80,9 @@ OBSERVER_JS = """
   });
   // Watch from the end of parsing: everything measured is added by script later, and
   // watching the parser's own insertions would put this callback before the first paint.
-  // (A page may show its login form before that, in a deferred script: checked at the start.)
   const watch = () => {
-    loginCheck(performance.now());
-    observer.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['hidden'] });
+    loginCheck();
+    observer.observe(document, { childList: true, subtree: true });
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch, { once: true });
   else watch();

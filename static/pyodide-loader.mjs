@@ -201,5 +201,10 @@ function forBench(pyodide) {
 const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
 const manifestPromise = inBrowser ? fetchManifest() : null;
 const snapshotPromise = inBrowser ? manifestPromise.then(fetchSnapshot) : null;
-const booting = inBrowser ? boot() : null;
+// A visitor without a session is shown the login form first (static/early.js, which runs
+// before this module): Pyodide's start (compiling its 1.2 MB module on the main thread)
+// waits until that form has been painted. With a session, it starts at once.
+const loginFirst = inBrowser && document.body?.dataset.earlyLogin === "true";
+const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+const booting = inBrowser ? (loginFirst ? afterPaint().then(boot) : boot()) : null;
 booting?.catch(() => {}); // PyScript gets the rejection from loadPyodide()
