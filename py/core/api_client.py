@@ -96,6 +96,17 @@ _CONVERSATIONS_PATH = "/api/messaging/conversations/"
 _UNREAD_PATH = "/api/messaging/unread-count/"
 
 
+def json_body(text: str) -> Any:
+    """An answer's body as the transports hand it over: parsed JSON, or None when it is
+    empty or not JSON (the status then says what happened)."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def _join(api_base: str, path: str) -> str:
     return (api_base or "").rstrip("/") + path
 

@@ -11,8 +11,9 @@ and retry, error texts, shapes) stays in api_client.py and nothing can be lost.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Awaitable, Callable, Optional
+
+from core.api_client import json_body
 
 # take(url, authorization) -> an awaitable of (status, body text) or None, or None when
 # nothing was fetched for that request. Each answer can be taken once.
@@ -29,13 +30,7 @@ def parse_answer(answer: Any) -> Optional[tuple]:
         return None
     if not isinstance(text, str):
         return None
-    data = None
-    if text:
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-    return status, data
+    return status, json_body(text)
 
 
 class PrefetchedTransport:
