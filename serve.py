@@ -2,7 +2,9 @@
 """The reference backend and static server for the trainer messaging app.
 
     python serve.py [--host 127.0.0.1] [--port 8000] [--db data/messaging.sqlite3] [--faults]
-                    [--access-ttl SECONDS] [--refresh-ttl SECONDS] [--allow-origin ORIGIN ...]
+                    [--access-ttl SECONDS] [--refresh-ttl SECONDS] [--session-ttl SECONDS]
+                    [--allow-origin ORIGIN ...] [--host-name NAME ...] [--trusted-proxy IP ...]
+                    [--max-sockets-per-user N] [--send-rate BURST/PER_SECOND] [--upload-quota-mb MB]
     python serve.py export DIR
 
 The first form serves the page, the API and the WebSocket on one origin (creating and
@@ -14,6 +16,8 @@ All the logic lives in the `server` package.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -21,6 +25,7 @@ SITE_ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(SITE_ROOT))
 
 from server.app import create_app  # noqa: E402
+from server.context import Limits  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
 from server.snapshot_plan import rebuild  # noqa: E402
 from server.static_site import export_site  # noqa: E402
@@ -33,11 +38,58 @@ def serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--db", type=Path, default=Path("data/messaging.sqlite3"), help="SQLite file")
     parser.add_argument("--faults", action="store_true", help="mount the /__faults/ controls (tests only)")
+    parser.add_argument("--no-inbox", dest="inbox", action="store_false",
+                        help="leave out the optional inbox socket (/ws/inbox/), like a backend without it")
     parser.add_argument("--access-ttl", type=float, default=300, metavar="SECONDS")
     parser.add_argument("--refresh-ttl", type=float, default=86400, metavar="SECONDS")
+    parser.add_argument("--session-ttl", type=float, default=7 * 86400, metavar="SECONDS",
+                        help="absolute lifetime of a login, however often it refreshes (default 7 days)")
     parser.add_argument("--allow-origin", action="extend", nargs="+", default=[], metavar="ORIGIN",
                         help="another origin whose pages may use this backend")
+    parser.add_argument("--host-name", action="extend", nargs="+", default=[], metavar="NAME",
+                        help="a DNS name this server is reached by (Host allow-list; IP addresses and "
+                             "localhost are always allowed; default: --host when it is a name)")
+    parser.add_argument("--trusted-proxy", action="extend", nargs="+", default=[], metavar="IP",
+                        help="a reverse proxy whose X-Forwarded-For/-Proto is believed (default: none)")
+    defaults = Limits()
+    parser.add_argument("--max-sockets-per-user", type=int, default=defaults.max_sockets_per_user, metavar="N")
+    parser.add_argument("--send-rate", type=_rate, default=(defaults.send_burst, defaults.send_rate),
+                        metavar="BURST/PER_SECOND", help=f"messages per user (default "
+                        f"{defaults.send_burst}/{defaults.send_rate:g})")
+    parser.add_argument("--upload-quota-mb", type=float, default=defaults.upload_quota_bytes / 2**20, metavar="MB",
+                        help="image bytes per user per rolling 24 hours")
+    parser.add_argument("--header-timeout", type=float, default=defaults.header_timeout, metavar="SECONDS")
+    parser.add_argument("--body-timeout", type=float, default=defaults.body_timeout, metavar="SECONDS")
     return parser
+
+
+def _rate(text: str) -> tuple[int, float]:
+    burst, slash, rate = text.partition("/")
+    try:
+        pair = (int(burst), float(rate))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected BURST/PER_SECOND, e.g. 300/10") from None
+    if not slash or pair[0] < 1 or pair[1] <= 0:
+        raise argparse.ArgumentTypeError("expected BURST/PER_SECOND, e.g. 300/10")
+    return pair
+
+
+def host_names(args: argparse.Namespace) -> list[str]:
+    """The Host allow-list: --host-name, else --host when it is a name (not an address)."""
+    if args.host_name:
+        return list(args.host_name)
+    try:
+        ipaddress.ip_address(args.host.strip("[]"))
+    except ValueError:
+        return [args.host]
+    return []
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    return dataclasses.replace(
+        Limits(), max_sockets_per_user=args.max_sockets_per_user, send_burst=args.send_rate[0],
+        send_rate=args.send_rate[1], upload_quota_bytes=int(args.upload_quota_mb * 2**20),
+        header_timeout=args.header_timeout, body_timeout=args.body_timeout)
 
 
 def main(argv: list[str]) -> int:
@@ -57,14 +109,15 @@ def main(argv: list[str]) -> int:
     from server.runner import run
 
     app = create_app(args.db, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
-                     refresh_ttl=args.refresh_ttl, allowed_origins=args.allow_origin)
+                     refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
+                     host_names=host_names(args), limits=limits_from(args), inbox=args.inbox)
     print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
     for email, first, last, role in DEMO_USERS:
         print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
     if args.faults:
         print("Fault controls are ON under /__faults/ (for tests only).")
     sys.stdout.flush()
-    run(app, args.host, args.port)
+    run(app, args.host, args.port, trusted_proxies=args.trusted_proxy)
     return 0
 
 

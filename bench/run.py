@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -35,6 +36,8 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from server.security_headers import secure_export  # noqa: E402
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -355,8 +358,12 @@ class Bench:
             site = Path(tmp) / "site"
             subprocess.run([sys.executable, str(ROOT / "serve.py"), "export", str(site)], cwd=ROOT, check=True,
                            capture_output=True, timeout=900)
+            # config.json names the API; the export's CSP is written again from it (as an
+            # export with that config.json would have written it).
             (site / "config.json").write_text(json.dumps({
                 "api_base": self.server.origin, "ws_base": self.server.origin.replace("http://", "ws://")}))
+            shutil.copy(ROOT / "index.html", site / "index.html")
+            secure_export(site)
             write_toml_variant(site)
             log = open(Path(tmp) / "http.log", "wb")
             host = subprocess.Popen([sys.executable, "-m", "http.server", str(self.server.static_port),

@@ -5,10 +5,10 @@ queryCache): every piece of server state lives under a tuple key.
 
     ("conversations",)          list of Conversation dicts, newest first
     ("messages", conversation)  a message_log.MessageLog
-    ("outbox", conversation)    an outbox.Outbox (messages not yet confirmed)
     ("unread_count",)           int
     ("me",)                     the signed-in User dict
 
+These keys are defined here and nowhere else.
 REST answers, polling and socket events all write through
 ``set_query_data(key, value_or_updater)``; views ``subscribe`` and re-render
 what changed. Nothing else holds a second copy.
@@ -20,9 +20,9 @@ what changed. Nothing else holds a second copy.
         cache.set_query_data(CONVERSATIONS_KEY, lambda old: apply_new_message(old, m, ...))
 
 What counts as a change: a new value that is not equal (``==``) to the old one,
-or the same mutable object (a MessageLog or an Outbox changed in place by an
-updater) whose ``revision`` attribute moved since it was last set. Setting an
-equal value refreshes ``updated_at`` but notifies nobody.
+or the same mutable object (a MessageLog changed in place by an updater) whose
+``revision`` attribute moved since it was last set. Setting an equal value refreshes
+``updated_at`` but notifies nobody.
 """
 from __future__ import annotations
 
@@ -40,10 +40,6 @@ ME_KEY: QueryKey = ("me",)
 
 def messages_key(conversation_id: int) -> QueryKey:
     return ("messages", conversation_id)
-
-
-def outbox_key(conversation_id: int) -> QueryKey:
-    return ("outbox", conversation_id)
 
 
 _MISSING = object()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,13 +37,13 @@ async def send(request: Request) -> JSONResponse:
     ctx = ctx_of(request)
     conversation_id = request.path_params["conversation_id"]
     messaging.sendable_conversation(ctx, conversation_id, user["id"])
+    wait = ctx.send_limiter.take(user["id"], ctx.clock())
+    if wait is not None:
+        raise ApiError(429, "Too many messages. Slow down.", {"Retry-After": str(max(1, math.ceil(wait)))})
     draft = await _read_draft(request)
-    lost = ctx.faults.take_lost_answer()
-    message, created = messaging.deliver(
-        ctx, conversation_id, user["id"], draft, broadcast=lost is None or lost
-    )
-    if lost is not None:
-        raise ApiError(504, "gateway timeout")  # the lose_send_answers fault
+    if draft.image is not None:
+        messaging.check_upload_quota(ctx, user["id"], len(draft.image))
+    message, created = messaging.deliver(ctx, conversation_id, user["id"], draft)
     return JSONResponse(message, status_code=201 if created else 200)
 
 
@@ -94,7 +96,7 @@ async def media(request: Request) -> Response:
         media_type=content_type,
         headers={
             "Content-Security-Policy": images.MEDIA_CSP,
-            "Cache-Control": "public, max-age=31536000, immutable",
+            "Cache-Control": images.MEDIA_CACHE_CONTROL,
         },
     )
 

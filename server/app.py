@@ -18,9 +18,11 @@ from starlette.routing import Route
 
 from server import api, auth, db, seed, ws
 from server import faults as fault_controls
-from server.context import AppContext
+from server.context import AppContext, Limits
 from server.errors import EXCEPTION_HANDLERS, ApiError
-from server.security_headers import SecurityHeadersMiddleware
+from server.origins import HostAllowListMiddleware
+from server.security_headers import SecurityHeadersMiddleware, backend_origins, read_config
+from server.sessions import DEFAULT_SESSION_TTL, Sessions
 from server.static_site import StaticSite
 from server.store import Store
 from server.tokens import TokenService
@@ -29,7 +31,8 @@ SECRET_KEY = "jwt_secret"
 
 
 def open_context(db_path: Path, *, clock: Callable[[], float] = time.time, access_ttl: float = 300,
-                 refresh_ttl: float = 86400, allowed_origins: Iterable[str] = ()) -> AppContext:
+                 refresh_ttl: float = 86400, session_ttl: float = DEFAULT_SESSION_TTL,
+                 allowed_origins: Iterable[str] = (), limits: Limits | None = None) -> AppContext:
     """Open (create, migrate, seed when empty) the database and build the shared services."""
     conn = db.connect(Path(db_path))
     store = Store(conn)
@@ -38,8 +41,9 @@ def open_context(db_path: Path, *, clock: Callable[[], float] = time.time, acces
     if store.user_count() == 0:
         seed.seed_demo(store, clock())
     tokens = TokenService(secret=secret, clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl)
-    return AppContext(store=store, tokens=tokens, clock=clock, media_dir=Path(db_path).parent / "media",
-                      allowed_origins=frozenset(allowed_origins))
+    return AppContext(store=store, tokens=tokens, sessions=Sessions(store, tokens, session_ttl=session_ttl),
+                      clock=clock, media_dir=Path(db_path).parent / "media",
+                      allowed_origins=frozenset(allowed_origins), limits=limits or Limits())
 
 
 def create_app(
@@ -49,12 +53,19 @@ def create_app(
     faults: bool = False,
     access_ttl: float = 300,
     refresh_ttl: float = 86400,
+    session_ttl: float = DEFAULT_SESSION_TTL,
     allowed_origins: Iterable[str] = (),
+    host_names: Iterable[str] | None = None,
+    limits: Limits | None = None,
     clock: Callable[[], float] = time.time,
+    inbox: bool = True,
 ) -> Starlette:
+    """The app. `host_names` None serves any Host (in-process tests); serve.py always passes
+    its allow-list (see `origins.host_allowed`). `inbox` False leaves out the optional inbox
+    socket, as a backend without it would (its handshake then fails)."""
     allowed_origins = tuple(allowed_origins)
     ctx = open_context(Path(db_path), clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
-                       allowed_origins=allowed_origins)
+                       session_ttl=session_ttl, allowed_origins=allowed_origins, limits=limits)
     site = StaticSite(Path(site_root))
 
     async def static(request: Request) -> Response:
@@ -78,11 +89,17 @@ def create_app(
             warm_up.cancel()
             ctx.store.conn.close()
 
-    routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES]
+    routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]
+    middleware = []
+    if host_names is not None:
+        middleware.append(Middleware(HostAllowListMiddleware, names=host_names))
+    middleware.append(Middleware(SecurityHeadersMiddleware, backends=backend_origins(read_config(Path(site_root)))))
+    fault_state = None
     if faults:
         routes += fault_controls.ROUTES
+        fault_state, wrapper = fault_controls.install(ctx)
+        middleware.append(wrapper)
     routes.append(Route("/{path:path}", static, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]))
-    middleware = [Middleware(SecurityHeadersMiddleware)]
     if allowed_origins:
         # Lets a copy of the site served from another origin use this backend (config.json api_base).
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(allowed_origins),
@@ -90,5 +107,6 @@ def create_app(
                                      max_age=600))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.faults = fault_state
     return app
 

@@ -1,4 +1,9 @@
-"""Login, refresh and "who am I" (CONTRACT "Auth"), plus the Bearer check every API call makes."""
+"""Login, refresh, logout and "who am I" (CONTRACT "Auth"), plus the Bearer check every API call makes.
+
+The three POST routes take JSON only, and from a browser only from our own origin or an
+allowed one (`guard_json_post`): a form or `text/plain` POST from another site (which a
+browser sends without asking) could otherwise lock a user out or log them in elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,22 @@ import functools
 import math
 import sqlite3
 
-import anyio
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.context import AppContext
-from server.errors import ApiError
-from server.passwords import hash_password, verify_password
-from server.request_body import read_json_object, string_field
+from server.context import AppContext, HashingPool
+from server.errors import ApiError, bad_request
+from server.passwords import hash_password, needs_rehash, verify_password
+from server.request_body import guard_json_post, read_json_object, string_field
 from server.serializers import me_json
+from server.sessions import ReuseDetected
 from server.tokens import ACCESS, REFRESH, TokenError
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
+MAX_EMAIL_CHARS = 254  # RFC 5321's longest path
+MAX_PASSWORD_CHARS = 1024
+SESSION_REVOKED = 4001  # sockets of a revoked session close as with a bad token
 
 
 def ctx_of(request: Request) -> AppContext:
@@ -40,7 +47,7 @@ def authenticated_user(request: Request) -> sqlite3.Row:
 
 def user_for_token(ctx: AppContext, token: str, token_type: str) -> sqlite3.Row:
     try:
-        claims = ctx.tokens.claims(token, token_type)
+        claims = ctx.sessions.claims(token, token_type)
     except TokenError as exc:
         raise ApiError(401, f"Given token not valid for any token type: {exc}", _BEARER_CHALLENGE) from None
     user = ctx.store.user_by_id(claims["user_id"])
@@ -51,23 +58,36 @@ def user_for_token(ctx: AppContext, token: str, token_type: str) -> sqlite3.Row:
 
 async def create_tokens(request: Request) -> JSONResponse:
     ctx = ctx_of(request)
-    data = await read_json_object(request)
+    data = await guarded_json(request)
     email = string_field(data, "email").strip()
     password = string_field(data, "password")
+    if len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
+        raise bad_request(f"email must be at most {MAX_EMAIL_CHARS} and password at most "
+                          f"{MAX_PASSWORD_CHARS} characters.")
     now = ctx.clock()
     key = (request.client.host if request.client else "", email.lower())
-    wait = ctx.login_limiter.retry_after(key, now)
+    # Counted as a failure before the hash is awaited, so parallel guesses meet the limit too.
+    wait = ctx.login_limiter.reserve(key, now)
     if wait is not None:
         raise ApiError(429, "Too many failed login attempts. Try again later.",
                        {"Retry-After": str(max(1, math.ceil(wait)))})
     user = ctx.store.user_by_email(email)
     # Hash even for an unknown email, so the answer time does not tell which emails exist.
     stored = user["password_hash"] if user is not None else _unknown_user_hash()
-    matches = await anyio.to_thread.run_sync(verify_password, password, stored)
+    try:
+        matches = await ctx.hashing.run(verify_password, password, stored)
+    except HashingPool.Busy:
+        ctx.login_limiter.release(key, now)  # not an attempt: it was never checked
+        raise ApiError(503, "Too many logins at once. Try again in a moment.", {"Retry-After": "1"}) from None
     if user is None or not matches:
-        ctx.login_limiter.record_failure(key, now)
         raise ApiError(401, "No active account found with the given credentials")
-    return JSONResponse(ctx.tokens.issue_pair(user["id"]))
+    ctx.login_limiter.release(key, now)
+    if needs_rehash(stored):
+        try:
+            ctx.store.set_password_hash(user["id"], await ctx.hashing.run(hash_password, password))
+        except HashingPool.Busy:
+            pass  # upgraded at a later login
+    return JSONResponse(ctx.sessions.open(user["id"]))
 
 
 @functools.cache
@@ -77,13 +97,33 @@ def _unknown_user_hash() -> str:
 
 async def refresh_tokens(request: Request) -> JSONResponse:
     ctx = ctx_of(request)
-    data = await read_json_object(request)
-    token = string_field(data, "refresh")
-    if ctx.faults.refresh_fails:
-        raise ApiError(401, "Token is invalid or expired")
-    user = user_for_token(ctx, token, REFRESH)
-    # Rotation, as SimpleJWT's ROTATE_REFRESH_TOKENS: a fresh refresh rides along.
-    return JSONResponse(ctx.tokens.issue_pair(user["id"]))
+    data = await guarded_json(request)
+    try:
+        # Rotation, as SimpleJWT's ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION.
+        pair = ctx.sessions.rotate(string_field(data, "refresh"))
+    except ReuseDetected as exc:
+        ctx.hub.close_session(exc.session_id, SESSION_REVOKED)
+        raise ApiError(401, "Token is invalid or expired") from None
+    except TokenError:
+        raise ApiError(401, "Token is invalid or expired") from None
+    return JSONResponse(pair)
+
+
+async def blacklist(request: Request) -> JSONResponse:
+    """CONTRACT's optional logout: that refresh token's whole session ends now."""
+    ctx = ctx_of(request)
+    data = await guarded_json(request)
+    try:
+        session_id = ctx.sessions.revoke(string_field(data, "refresh"))
+    except TokenError:
+        raise ApiError(401, "Token is invalid or expired") from None
+    ctx.hub.close_session(session_id, SESSION_REVOKED)
+    return JSONResponse({})
+
+
+async def guarded_json(request: Request) -> dict:
+    guard_json_post(request, ctx_of(request).allowed_origins)
+    return await read_json_object(request)
 
 
 async def me(request: Request) -> JSONResponse:
@@ -93,5 +133,6 @@ async def me(request: Request) -> JSONResponse:
 ROUTES = [
     Route("/api/auth/jwt/create/", create_tokens, methods=["POST"]),
     Route("/api/auth/jwt/refresh/", refresh_tokens, methods=["POST"]),
+    Route("/api/auth/jwt/blacklist/", blacklist, methods=["POST"]),
     Route("/api/auth/users/me/", me, methods=["GET"]),
 ]

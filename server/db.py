@@ -10,6 +10,7 @@ migrations, applied once each and counted in `PRAGMA user_version`.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,12 +50,40 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX messages_idempotency ON messages (sender_id, client_message_id)
         WHERE client_message_id IS NOT NULL;
     """,
+    # 2: server-side sessions (refresh-token families, issue 11) and upload sizes for the quota.
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE TABLE refresh_tokens (
+        jti TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        expires_at REAL NOT NULL,
+        used_at REAL
+    );
+    CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
+    ALTER TABLE messages ADD COLUMN image_bytes INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_by_sender ON messages (sender_id, created_at);
+    """,
 )
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the database at `path`."""
+    """Open (creating if needed) and migrate the database at `path`.
+
+    The file holds the JWT secret and the password hashes: it is created (or narrowed) to
+    0600 before SQLite opens it, and SQLite gives its -wal and -shm files the same mode.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists():
+            os.chmod(companion, 0o600)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

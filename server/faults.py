@@ -1,30 +1,172 @@
-"""Fault controls under `/__faults/`, mounted only with `--faults` (otherwise those paths 404).
+"""Fault controls under `/__faults/`, installed only with `--faults` (otherwise those paths 404).
 
 They let browser tests break the link on purpose: close or drop sockets, refuse or silence
 new ones, expire tokens, fail refreshes, lose send answers; and set up isolated
-conversations. JSON in, JSON out; a malformed control is a 400 like any other input.
+conversations. JSON in, JSON out; a malformed control is a 400 like any other input, and
+like the auth routes they take JSON only and no foreign Origin.
+
+Production handlers carry no test hooks: `install(app)` wraps the app in `FaultWrapper`
+(an ASGI layer that refuses handshakes, fails refreshes and loses send answers from the
+outside) and gives the context a `FaultyHub` (which can hold back a broadcast and makes
+new sockets silent). Without `--faults` neither exists.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import json
 import time
+from dataclasses import dataclass
 
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import messaging, seed
 from server.auth import ctx_of
 from server.db import transaction
 from server.errors import ApiError, bad_request
-from server.hub import MAX_BACKLOG
+from server.hub import MAX_BACKLOG, Connection, Hub
 from server.passwords import hash_password
-from server.request_body import read_json_object
+from server.request_body import guard_json_post
+from server.request_body import read_json_object as _read_json_object
 from server.timefmt import iso_utc
 from server.ws import AUTH_FAILED
 
 OK = {"ok": True}
+
+
+@dataclass
+class FaultState:
+    """The switches behind the controls. All off unless a test turns one on."""
+    refuse_handshakes: bool = False
+    silent: bool = False
+    refresh_fails: bool = False
+    lost_answers_left: int = 0
+    lost_answers_broadcast: bool = True
+
+    def reset(self) -> None:
+        self.refuse_handshakes = False
+        self.silent = False
+        self.refresh_fails = False
+        self.lost_answers_left = 0
+        self.lost_answers_broadcast = True
+
+
+_hold_broadcasts: contextvars.ContextVar[bool] = contextvars.ContextVar("hold_broadcasts", default=False)
+
+
+class FaultyHub(Hub):
+    """The hub, plus: new sockets join silent while `silent` is on; a send whose answer the
+    `lose_send_answers` fault loses may also lose its broadcast."""
+
+    def __init__(self, state: FaultState) -> None:
+        super().__init__()
+        self.state = state
+
+    def join(self, conn: Connection) -> None:
+        conn.silent = conn.silent or self.state.silent
+        super().join(conn)
+
+    def broadcast(self, conversation_id: int, event: dict, *, except_user: int | None = None) -> None:
+        if not _hold_broadcasts.get():
+            super().broadcast(conversation_id, event, except_user=except_user)
+
+    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict) -> None:
+        if not _hold_broadcasts.get():
+            super().notify_inboxes(user_ids, event)
+
+    def silence(self) -> None:
+        """Every open socket goes silent (and stays so: a dead link does not come back)."""
+        for conn in self.connections():
+            conn.silent = True
+
+
+_REFRESH_PATH = "/api/auth/jwt/refresh/"
+_SEND_SUFFIX = "/send/"
+
+
+class FaultWrapper:
+    """The ASGI layer `--faults` puts around the app."""
+
+    def __init__(self, app: ASGIApp, state: FaultState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "websocket" and path.startswith("/ws/"):
+            return await self._socket(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] == "POST":
+            if path == _REFRESH_PATH and self.state.refresh_fails:
+                return await _json(send, 401, {"detail": "Token is invalid or expired"})
+            if path.startswith("/api/messaging/") and path.endswith(_SEND_SUFFIX) and self.state.lost_answers_left > 0:
+                return await self._lose_answer(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.state.refuse_handshakes:
+            await receive()  # websocket.connect
+            return await send({"type": "websocket.close", "code": 1000})
+        if not self.state.silent:
+            return await self.app(scope, receive, send)
+        # Opened while silent: even a refusal (bad token, not a participant) says nothing;
+        # the link just stays open until the peer gives up.
+        accepted = held = False
+
+        async def quiet_send(message: Message) -> None:
+            nonlocal accepted, held
+            accepted = accepted or message["type"] == "websocket.accept"
+            if accepted and message["type"] == "websocket.close" and message.get("code") != 1001:
+                held = True
+                return
+            await send(message)
+
+        await self.app(scope, receive, quiet_send)
+        if held:
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+
+    async def _lose_answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the send; if it stored a message, answer 504 instead of its answer."""
+        started: list[Message] = []
+        token = _hold_broadcasts.set(not self.state.lost_answers_broadcast)
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.append(message)
+                if message["status"] in (200, 201):
+                    self.state.lost_answers_left -= 1
+                    return
+            elif started and started[0]["status"] in (200, 201):
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            _hold_broadcasts.reset(token)
+        if started and started[0]["status"] in (200, 201):
+            await _json(send, 504, {"detail": "gateway timeout"})
+
+
+async def _json(send: Send, status: int, body: dict) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+def state_of(request: Request) -> FaultState:
+    return request.app.state.faults
+
+
+async def read_json_object(request: Request) -> dict:
+    guard_json_post(request, ctx_of(request).allowed_origins)
+    return await _read_json_object(request)
 
 
 def _bool(data: dict, name: str, default: bool | None = None) -> bool:
@@ -63,8 +205,7 @@ async def close(request: Request) -> JSONResponse:
 
 async def refuse(request: Request) -> JSONResponse:
     """{"on": bool}: reject new handshakes before accept (the browser sees 1006)."""
-    ctx = ctx_of(request)
-    ctx.faults.refuse_handshakes = _bool(await read_json_object(request), "on")
+    state_of(request).refuse_handshakes = _bool(await read_json_object(request), "on")
     return JSONResponse(OK)
 
 
@@ -75,8 +216,8 @@ async def silent(request: Request) -> JSONResponse:
     only lets new sockets work again.
     """
     ctx = ctx_of(request)
-    ctx.faults.silent = _bool(await read_json_object(request), "on")
-    if ctx.faults.silent:
+    state_of(request).silent = _bool(await read_json_object(request), "on")
+    if state_of(request).silent:
         ctx.hub.silence()
     return JSONResponse(OK)
 
@@ -96,17 +237,15 @@ async def expire_tokens(request: Request) -> JSONResponse:
 
 async def refresh(request: Request) -> JSONResponse:
     """{"fail": bool}: the refresh endpoint answers 401."""
-    ctx = ctx_of(request)
-    ctx.faults.refresh_fails = _bool(await read_json_object(request), "fail")
+    state_of(request).refresh_fails = _bool(await read_json_object(request), "fail")
     return JSONResponse(OK)
 
 
 async def lose_send_answers(request: Request) -> JSONResponse:
     """{"count": int, "broadcast": bool}: the next `count` sends are stored but answered 504."""
-    ctx = ctx_of(request)
     data = await read_json_object(request)
-    ctx.faults.lost_answers_left = _int(data, "count")
-    ctx.faults.lost_answers_broadcast = _bool(data, "broadcast", True)
+    state_of(request).lost_answers_left = _int(data, "count")
+    state_of(request).lost_answers_broadcast = _bool(data, "broadcast", True)
     return JSONResponse(OK)
 
 
@@ -120,7 +259,7 @@ async def reset(request: Request) -> JSONResponse:
     """{}: every fault off and the login limiter cleared (revoked tokens stay revoked)."""
     ctx = ctx_of(request)
     await read_json_object(request)
-    ctx.faults.reset()
+    state_of(request).reset()
     ctx.login_limiter.clear()
     return JSONResponse(OK)
 
@@ -205,7 +344,7 @@ async def burst(request: Request) -> JSONResponse:
             await asyncio.sleep(interval)
         else:
             await asyncio.sleep(0)
-            while any(conn._outbox.qsize() > MAX_BACKLOG // 2 for conn in ctx.hub.connections(conversation_id)):
+            while any(conn.backlog() > MAX_BACKLOG // 2 for conn in ctx.hub.connections(conversation_id)):
                 await asyncio.sleep(0.001)
     return JSONResponse({"sent": count, "last_id": last_id})
 
@@ -228,3 +367,11 @@ ROUTES = [
     for name, (endpoint, method) in _CONTROLS.items()
     for slash in ("", "/")
 ]
+
+
+def install(ctx) -> tuple[FaultState, Middleware]:
+    """Turn the fault controls on for the app about to be built on `ctx`: a hub that can be
+    silenced and held back, and the wrapper (as a middleware entry). The caller adds ROUTES."""
+    state = FaultState()
+    ctx.hub = FaultyHub(state)
+    return state, Middleware(FaultWrapper, state=state)

@@ -1,8 +1,17 @@
 """The in-process group registry: conversation id -> open sockets, like a Channels group.
 
 Each `Connection` owns an outbox and one writer task, so a broadcast only queues text and
-returns: a slow or dead socket never holds up the others. A socket whose backlog overflows
-is dropped (aborted) rather than allowed to grow without bound.
+returns: a slow or dead socket never holds up the others. A socket whose backlog of events
+overflows is dropped (aborted) rather than allowed to grow without bound; the client fills
+the gap from the REST history when it reconnects.
+
+Typing indicators never enter that backlog: each connection keeps at most one pending
+indicator per typer (a newer one replaces it) and sends them after the queued events, so a
+typing flood can neither fill the outbox nor push a message out of it.
+
+Inbox connections (CONTRACT "Inbox socket", `conversation_id` None) are registered per
+user rather than per conversation: `notify_inboxes` sends a conversation's events to the
+inboxes of its participants, so a page's conversation list can be live.
 
 `silent` connections model a half-open link (the `silent` fault): nothing more is sent on
 them, not even a close frame, until the peer gives up or the server shuts down.
@@ -12,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,20 +42,33 @@ ABNORMAL_CLOSURE = 1006  # not a code one can send: it means "the TCP link ended
 
 
 class Connection:
-    def __init__(self, socket: SocketLike, conversation_id: int, user_id: int, *, silent: bool = False) -> None:
+    def __init__(self, socket: SocketLike, conversation_id: int | None, user_id: int, *, silent: bool = False,
+                 session_id: str | None = None) -> None:
         self.socket = socket
         self.conversation_id = conversation_id
         self.user_id = user_id
+        self.session_id = session_id
         self.silent = silent
         self.aborted = False
         self.closing = False  # a close frame is queued; what the peer sends now is moot
         # Set when the socket's handler should return: closed, aborted, or the peer went away.
         self.finished = asyncio.Event()
-        self._outbox: asyncio.Queue[str | _Close] = asyncio.Queue(MAX_BACKLOG)
+        self._outbox: deque[str | _Close] = deque()
+        self._typing: dict[int, str] = {}  # typer's user id -> the latest indicator, not yet sent
+        self._wakeup = asyncio.Event()
+
+    def backlog(self) -> int:
+        return len(self._outbox)
 
     def send_text(self, text: str) -> None:
         if not self.silent:
             self._enqueue(text)
+
+    def send_typing(self, typer_id: int, text: str) -> None:
+        """Coalesced: only the typer's latest indicator waits to be sent."""
+        if not self.silent and not self.finished.is_set() and not self.closing:
+            self._typing[typer_id] = text
+            self._wakeup.set()
 
     def send_json(self, event: dict) -> None:
         self.send_text(json.dumps(event))
@@ -73,16 +96,29 @@ class Connection:
     def _enqueue(self, item: str | _Close) -> None:
         if self.finished.is_set():
             return
-        try:
-            self._outbox.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self._outbox) >= MAX_BACKLOG:
             self.abort()
+            return
+        self._outbox.append(item)
+        self._wakeup.set()
+
+    def _next(self) -> str | _Close | None:
+        if self._outbox:
+            return self._outbox.popleft()
+        if self._typing and not self.closing:
+            typer = next(iter(self._typing))
+            return self._typing.pop(typer)
+        return None
 
     async def run_writer(self) -> None:
         """Carry the outbox to the socket, in order, until a close is sent or the socket fails."""
         try:
             while True:
-                item = await self._outbox.get()
+                item = self._next()
+                if item is None:
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
                 if isinstance(item, _Close):
                     await self.socket.close(item.code)
                     return
@@ -96,21 +132,40 @@ class Connection:
 class Hub:
     def __init__(self) -> None:
         self._groups: dict[int, set[Connection]] = {}
+        self._inboxes: dict[int, set[Connection]] = {}  # user id -> that user's inbox sockets
+        self._per_user: dict[int, int] = {}
+
+    def _registry(self, conn: Connection) -> tuple[dict[int, set[Connection]], int]:
+        if conn.conversation_id is None:
+            return self._inboxes, conn.user_id
+        return self._groups, conn.conversation_id
 
     def join(self, conn: Connection) -> None:
-        self._groups.setdefault(conn.conversation_id, set()).add(conn)
+        registry, key = self._registry(conn)
+        registry.setdefault(key, set()).add(conn)
+        self._per_user[conn.user_id] = self._per_user.get(conn.user_id, 0) + 1
+
+    def user_count(self, user_id: int) -> int:
+        """How many sockets `user_id` has open, over all conversations."""
+        return self._per_user.get(user_id, 0)
 
     def leave(self, conn: Connection) -> None:
-        group = self._groups.get(conn.conversation_id)
-        if group is not None:
+        registry, key = self._registry(conn)
+        group = registry.get(key)
+        if group is not None and conn in group:
             group.discard(conn)
             if not group:
-                del self._groups[conn.conversation_id]
+                del registry[key]
+            left = self._per_user[conn.user_id] - 1
+            if left:
+                self._per_user[conn.user_id] = left
+            else:
+                del self._per_user[conn.user_id]
 
     def connections(self, conversation_id: int | None = None) -> list[Connection]:
         if conversation_id is not None:
             return list(self._groups.get(conversation_id, ()))
-        return [conn for group in self._groups.values() for conn in group]
+        return [conn for registry in (self._groups, self._inboxes) for group in registry.values() for conn in group]
 
     def broadcast(self, conversation_id: int, event: dict, *, except_user: int | None = None) -> None:
         text = json.dumps(event)
@@ -118,16 +173,33 @@ class Hub:
             if conn.user_id != except_user:
                 conn.send_text(text)
 
+    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict) -> None:
+        """A conversation's event to its participants' inbox sockets (all their tabs)."""
+        text = json.dumps(event)
+        for user_id in set(user_ids):
+            for conn in list(self._inboxes.get(user_id, ())):
+                conn.send_text(text)
+
+    def inbox_count(self) -> int:
+        return sum(len(group) for group in self._inboxes.values())
+
+    def typing(self, conversation_id: int, typer_id: int, event: dict) -> None:
+        """A typing indicator to the conversation's other participants' sockets, coalesced."""
+        text = json.dumps(event)
+        for conn in self.connections(conversation_id):
+            if conn.user_id != typer_id:
+                conn.send_typing(typer_id, text)
+
+    def close_session(self, session_id: str, code: int) -> int:
+        """Close the sockets opened with that session's tokens (it was revoked)."""
+        return sum(conn.close(code) for conn in self.connections() if conn.session_id == session_id)
+
     def open_counts(self) -> dict[int, int]:
         return {cid: len(group) for cid, group in self._groups.items()}
 
     def close(self, conversation_id: int | None, code: int, *, even_if_silent: bool = False) -> int:
         """Close those sockets with `code`; return how many were closed or dropped."""
         return sum(conn.close(code, even_if_silent=even_if_silent) for conn in self.connections(conversation_id))
-
-    def silence(self) -> None:
-        for conn in self.connections():
-            conn.silent = True
 
     async def close_all(self, code: int, timeout: float = 2.0) -> None:
         """Close every socket with `code` and wait (bounded) until the close frames are out."""

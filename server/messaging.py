@@ -20,6 +20,7 @@ from server.timefmt import iso_utc
 MAX_CONTENT_CHARS = 2000
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+UPLOAD_QUOTA_WINDOW = 86400.0
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot name anything
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -75,9 +76,10 @@ def make_draft(content: object, client_message_id: object, image: bytes | None =
     if image is not None:
         if len(image) > images.MAX_IMAGE_BYTES:
             raise ApiError(413, "Image is larger than 5 MB.")
-        extension = images.sniff_image(image)
-        if extension is None:
-            raise bad_request("Image must be a PNG, JPEG, GIF or WebP file.")
+        try:
+            extension = images.inspect_image(image).extension
+        except images.BadImage as exc:
+            raise bad_request(str(exc)) from None
     if not content.strip() and image is None:
         raise bad_request("A message needs text or an image.")
     return Draft(content=content, client_message_id=client_message_id, image=image, image_extension=extension)
@@ -120,8 +122,14 @@ def message_page(ctx: AppContext, conversation_id: int, query: PageQuery) -> dic
     return {"results": [message_json(row, ctx.user_row) for row in page.rows], "has_more": page.has_more}
 
 
-def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft, *,
-            broadcast: bool = True) -> tuple[dict, bool]:
+def check_upload_quota(ctx: AppContext, sender_id: int, size: int) -> None:
+    """429 when `size` more image bytes would take the sender over the rolling 24 h quota."""
+    since = iso_utc(ctx.clock() - UPLOAD_QUOTA_WINDOW)
+    if ctx.store.image_bytes_since(sender_id, since) + size > ctx.limits.upload_quota_bytes:
+        raise ApiError(429, "Upload quota reached: try again tomorrow.", {"Retry-After": "3600"})
+
+
+def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft) -> tuple[dict, bool]:
     """Store and broadcast a message; return (Message JSON, created).
 
     A repeated client_message_id from the same sender returns the stored message with
@@ -138,13 +146,15 @@ def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft,
         assert draft.image_extension is not None
         image_url = images.save_image(ctx.media_dir, draft.image, draft.image_extension)
     message_id = ctx.store.insert_message(
-        conversation_id, sender_id, draft.content, image_url, iso_utc(ctx.clock()), draft.client_message_id
+        conversation_id, sender_id, draft.content, image_url, iso_utc(ctx.clock()), draft.client_message_id,
+        image_bytes=len(draft.image) if draft.image is not None else 0,
     )
     row = ctx.store.message(message_id)
     assert row is not None
     message = message_json(row, ctx.user_row)
-    if broadcast:
-        ctx.hub.broadcast(conversation_id, {"type": "new_message", "message": message})
+    event = {"type": "new_message", "message": message}
+    ctx.hub.broadcast(conversation_id, event)
+    ctx.hub.notify_inboxes(participants(ctx, conversation_id), event)
     return message, True
 
 
@@ -154,4 +164,12 @@ def mark_read(ctx: AppContext, conversation_id: int, reader_id: int) -> int:
     marked = ctx.store.mark_read(conversation_id, reader_id, read_at)
     if marked:
         ctx.hub.broadcast(conversation_id, {"type": "read_receipt", "reader_id": reader_id, "read_at": read_at})
+        ctx.hub.notify_inboxes(participants(ctx, conversation_id), {
+            "type": "read_receipt", "conversation_id": conversation_id, "reader_id": reader_id, "read_at": read_at,
+        })
     return marked
+
+
+def participants(ctx: AppContext, conversation_id: int) -> tuple[int, ...]:
+    conversation = ctx.store.conversation(conversation_id)
+    return () if conversation is None else (conversation["trainer_id"], conversation["trainee_id"])

@@ -10,6 +10,7 @@ from starlette.formparsers import FormParser, MultiPartException, MultiPartParse
 from starlette.requests import Request
 
 from server.errors import ApiError, bad_request
+from server.origins import origin_allowed
 
 JSON_BODY_LIMIT = 256 * 1024
 
@@ -37,7 +38,39 @@ async def read_json_object(request: Request, limit: int = JSON_BODY_LIMIT) -> di
         raise bad_request("Malformed JSON body.") from None
     if not isinstance(data, dict):
         raise bad_request("The body must be a JSON object.")
+    if _has_lone_surrogate(data):
+        # JSON may spell one ("\\ud800"); it is not text and cannot be stored or sent on.
+        raise bad_request("Text must be valid Unicode (a lone surrogate is not).")
     return data
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    stack = [value]  # a loop, not recursion: a body may nest hundreds deep
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def guard_json_post(request: Request, allowed_origins: frozenset[str]) -> None:
+    """For routes a foreign page must not reach: the body must be declared JSON (a browser
+    sends that cross-site only after a CORS preflight, which we answer only for allowed
+    origins) and an Origin, when there is one, must be ours or an allowed one."""
+    if not origin_allowed(request.headers.get("origin"), request.headers.get("host"), request.url.scheme,
+                          allowed_origins):
+        raise ApiError(403, "Origin not allowed.")
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise ApiError(415, f'Unsupported media type "{content_type}" in request.')
 
 
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")

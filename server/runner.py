@@ -1,23 +1,38 @@
-"""Running the app under uvicorn: WebSocket limits, token-free logs, 1001 on shutdown.
+"""Running the app under uvicorn: WebSocket limits, token-free logs, 1001 on shutdown,
+slow-client timeouts and who may set X-Forwarded-For.
 
 uvicorn closes open WebSockets with 1012 (service restart) when it stops; CONTRACT lists
 1001 (going away) for a server shutting down, so `GracefulServer` closes every socket of
 the hub with 1001 first, then lets uvicorn finish its own shutdown.
+
+uvicorn trusts `X-Forwarded-For` from loopback by default, which lets any local client
+pick the address the login limiter counts (and the logs show). Here the header is ignored
+unless `--trusted-proxy` names the proxy that sends it.
+
+uvicorn waits for ever for a request line and headers that never end, or a body that never
+comes (a slowloris holds connections open that way). `GuardedH11Protocol` closes the
+connection when the headers take longer than `Limits.header_timeout` or the body than
+`Limits.body_timeout`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 
+import h11
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from server import logging_redact
 from server.context import AppContext
 from server.ws_frames import MAX_FRAME_BYTES
 
 GOING_AWAY = 1001
+MAX_CONNECTIONS = 4096  # over this uvicorn answers 503
 
 
 class GracefulServer(uvicorn.Server):
@@ -36,16 +51,86 @@ class GracefulServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def make_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for the headers and one for the body."""
+
+    header_timeout = 10.0
+    body_timeout = 30.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._waiting_for: object = None
+        self._watch()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._watch()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._watch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        self._disarm()  # the transport now belongs to the WebSocket protocol
+        self._waiting_for = "upgraded"
+        super().handle_websocket_upgrade(event)
+
+    def _watch(self) -> None:
+        """Arm the deadline for what we now wait for: headers (a new request whose bytes have
+        started, or the first one), the body, or nothing (keep-alive has its own timer)."""
+        if self._waiting_for == "upgraded":
+            return
+        state = self.conn.their_state
+        if state is h11.IDLE and (self.conn.trailing_data[0] or self.server_state.total_requests == 0
+                                  or self.cycle is None):
+            waiting_for, timeout = "headers", self.header_timeout
+        elif state is h11.SEND_BODY:
+            waiting_for, timeout = "body", self.body_timeout
+        else:
+            waiting_for, timeout = None, 0.0
+        if waiting_for == self._waiting_for:
+            return  # keep the deadline already running: trickling bytes does not extend it
+        self._disarm()
+        self._waiting_for = waiting_for
+        if waiting_for is not None:
+            self._deadline = self.loop.call_later(timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.disconnected = True  # the app's receive() answers http.disconnect
+            self.cycle.message_event.set()
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def make_config(app: Starlette, host: str, port: int, *, trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
+    limits = app.state.ctx.limits
+    protocol = type("GuardedH11", (GuardedH11Protocol,),
+                    {"header_timeout": limits.header_timeout, "body_timeout": limits.body_timeout})
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=protocol,
         ws="websockets-sansio",
         ws_max_size=MAX_FRAME_BYTES,  # a bigger frame closes the socket with 1009
         lifespan="on",
         server_header=False,
         log_level="info",
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
+        limit_concurrency=MAX_CONNECTIONS,
     )
     _log_to_stderr("server")
     logging_redact.install()
@@ -62,5 +147,5 @@ def _log_to_stderr(name: str) -> None:
         logger.propagate = False
 
 
-def run(app: Starlette, host: str, port: int) -> None:
-    GracefulServer(make_config(app, host, port), app.state.ctx).run()
+def run(app: Starlette, host: str, port: int, *, trusted_proxies: Sequence[str] = ()) -> None:
+    GracefulServer(make_config(app, host, port, trusted_proxies=trusted_proxies), app.state.ctx).run()

@@ -25,7 +25,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import snapshot_plan
+from server import security_headers, snapshot_plan
 
 DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
 ROOT_FILES = ("index.html", "pyscript.json", "pyscript.toml", "config.json")
@@ -199,6 +199,7 @@ def export_site(site_root: Path, dest: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(site_file.read())
         written.append(url)
+    written += security_headers.secure_export(dest)
     return written
 
 

@@ -54,6 +54,38 @@ class Store:
     def user_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+    # sessions: one per login; its refresh tokens form one rotation family
+
+    def create_session(self, session_id: str, user_id: int, created_at: float, expires_at: float) -> None:
+        self.conn.execute("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                          (session_id, user_id, created_at, expires_at))
+
+    def session(self, session_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+
+    def revoke_session(self, session_id: str, at: float) -> None:
+        self.conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (at, session_id))
+
+    def add_refresh_token(self, jti: str, session_id: str, expires_at: float) -> None:
+        self.conn.execute("INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?, ?, ?)",
+                          (jti, session_id, expires_at))
+
+    def refresh_token(self, jti: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM refresh_tokens WHERE jti = ?", (jti,)).fetchone()
+
+    def use_refresh_token(self, jti: str, at: float) -> bool:
+        """Mark it used; False when it already was (a concurrent or repeated use)."""
+        cur = self.conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE jti = ? AND used_at IS NULL", (at, jti))
+        return cur.rowcount == 1
+
+    def forget_expired_sessions(self, now: float) -> None:
+        """Sessions past their absolute end (their refresh tokens go with them)."""
+        self.conn.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", (now,))
+        self.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+
     # conversations
 
     def create_conversation(self, trainer_id: int, trainee_id: int, is_archived: bool, created_at: str) -> int:
@@ -91,13 +123,15 @@ class Store:
         created_at: str,
         client_message_id: str | None = None,
         read_at: str | None = None,
+        image_bytes: int = 0,
     ) -> int:
         cur = self.conn.execute(
             """INSERT INTO messages
-               (conversation_id, sender_id, content, image, is_read, read_at, created_at, client_message_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+               (conversation_id, sender_id, content, image, is_read, read_at, created_at, client_message_id,
+                image_bytes)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (conversation_id, sender_id, content, image, int(read_at is not None), read_at, created_at,
-             client_message_id),
+             client_message_id, image_bytes),
         )
         return int(cur.lastrowid)
 
@@ -139,6 +173,12 @@ class Store:
             (read_at, conversation_id, reader_id),
         )
         return cur.rowcount
+
+    def image_bytes_since(self, sender_id: int, since: str) -> int:
+        """Bytes of images `sender_id` stored at or after `since` (an iso_utc time)."""
+        return int(self.conn.execute(
+            "SELECT COALESCE(SUM(image_bytes), 0) FROM messages WHERE sender_id = ? AND created_at >= ?",
+            (sender_id, since)).fetchone()[0])
 
     def unread_total(self, user_id: int) -> int:
         return int(

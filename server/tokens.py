@@ -1,4 +1,7 @@
-"""SimpleJWT-style tokens: HS256 JWTs with token_type, user_id, exp, iat and jti claims.
+"""SimpleJWT-style tokens: HS256 JWTs with token_type, user_id, exp, iat, jti and sid claims.
+
+`sid` names the server-side session (one per login, see `server.sessions`): every token of a
+session, access and refresh, ends when the session is revoked or reaches its absolute end.
 
 Time is an input (`clock`), so expiry is checked against it rather than the wall clock
 PyJWT would use. `iat` keeps sub-second precision so that `revoke_access_before(now)`
@@ -30,20 +33,20 @@ class TokenService:
     refresh_ttl: float = 86400
     access_not_before: float = float("-inf")
 
-    def issue(self, user_id: int, token_type: str) -> str:
+    def issue(self, user_id: int, token_type: str, session_id: str, ends_at: float = math.inf) -> tuple[str, dict]:
+        """(token, its claims); `exp` is never after `ends_at` (the session's absolute end)."""
         now = self.clock()
         ttl = self.access_ttl if token_type == ACCESS else self.refresh_ttl
         claims = {
             "token_type": token_type,
             "user_id": user_id,
-            "exp": math.ceil(now + ttl),  # never earlier than asked, so a short TTL is not already over
+            # never earlier than asked (a short TTL is not already over), never past the session
+            "exp": min(math.ceil(now + ttl), math.floor(ends_at)) if ends_at < math.inf else math.ceil(now + ttl),
             "iat": now,
             "jti": uuid.uuid4().hex,
+            "sid": session_id,
         }
-        return jwt.encode(claims, self.secret, algorithm="HS256")
-
-    def issue_pair(self, user_id: int) -> dict[str, str]:
-        return {"access": self.issue(user_id, ACCESS), "refresh": self.issue(user_id, REFRESH)}
+        return jwt.encode(claims, self.secret, algorithm="HS256"), claims
 
     def claims(self, token: object, token_type: str) -> dict:
         """The verified claims of `token`, or TokenError when it is not a live `token_type` token."""
@@ -55,13 +58,14 @@ class TokenService:
                 self.secret,
                 algorithms=["HS256"],
                 options={"verify_exp": False, "verify_iat": False,
-                         "require": ["exp", "iat", "jti", "token_type", "user_id"]},
+                         "require": ["exp", "iat", "jti", "token_type", "user_id", "sid"]},
             )
         except jwt.InvalidTokenError:
             raise TokenError("Token is invalid") from None
         if claims["token_type"] != token_type:
             raise TokenError("Token has wrong type")
-        if not isinstance(claims["user_id"], int) or not isinstance(claims["exp"], (int, float)):
+        if (not isinstance(claims["user_id"], int) or not isinstance(claims["exp"], (int, float))
+                or not isinstance(claims["sid"], str) or not isinstance(claims["jti"], str)):
             raise TokenError("Token is invalid")
         if claims["exp"] <= self.clock():
             raise TokenError("Token is expired")

@@ -46,3 +46,29 @@ def too_big(message: dict) -> bool:
     text = message.get("text")
     size = len(text.encode("utf-8", "surrogatepass")) if text is not None else len(message.get("bytes") or b"")
     return size > MAX_FRAME_BYTES
+
+
+class TypingThrottle:
+    """At most one typing relay per `interval` for one socket; what comes in between is
+    coalesced into the latest state, relayed when the interval is over (so the last word,
+    usually `is_typing: false`, is never lost). Time is an input."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = float("-inf")
+        self._pending: dict | None = None
+
+    def offer(self, event: dict, now: float) -> tuple[dict | None, float | None]:
+        """(the event to relay now or None, seconds until `flush` is due or None)."""
+        if self._pending is None and now - self._last >= self.interval:
+            self._last = now
+            return event, None
+        first = self._pending is None
+        self._pending = event
+        return None, (max(0.0, self._last + self.interval - now) if first else None)
+
+    def flush(self, now: float) -> dict | None:
+        event, self._pending = self._pending, None
+        if event is not None:
+            self._last = now
+        return event

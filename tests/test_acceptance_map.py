@@ -71,4 +71,4 @@ def test_the_map_parser_sees_references():
     rows = _rows()
     assert len(rows) >= len(REQUIRED)
     assert sum(len(refs) for refs in rows.values()) >= 2 * len(REQUIRED)
-    assert ("tests/e2e/test_ui_chat.py", "test_ac11_peer_message_is_appended_to_the_open_chat_without_refetching_messages") in rows["AC-11"]
+    assert ("tests/e2e/test_delivery.py", "test_ac11_peer_message_is_appended_to_the_open_chat_without_refetching_messages") in rows["AC-11"]

@@ -21,6 +21,7 @@ import json
 from typing import Any, Awaitable, Callable, Optional
 from urllib.parse import urlencode
 
+from core import constants as paths
 from core.tokens import AuthFailed, SessionExpired, TokenManager
 
 Transport = Callable[[str, str, dict, Any], Awaitable[tuple]]
@@ -76,24 +77,28 @@ def error_detail(status: int, data: Any) -> str:
     return text
 
 
-# --- paths (CONTRACT.md); kept private until py/constants.py settles -------
+OFFLINE_TEXT = "Offline: will retry."
+
+
+def error_text(error: BaseException, fallback: Optional[str]) -> Optional[str]:
+    """What to tell the user about a failed call: a calm text, or None for nothing.
+
+    A session that ended says nothing here (the login screen says it); an error answer
+    says the server's detail; no answer at all says the app is offline and will retry.
+    """
+    if isinstance(error, SessionExpired):
+        return None
+    if isinstance(error, ApiError):
+        return error.detail if isinstance(error.detail, str) and error.detail else fallback
+    if isinstance(error, NetworkError):
+        return OFFLINE_TEXT
+    return fallback
 
 
 def _id(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{what} must be a non-negative int")
     return value
-
-
-def _conversation_path(cid: Any, tail: str) -> str:
-    return f"/api/messaging/conversations/{_id(cid, 'conversation id')}/{tail}"
-
-
-_LOGIN_PATH = "/api/auth/jwt/create/"
-_REFRESH_PATH = "/api/auth/jwt/refresh/"
-_ME_PATH = "/api/auth/users/me/"
-_CONVERSATIONS_PATH = "/api/messaging/conversations/"
-_UNREAD_PATH = "/api/messaging/unread-count/"
 
 
 def json_body(text: str) -> Any:
@@ -105,10 +110,6 @@ def json_body(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
-
-
-def _join(api_base: str, path: str) -> str:
-    return (api_base or "").rstrip("/") + path
 
 
 async def _call(transport: Transport, method: str, url: str, headers: dict, body: Any):
@@ -131,7 +132,7 @@ def make_refresh_call(api_base: str, transport: Transport) -> Callable[[str], Aw
     (the session is over). Other statuses raise ``ApiError`` and a failing
     transport ``NetworkError``, which leave the session alone.
     """
-    url = _join(api_base, _REFRESH_PATH)
+    url = paths.api_url(api_base, paths.auth_refresh_path())
 
     async def refresh_call(refresh_token: str) -> dict:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
@@ -180,7 +181,7 @@ class ApiClient:
         """
         if json_body is not None and form is not None:
             raise ValueError("give json_body or form, not both")
-        url = _join(self.api_base, path)
+        url = paths.api_url(self.api_base, path)
         if query:
             pairs = [(k, v) for k, v in query.items() if v is not None]
             if pairs:
@@ -225,7 +226,7 @@ class ApiClient:
         Wrong credentials raise ``ApiError(401, <server detail>)``.
         """
         data = await self.request(
-            "POST", _LOGIN_PATH, json_body={"email": email, "password": password}, auth=False
+            "POST", paths.auth_create_path(), json_body={"email": email, "password": password}, auth=False
         )
         access = data.get("access") if isinstance(data, dict) else None
         refresh = data.get("refresh") if isinstance(data, dict) else None
@@ -233,19 +234,34 @@ class ApiClient:
             raise ApiError(502, "The server answered the login in an unexpected way.")
         self._tokens.set_tokens(access, refresh)
 
-    def logout(self) -> None:
-        """Forget the tokens. No server call: the contract has no logout endpoint."""
-        self._tokens.clear()
+    def logout(self) -> Optional[str]:
+        """Forget the tokens at once; returns the refresh token to pass to ``revoke``."""
+        return self._tokens.clear()
+
+    async def revoke(self, refresh: Optional[str]) -> bool:
+        """CONTRACT's optional ``POST /api/auth/jwt/blacklist/``: end that session at the server.
+
+        Called after ``logout`` (the page is already logged out, whatever this answers). A
+        backend without the endpoint (404/405), a refused token or no network all leave it at
+        that: returns whether the server confirmed. No bearer: the refresh token is the proof.
+        """
+        if not refresh:
+            return False
+        try:
+            await self.request("POST", paths.auth_blacklist_path(), json_body={"refresh": refresh}, auth=False)
+        except (ApiError, NetworkError):
+            return False
+        return True
 
     async def me(self) -> Any:
         """``GET /api/auth/users/me/``: the User plus ``email`` and ``role``."""
-        return await self.request("GET", _ME_PATH)
+        return await self.request("GET", paths.auth_me_path())
 
     # --- messaging ------------------------------------------------------------
 
     async def conversations(self) -> Any:
         """``[Conversation]``, newest ``last_message_at`` first."""
-        return await self.request("GET", _CONVERSATIONS_PATH)
+        return await self.request("GET", paths.conversations_path())
 
     async def messages(
         self,
@@ -268,7 +284,7 @@ class ApiClient:
             "before": None if before is None else _id(before, "before"),
             "after": None if after is None else _id(after, "after"),
         }
-        return await self.request("GET", _conversation_path(cid, "messages/"), query=query)
+        return await self.request("GET", paths.messages_path(cid), query=query)
 
     async def send(
         self,
@@ -283,7 +299,7 @@ class ApiClient:
         ``image`` and ``client_message_id``) ``content`` and
         ``client_message_id`` are ignored here and the form goes as is.
         """
-        path = _conversation_path(cid, "send/")
+        path = paths.send_path(cid)
         if form is not None:
             return await self.request("POST", path, form=form)
         body: dict = {"content": content}
@@ -293,8 +309,8 @@ class ApiClient:
 
     async def mark_read(self, cid: int) -> Any:
         """``{"marked_read": n}``: the other party's messages become read."""
-        return await self.request("POST", _conversation_path(cid, "read/"))
+        return await self.request("POST", paths.read_path(cid))
 
     async def unread_count(self) -> Any:
         """``{"unread_count": n}`` over all the user's conversations."""
-        return await self.request("GET", _UNREAD_PATH)
+        return await self.request("GET", paths.unread_count_path())

@@ -1,12 +1,14 @@
-"""Paths, timings and close codes shared by the browser app, each with the rule behind it.
+"""Paths, socket timings and close codes, each with the rule behind it.
 
-Paths are small builder functions so that no module glues URL strings together by hand.
-`ws_messaging_url` is THE one place that builds the WebSocket URL (AC-2).
+Paths are small builder functions so that no module glues URL strings together by hand:
+api_client.py builds every REST URL from them, and `ws_messaging_url` is THE one place that
+builds the WebSocket URL (AC-2). Other timings live with the one rule that uses them:
+polling paces in polling.py, typing in typing_signals.py, the banner's grace in banner.py,
+the mark-read interval in read_marker.py.
 """
 from __future__ import annotations
 
-from typing import Optional
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 # ---------------------------------------------------------------------------
 # REST paths (CONTRACT.md "Auth" and "Messaging REST"); all root-relative.
@@ -19,6 +21,10 @@ def auth_create_path() -> str:
 
 def auth_refresh_path() -> str:
     return "/api/auth/jwt/refresh/"
+
+
+def auth_blacklist_path() -> str:
+    return "/api/auth/jwt/blacklist/"
 
 
 def auth_me_path() -> str:
@@ -38,17 +44,9 @@ def _conversation_id(conversation_id: int) -> int:
     return conversation_id
 
 
-def messages_path(
-    conversation_id: int,
-    limit: Optional[int] = None,
-    before: Optional[int] = None,
-    after: Optional[int] = None,
-) -> str:
-    """`.../messages/` with the optional `limit`, `before` and `after` query parameters."""
-    path = f"/api/messaging/conversations/{_conversation_id(conversation_id)}/messages/"
-    query = [(name, int(value)) for name, value in (("limit", limit), ("before", before), ("after", after))
-             if value is not None]
-    return path + ("?" + urlencode(query) if query else "")
+def messages_path(conversation_id: int) -> str:
+    """`.../messages/`; its `limit`, `before` and `after` query is the API client's."""
+    return f"/api/messaging/conversations/{_conversation_id(conversation_id)}/messages/"
 
 
 def send_path(conversation_id: int) -> str:
@@ -140,14 +138,3 @@ STABLE_AFTER = 5.0
 FAILED_RETRY_INTERVAL = 60.0
 # Ours: a handshake (token + open) that has not finished after this long counts as failed.
 CONNECT_TIMEOUT = 10.0
-
-MESSAGE_POLL_INTERVAL = 5.0  # AC-9 fallback
-CONVERSATION_POLL_INTERVAL = 15.0  # AC-9 fallback
-UNREAD_POLL_INTERVAL = 30.0  # AC-9 fallback
-MESSAGE_POLL_INTERVAL_CONNECTED = None  # AC-13: no message polling while the socket is connected
-CONVERSATION_POLL_INTERVAL_CONNECTED = 60.0  # AC-26
-UNREAD_POLL_INTERVAL_CONNECTED = 60.0  # AC-27
-
-TYPING_DEBOUNCE = 3.0  # AC-17: is_typing true at most once every 3 s
-TYPING_IDLE = 3.0  # AC-18: is_typing false after 3 s without typing
-TYPING_DISPLAY_TIMEOUT = 4.0  # AC-21: hide the other party's indicator after 4 s of silence

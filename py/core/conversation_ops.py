@@ -117,6 +117,13 @@ def set_unread(conversations: List[Conversation], conversation_id: Any, count: i
     return conversations[:index] + [row] + conversations[index + 1 :]
 
 
+def other_party(conversation: Conversation, my_user_id: Any) -> Dict[str, Any]:
+    """The participant of a conversation who is not me."""
+    trainer = conversation.get("trainer") or {}
+    trainee = conversation.get("trainee") or {}
+    return trainee if trainer.get("id") == my_user_id else trainer
+
+
 def total_unread(conversations: List[Conversation]) -> int:
     """Sum of the rows' unread counts (what the unread-count endpoint reports)."""
     return sum(max(0, conversation.get("unread_count") or 0) for conversation in conversations)

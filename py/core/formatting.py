@@ -117,15 +117,23 @@ def _long_date(d: date) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
+def _days(iso: Any, now: Instant, tz_offset_minutes: float):
+    """(local time of `iso`, its day, today's day) in the viewer's zone, or None if unreadable."""
+    local = _local(iso, tz_offset_minutes)
+    today = _local(now, tz_offset_minutes)
+    if local is None or today is None:
+        return None
+    return local, local.date(), today.date()
+
+
 def day_label(iso: Any, now: Instant, tz_offset_minutes: float = 0) -> str:
     """Day separator text: "Today", "Yesterday", "Mon 23 Nov" (this year)
     or "23 Nov 2025" (another year). ``now`` is an ISO string, a datetime or
     epoch seconds."""
-    local = _local(iso, tz_offset_minutes)
-    today = _local(now, tz_offset_minutes)
-    if local is None or today is None:
+    days = _days(iso, now, tz_offset_minutes)
+    if days is None:
         return ""
-    day, this_day = local.date(), today.date()
+    _, day, this_day = days
     if day == this_day:
         return "Today"
     if day == this_day - timedelta(days=1):
@@ -138,11 +146,10 @@ def day_label(iso: Any, now: Instant, tz_offset_minutes: float = 0) -> str:
 def format_list_time(iso: Any, now: Instant, tz_offset_minutes: float = 0) -> str:
     """Conversation-list timestamp: "14:05" today, "Mon" within the last
     six days, "23 Nov" earlier this year, "23 Nov 2024" before that."""
-    local = _local(iso, tz_offset_minutes)
-    today = _local(now, tz_offset_minutes)
-    if local is None or today is None:
+    days = _days(iso, now, tz_offset_minutes)
+    if days is None:
         return ""
-    day, this_day = local.date(), today.date()
+    local, day, this_day = days
     if day == this_day:
         return f"{local.hour:02d}:{local.minute:02d}"
     days_ago = (this_day - day).days

@@ -192,12 +192,18 @@ class MessageLog:
         """
         return self._mark_read(lambda sender: sender != reader_id, read_at)
 
-    def mark_read_from(self, other_user_id: Any, read_at: Optional[str] = None) -> List[int]:
-        """After our own mark-read call (AC-28): the other party's messages are read."""
-        return self._mark_read(lambda sender: sender == other_user_id, read_at)
+    def mark_read_from(self, other_user_id: Any, read_at: Optional[str] = None, *,
+                       up_to: Optional[int] = None) -> List[int]:
+        """After our own mark-read call (AC-28): the other party's messages are read.
 
-    def _mark_read(self, sent_by: Callable[[Any], bool], read_at: Optional[str]) -> List[int]:
-        changed = sorted(i for i in self._unread if sent_by(_sender_id(self._by_id[i])))
+        ``up_to``: only those with an id up to it (what the call covered); None: all.
+        """
+        return self._mark_read(lambda sender: sender == other_user_id, read_at, up_to)
+
+    def _mark_read(self, sent_by: Callable[[Any], bool], read_at: Optional[str],
+                   up_to: Optional[int] = None) -> List[int]:
+        changed = sorted(i for i in self._unread
+                         if (up_to is None or i <= up_to) and sent_by(_sender_id(self._by_id[i])))
         for message_id in changed:
             message = dict(self._by_id[message_id])
             message["is_read"] = True
@@ -299,12 +305,13 @@ def with_read_receipt(reader_id: Any, read_at: Optional[str]) -> Callable[[Optio
     return update
 
 
-def with_read_from(other_user_id: Any, read_at: Optional[str] = None) -> Callable[[Optional[MessageLog]], Optional[MessageLog]]:
-    """An updater marking the other party's messages read after our mark-read call."""
+def with_read_from(other_user_id: Any, read_at: Optional[str] = None, *,
+                   up_to: Optional[int] = None) -> Callable[[Optional[MessageLog]], Optional[MessageLog]]:
+    """An updater marking the other party's messages (up to ``up_to``) read after our mark-read call."""
 
     def update(log: Optional[MessageLog]) -> Optional[MessageLog]:
         if log is not None:
-            log.mark_read_from(other_user_id, read_at)
+            log.mark_read_from(other_user_id, read_at, up_to=up_to)
         return log
 
     return update

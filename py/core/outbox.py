@@ -22,8 +22,7 @@ dropped silently and never sent again without the user asking. After the
 reload's first fetch, ``reconcile(messages, me)`` drops the entries the server
 had stored after all.
 
-The outbox belongs in the query cache under ("outbox", cid): ``revision`` moves
-on every change so the cache notices in-place updates.
+One outbox per open conversation, owned by core/open_conversation.py.
 """
 from __future__ import annotations
 
@@ -82,7 +81,6 @@ class Outbox:
 
     def __init__(self, conversation_id: Any) -> None:
         self.conversation_id = conversation_id
-        self.revision = 0
         self._entries: Dict[str, PendingMessage] = {}  # insertion order = send order
         self._resolved_ids: Set[Any] = set()
         self._resolved_order: Deque[Any] = deque()
@@ -100,7 +98,6 @@ class Outbox:
 
     def _put(self, entry: PendingMessage) -> PendingMessage:
         self._entries[entry.client_message_id] = entry
-        self.revision += 1
         return entry
 
     def add(
@@ -152,7 +149,6 @@ class Outbox:
         if entry is None or entry.status is not SendStatus.FAILED:
             return None
         del self._entries[client_message_id]
-        self.revision += 1
         return entry
 
     def resolve(
@@ -186,7 +182,6 @@ class Outbox:
             return None
         del self._entries[entry.client_message_id]
         self._remember(server_id, entry.client_message_id)
-        self.revision += 1
         return entry.client_message_id
 
     def reconcile(self, messages: Iterable[Dict[str, Any]], my_user_id: Any) -> List[str]:

@@ -18,12 +18,9 @@ poll that is then already overdue becomes due at once.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
-QueryKey = Tuple[Any, ...]
-
-CONVERSATIONS_KEY: QueryKey = ("conversations",)
-UNREAD_COUNT_KEY: QueryKey = ("unread_count",)
+from query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
 
 # seconds; None means "not polled"
 _INTERVALS = {
@@ -73,7 +70,7 @@ class PollScheduler:
         return self._open
 
     def _messages_key(self) -> QueryKey:
-        return ("messages", self._open)
+        return messages_key(self._open)
 
     def _interval(self, key: QueryKey) -> Optional[float]:
         return _INTERVALS[self._realtime][_kind(key)]

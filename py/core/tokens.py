@@ -5,8 +5,16 @@ Theory of operation
 The access and refresh tokens live in a ``TokenStore`` (``localStorage`` in the
 browser, a dict in tests) under the keys ``"access_token"`` and
 ``"refresh_token"``. ``TokenManager.get_access_token()`` hands out the stored
-access token while its ``exp`` claim is more than ``margin`` seconds ahead of
-the injected ``clock()``; otherwise it refreshes first (AC-3, AC-4).
+access token while it is fresh; otherwise it refreshes first (AC-3, AC-4).
+
+Fresh means more than a margin of its life is left. The margin follows the token's
+lifetime (``exp - iat``): a tenth of it, at most ``margin`` (30 s), so a 6 s token is
+refreshed in its last 0.6 s and a one-hour token in its last 30 s (a fixed 30 s made
+every token shorter than that stale on arrival: one refresh per API call). A token this
+manager received itself (login, refresh) is judged by this clock since it arrived, not
+against ``exp``: a client clock that runs ahead of the server's cannot make a brand-new
+token look stale. A token found in storage (after a reload) is judged by ``exp`` against
+the clock, with the same lifetime-based margin.
 
 All callers that need a refresh at the same moment share ONE refresh call: the
 first starts it as a task, the others await that same task. A refresh that the
@@ -63,12 +71,28 @@ class MemoryTokenStore:
         self.values.pop(name, None)
 
 
+MARGIN_SHARE = 0.1  # a token is refreshed in the last tenth of its life...
+DEFAULT_MARGIN = 30.0  # ...or its last 30 s, whichever is shorter
+
+
 def jwt_exp(token: Any) -> Optional[float]:
     """The ``exp`` claim of a JWT as seconds since the epoch, or None.
 
     Reads the payload only (no signature check: the server does that). Never
     raises, whatever ``token`` is.
     """
+    return _time_claim(token, "exp")
+
+
+def jwt_lifetime(token: Any) -> Optional[float]:
+    """``exp - iat`` in seconds, or None when either is missing or it is not positive."""
+    exp, iat = _time_claim(token, "exp"), _time_claim(token, "iat")
+    if exp is None or iat is None or exp <= iat:
+        return None
+    return exp - iat
+
+
+def _time_claim(token: Any, name: str) -> Optional[float]:
     if not isinstance(token, str) or len(token) > 16384:
         return None
     parts = token.split(".")
@@ -82,14 +106,14 @@ def jwt_exp(token: Any) -> Optional[float]:
         return None
     if not isinstance(payload, dict):
         return None
-    exp = payload.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+    value = payload.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
-        exp_f = float(exp)
+        seconds = float(value)
     except OverflowError:
         return None
-    return exp_f if math.isfinite(exp_f) else None
+    return seconds if math.isfinite(seconds) else None
 
 
 RefreshCall = Callable[[str], Awaitable[dict]]
@@ -117,7 +141,7 @@ class TokenManager:
         refresh_call: RefreshCall,
         clock: Callable[[], float],
         on_session_end: Optional[Callable[[], Any]] = None,
-        margin: float = 30,
+        margin: float = DEFAULT_MARGIN,
     ) -> None:
         self._store = store
         self._refresh_call = refresh_call
@@ -129,6 +153,8 @@ class TokenManager:
         # logout or a new login cannot write stale tokens back.
         self._generation = 0
         self._session_ended = False
+        # The access token this manager last received, and this clock's time then.
+        self._received: Optional[tuple] = None
 
     # --- the stored pair -------------------------------------------------
 
@@ -137,23 +163,50 @@ class TokenManager:
         self._generation += 1
         self._session_ended = False
         self._store.set(ACCESS_KEY, access)
+        self._note_received(access)
         if refresh is not None:
             self._store.set(REFRESH_KEY, refresh)
 
-    def clear(self) -> None:
-        """Forget both tokens (logout). Does not call ``on_session_end``."""
+    def clear(self) -> Optional[str]:
+        """Forget both tokens (logout). Does not call ``on_session_end``.
+
+        Returns the refresh token it forgot (None if there was none), for the caller to ask
+        the server to revoke it.
+        """
         self._generation += 1
+        self._received = None
+        refresh = self._store.get(REFRESH_KEY)
         self._store.remove(ACCESS_KEY)
         self._store.remove(REFRESH_KEY)
+        return refresh if isinstance(refresh, str) and refresh else None
 
     def has_session(self) -> bool:
         """True while any token is stored (a refresh may still revive it)."""
         return bool(self._store.get(ACCESS_KEY)) or bool(self._store.get(REFRESH_KEY))
 
+    def margin_for(self, access: Optional[str]) -> float:
+        """How long before its end a token counts as stale: a tenth of its life, at most ``margin``."""
+        lifetime = jwt_lifetime(access)
+        if lifetime is None:
+            return self._margin
+        return min(self._margin, lifetime * MARGIN_SHARE)
+
     def is_fresh(self, access: Optional[str]) -> bool:
-        """True when ``access`` expires more than ``margin`` s from now."""
+        """True when more than its margin of ``access``'s life is left (see the module docstring)."""
         exp = jwt_exp(access)
-        return exp is not None and exp - self._clock() > self._margin
+        if exp is None:
+            return False
+        now = self._clock()
+        margin = self.margin_for(access)
+        if self._received is not None and self._received[0] == access:
+            lifetime = jwt_lifetime(access)
+            if lifetime is not None:
+                # Judged by this clock since it arrived: immune to a skewed clock.
+                return now - self._received[1] < lifetime - margin
+        return exp - now > margin
+
+    def _note_received(self, access: str) -> None:
+        self._received = (access, self._clock())
 
     def end_session(self) -> None:
         """The server will not have us: drop the tokens, tell the app once."""
@@ -222,6 +275,7 @@ class TokenManager:
             raise SessionExpired("refresh answer carried no access token")
         rotated = answer.get("refresh")
         self._store.set(ACCESS_KEY, access)
+        self._note_received(access)
         if isinstance(rotated, str) and rotated:
             self._store.set(REFRESH_KEY, rotated)
         return access

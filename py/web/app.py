@@ -1,7 +1,9 @@
-"""The session: config, tokens, login, the messages page, polling.
+"""The session in the browser: config, tokens, login, the messages page.
 
-Started by main.py. Everything browser-specific happens through the
-web_* adapters next to it; the rules live in core/.
+Started by main.py. The rules of the list, the unread totals and polling live in
+core/session.py (`Session`), those of the open chat in core/open_conversation.py; this
+adapter carries their effects out (fetches, timers, screens) and routes the open chat's
+session effects (new messages, a read, the socket going up or down) to the session.
 """
 
 import asyncio
@@ -10,21 +12,19 @@ import json
 import js
 
 from core.api_client import ApiClient, ApiError, NetworkError, make_refresh_call
-from core import conversation_ops
 from core import models
-from core.polling import PollScheduler
+from core import open_conversation as oc
 from core.prefetch import PrefetchedTransport
+from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
+from query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
 from web.chat_controller import ChatController
 from web.conversation_list_view import ConversationListView
+from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
 from web.web_early import take_answer
 from web.web_http import LocalStorageStore, fetch_transport
-from web.web_socket import wall_clock
-
-CONVERSATIONS = ("conversations",)
-UNREAD = ("unread_count",)
 
 
 def _now_iso():
@@ -65,9 +65,8 @@ class App:
         self.chat_host = by_id("main")
         self.page_listeners = Listeners()
         self.session_listeners = Listeners()
-        self.poller = None
-        self.poll_timer = None
-        self.polls_running = set()
+        self.session = None
+        self.poll_timer = WakeTimer(self._on_poll_timer)
         self.ending = False
 
     # ----- screens ---------------------------------------------------------------------
@@ -82,7 +81,6 @@ class App:
         form = by_id("login-form")
         self.page_listeners.add(form, "submit", self._on_login_submit)
         self.page_listeners.add(by_id("logout"), "click", lambda e: self.logout())
-        self.page_listeners.add(js.document, "visibilitychange", self._on_visibility)
         if self.tokens.has_session():
             await self.enter_messages()
         else:
@@ -148,32 +146,26 @@ class App:
             self.show_login("Can't reach the server. Try again in a moment.")
             return
         self.me = me
-        self.cache.set_query_data(("me",), me)
+        self.cache.set_query_data(ME_KEY, me)
         by_id("me-name").textContent = (me.get("first_name") or "") + " " + (me.get("last_name") or "")
         self.list_view = ConversationListView(
             by_id("conversation-list"), by_id("conversation-empty"), by_id("unread-total"), me,
             tz_offset=self.tz_offset, now_iso=_now_iso, on_open=self.open_conversation)
         self.session_listeners.add(by_id("conversation-list"), "keydown", self._on_list_keydown)
-        self.unsub_list = self.cache.subscribe(self._render_list, CONVERSATIONS)
-        self.unsub_unread = self.cache.subscribe(self._render_list, UNREAD)
+        self.unsub_list = self.cache.subscribe(self._render_list, CONVERSATIONS_KEY)
+        self.unsub_unread = self.cache.subscribe(self._render_list, UNREAD_COUNT_KEY)
         self._show("messages")
-        self.poller = PollScheduler(wall_clock())
-        await self.fetch_conversations()
-        await self.fetch_unread()
+        self.session = Session(self.cache, me, wall_clock())
+        await self.fetch(CONVERSATIONS_KEY)
+        await self.fetch(UNREAD_COUNT_KEY)
         self._schedule_poll()
         js.document.body.setAttribute("data-app-state", "messages")
         # Reopen the conversation the trainer had open (a reload keeps the place).
         remembered = js.sessionStorage.getItem("open_conversation")
         if isinstance(remembered, str) and remembered.isdigit():
             cid = int(remembered)
-            if self._conversation(cid) is not None:
+            if self.session is not None and self.session.conversation(cid) is not None:
                 self.open_conversation(cid)
-
-    def _conversation(self, cid):
-        for c in self.cache.get_query_data(CONVERSATIONS) or []:
-            if c["id"] == cid:
-                return c
-        return None
 
     def _render_list(self, _key=None):
         first = self.list_view is not None and not self.list_view.rows
@@ -183,36 +175,27 @@ class App:
             self._render_list_now()  # the first render (boot) at once; a hidden tab gets no frames
 
     def _render_list_now(self):
-        if self.list_view is None:
+        if self.list_view is None or self.session is None:
             return
-        conversations = self.cache.get_query_data(CONVERSATIONS) or []
-        total = self.cache.get_query_data(UNREAD)
-        if not isinstance(total, int):
-            total = conversation_ops.total_unread(conversations)
-        self.list_view.render(conversations, total)
+        self.list_view.render(self.cache.get_query_data(CONVERSATIONS_KEY) or [], self.session.unread_total())
 
-    async def fetch_conversations(self):
+    async def fetch(self, key):
+        """GET the conversation list or the unread total; the session takes the answer."""
+        call = self.api.conversations if key == CONVERSATIONS_KEY else self.api.unread_count
         try:
-            data = await self.api.conversations()
+            data = await call()
         except Exception as exc:
-            self.handle_error(exc, None, None)
+            self.report_error(exc)
+            if self.session is not None:
+                self.session.fetch_failed(key, wall_clock())
             return
-        if not isinstance(data, list):
+        if self.session is None:
             return
-        conversations = [c for c in (models.parse_conversation(x) for x in data) if c is not None]
-        open_id = self.chat.cid if self.chat is not None else None
-        if open_id is not None and self.chat.view.is_visible():
-            conversations = conversation_ops.set_unread(conversations, open_id, 0)
-        self.cache.set_query_data(CONVERSATIONS, conversation_ops.sort_conversations(conversations))
-
-    async def fetch_unread(self):
-        try:
-            data = await self.api.unread_count()
-        except Exception as exc:
-            self.handle_error(exc, None, None)
-            return
-        if isinstance(data, dict) and isinstance(data.get("unread_count"), int) and not isinstance(data.get("unread_count"), bool):
-            self.cache.set_query_data(UNREAD, max(0, data["unread_count"]))
+        if key == CONVERSATIONS_KEY:
+            visible = self.chat is not None and self.chat.is_visible()
+            self.session.conversations_loaded(data, wall_clock(), chat_visible=visible)
+        else:
+            self.session.unread_loaded(data, wall_clock())
 
     def _on_list_keydown(self, event):
         # Arrow keys move between conversations; Enter/Space activate (native button).
@@ -233,22 +216,26 @@ class App:
         event.preventDefault()
 
     def open_conversation(self, cid):
-        conversation = self._conversation(cid)
+        conversation = self.session.conversation(cid) if self.session is not None else None
         if conversation is None:
             return
         if self.chat is not None and self.chat.cid == cid:
             self._show_chat_screen(True)
-            self.chat.view.focus_input()
+            self.chat.focus_input()
             return
         self._close_chat()
         by_id("chat-placeholder").hidden = True
         self.list_view.select(cid)
         js.sessionStorage.setItem("open_conversation", str(cid))
-        self.chat = ChatController(self, conversation)
+        self.chat = ChatController(
+            self.chat_host, self.cache, self.api, self.tokens, conversation, self.me,
+            api_base=self.api_base, ws_base=self.ws_base, tz_offset=self.tz_offset,
+            on_session_effect=self._on_chat_effect, on_back=self.close_conversation,
+            report_error=self.report_error, debug=self.debug)
         self._show_chat_screen(True)
         self.chat.start()
         self.on_realtime_changed()
-        self.chat.view.focus_input()
+        self.chat.focus_input()
 
     def _show_chat_screen(self, open_):
         by_id("layout").classList.toggle("chat-open", open_)
@@ -270,116 +257,53 @@ class App:
             self.chat.dispose()
             self.chat = None
 
-    # ----- cache updates from the open chat ---------------------------------------------------
+    # ----- the open chat's effects on the session ---------------------------------------------
 
-    def on_new_messages(self, cid, messages, chat_visible=None):
-        """AC-15: preview, time and order follow new messages without a refetch.
-
-        chat_visible: whether the open chat of `cid` is on screen, if the caller knows."""
-        open_chat = self.chat is not None and self.chat.cid == cid
-        if open_chat and chat_visible is None:
-            chat_visible = self.chat.view.is_visible()
-        open_visible = open_chat and bool(chat_visible)
-
-        def update(conversations):
-            result = conversations or []
-            for message in messages:
-                result = conversation_ops.apply_new_message(
-                    result, message, my_user_id=self.me["id"], open_conversation_id=cid if open_visible else None,
-                    chat_visible=open_visible)
-            return result
-        # The total badge follows the rows: a message nobody is looking at is one more unread.
-        unseen = 0 if open_visible else sum(1 for m in messages if m["sender"]["id"] != self.me["id"])
-        with self.cache.batch():
-            self.cache.set_query_data(CONVERSATIONS, update)
-            total = self.cache.get_query_data(UNREAD)
-            if unseen and isinstance(total, int):
-                self.cache.set_query_data(UNREAD, total + unseen)
-
-    def on_conversation_read(self, cid):
-        conversations = self.cache.get_query_data(CONVERSATIONS) or []
-        before = next((c.get("unread_count", 0) for c in conversations if c["id"] == cid), 0)
-        with self.cache.batch():
-            self.cache.set_query_data(CONVERSATIONS, lambda cs: conversation_ops.set_unread(cs or [], cid, 0))
-            total = self.cache.get_query_data(UNREAD)
-            if isinstance(total, int) and before:
-                self.cache.set_query_data(UNREAD, max(0, total - before))
-        # The server's total is asked again only when this read changed it: reading a
-        # chat that shows every message as it arrives (unread 0) leaves it as it was,
-        # and asking after every live message doubled the requests of a conversation.
-        if before or not isinstance(total, int):
-            asyncio.ensure_future(self.fetch_unread())
+    def _on_chat_effect(self, effect):
+        if self.session is None:
+            return
+        kind = type(effect)
+        if kind is oc.NewMessages:
+            self.session.messages_added(effect.conversation_id, list(effect.messages),
+                                        chat_visible=effect.chat_visible)
+        elif kind is oc.ConversationRead:
+            self._run(self.session.conversation_read(effect.conversation_id, effect.still_unread))
+        elif kind is oc.RealtimeChanged:
+            self.on_realtime_changed()
 
     # ----- polling (AC-9, AC-13, AC-26, AC-27) -------------------------------------------------
 
     def on_realtime_changed(self):
-        if self.poller is None:
+        if self.session is None:
             return
-        now = wall_clock()
-        self.poller.set_open_conversation(self.chat.cid if self.chat is not None else None, now)
-        self.poller.set_realtime(self.chat is not None and self.chat.realtime, now)
+        chat = self.chat
+        self.session.chat_changed(chat.cid if chat is not None else None,
+                                  chat is not None and chat.realtime, wall_clock())
         self._schedule_poll()
 
     def _schedule_poll(self):
-        if self.poll_timer is not None:
-            self.poll_timer.cancel()
-            self.poll_timer = None
-        if self.poller is None:
-            return
-        wake = self.poller.next_wakeup()
-        if wake is not None:
-            delay = max(0.0, wake - wall_clock())
-            self.poll_timer = asyncio.get_event_loop().call_later(delay, self._on_poll_timer)
+        self.poll_timer.set(self.session.next_wakeup() if self.session is not None else None)
 
     def _on_poll_timer(self):
-        self.poll_timer = None
-        if self.poller is None:
+        if self.session is None:
             return
-        for key in self.poller.due(wall_clock()):
-            asyncio.ensure_future(self._poll(key))
+        self._run(self.session.tick(wall_clock()))
         self._schedule_poll()
 
-    async def _poll(self, key):
-        if key in self.polls_running:
-            return
-        self.polls_running.add(key)
-        try:
-            if key == CONVERSATIONS:
-                await self.fetch_conversations()
-            elif key == UNREAD:
-                await self.fetch_unread()
-            elif isinstance(key, tuple) and key and key[0] == "messages":
-                if self.chat is not None and self.chat.cid == key[1]:
-                    await self.chat.poll()
-        finally:
-            self.polls_running.discard(key)
-
-    def _on_visibility(self, _event):
-        if js.document.visibilityState == "visible" and self.chat is not None:
-            # AC-28 also covers messages that arrived while the tab was hidden.
-            log = self.cache.get_query_data(qc.messages_key(self.chat.cid))
-            other = self.chat.other.get("id")
-            # The log keeps its unread ids, so this never copies the whole history.
-            if log is not None and any(log.get(i)["sender"]["id"] == other for i in log.unread_ids()):
-                self.chat.mark_read()
+    def _run(self, effects):
+        for effect in effects:
+            if type(effect) is Fetch:
+                asyncio.ensure_future(self.fetch(effect.key))
+            elif type(effect) is PollMessages:
+                if self.chat is not None and self.chat.cid == effect.conversation_id:
+                    self.chat.poll()
 
     # ----- errors and session end -------------------------------------------------------------
 
-    def handle_error(self, exc, show, fallback_text):
-        """Turn any failure into a calm outcome; returns a short description."""
-        if isinstance(exc, SessionExpired):
-            return "Session ended"
-        if isinstance(exc, ApiError):
-            text = exc.detail if isinstance(exc.detail, str) and exc.detail else fallback_text
-        elif isinstance(exc, NetworkError):
-            text = "Offline: will retry."
-        else:
-            text = fallback_text
-            if self.debug:
-                js.console.warn("[app]", type(exc).__name__, str(exc))
-        if show is not None and text:
-            show(text)
-        return text
+    def report_error(self, exc):
+        """A failed call whose outcome the cores decide: only an unexpected one is logged (?debug)."""
+        if self.debug and not isinstance(exc, (SessionExpired, ApiError, NetworkError)):
+            js.console.warn("[app]", type(exc).__name__, str(exc))
 
     def _on_session_end(self):
         if not self.ending:
@@ -387,15 +311,16 @@ class App:
             asyncio.get_event_loop().call_soon(self._end_session, "Your session has ended. Please sign in again.")
 
     def logout(self):
-        self.tokens.clear()
+        refresh = self.api.logout()
         self._end_session(None)
+        # The server is asked to revoke the session after the page has logged out locally:
+        # its answer (or its silence) changes nothing here.
+        asyncio.ensure_future(self.api.revoke(refresh))
 
     def _end_session(self, message):
         self._close_chat()
-        if self.poll_timer is not None:
-            self.poll_timer.cancel()
-            self.poll_timer = None
-        self.poller = None
+        self.poll_timer.cancel()
+        self.session = None
         self.session_listeners.dispose()
         if self.list_view is not None:
             self.unsub_list()

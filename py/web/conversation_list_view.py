@@ -4,6 +4,7 @@ Rows are created once and updated in place; order changes move existing nodes
 (AC-15: a new message lifts its conversation to the top without a refetch).
 """
 
+from core.conversation_ops import other_party
 from core import formatting
 from core.safe_url import safe_image_url
 from web.web_dom import Listeners, el, present, set_text
@@ -30,18 +31,13 @@ class ConversationListView:
         self.listeners = Listeners()
         self.listeners.add(self.list, "click", self._on_click)
 
-    def other_party(self, conversation):
-        trainer = conversation.get("trainer") or {}
-        trainee = conversation.get("trainee") or {}
-        return trainee if trainer.get("id") == self.me.get("id") else trainer
-
     def _on_click(self, event):
         node = event.target.closest("[data-conversation-id]")
         if present(node):
             self.on_open(int(node.getAttribute("data-conversation-id")))
 
     def _make_row(self, conversation):
-        other = self.other_party(conversation)
+        other = other_party(conversation, self.me.get("id"))
         li = el("li", "conversation-row")
         button = el("button", "conversation-item", attrs={
             "type": "button", "data-testid": "conversation-item",

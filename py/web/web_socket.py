@@ -16,53 +16,8 @@ from pyodide.ffi import create_proxy
 
 from core.frame_batcher import FrameBatcher
 import ws_hook
+from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, perf_now
-
-
-_date_now = js.Date.now  # looked up once: `js.Date.now()` costs two global lookups per call
-
-
-def wall_clock():
-    # Wall clock on purpose: heartbeat expiry must see time that passed while
-    # background timers were throttled or the machine slept.
-    return _date_now() / 1000.0
-
-
-class WakeTimer:
-    """One timer for an owner's next wake-up, a wall-clock time.
-
-        timer = WakeTimer(on_wake)
-        timer.set(machine.next_wakeup())   # None cancels
-        timer.cancel()
-
-    A timer that already fires at or before the asked time is kept: its owner judges
-    everything by the clock, so an early wake-up costs one idle tick, while re-arming on
-    every message (each frame moves the deadlines) cost a setTimeout and a proxy each.
-    """
-
-    def __init__(self, on_wake):
-        self._on_wake = on_wake
-        self._handle = None
-        self._due = None
-
-    def set(self, wake):
-        if wake is None:
-            self.cancel()
-            return
-        if self._handle is not None and self._due <= wake:
-            return
-        self.cancel()
-        self._due = wake
-        self._handle = asyncio.get_event_loop().call_later(max(0.0, wake - wall_clock()), self._fire)
-
-    def cancel(self):
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = self._due = None
-
-    def _fire(self):
-        self._handle = self._due = None
-        self._on_wake()
 
 
 class _Socket:

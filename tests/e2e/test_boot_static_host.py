@@ -4,6 +4,7 @@ application/octet-stream), the API on another origin named in config.json (serve
 --allow-origin). The app boots from the gzipped snapshot, logs in and chats both ways."""
 
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -32,6 +33,16 @@ class PlainHost(SimpleHTTPRequestHandler):
         pass
 
 
+def point_export_at(site, api_origin):
+    """The export's config.json names the API; its CSP (written by the export from config.json,
+    server/security_headers.py) is written again for it, as exporting with that config would."""
+    from server.security_headers import secure_export
+    (site / "config.json").write_text(json.dumps({"api_base": api_origin,
+                                                  "ws_base": api_origin.replace("http://", "ws://")}))
+    shutil.copy(ROOT / "index.html", site / "index.html")
+    secure_export(site)
+
+
 @pytest.fixture
 def static_site(tmp_path):
     site = tmp_path / "site"
@@ -41,8 +52,7 @@ def static_site(tmp_path):
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
     api = Server(tmp_path, extra_args=["--allow-origin", origin]).start()
-    (site / "config.json").write_text(json.dumps({"api_base": api.origin,
-                                                  "ws_base": api.origin.replace("http://", "ws://")}))
+    point_export_at(site, api.origin)
     PlainHost.served = {}
     httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(PlainHost, directory=str(site)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -1,4 +1,4 @@
-"""Helpers for the messages-page e2e tests (issue 4): tests/e2e/test_ui_*.py.
+"""Helpers for the messages-page e2e tests (delivery, receipts, sending, typing, scrolling, layout).
 
 Booting Pyodide costs 15-30 s per tab on this (shared, 2-core) machine, so a test
 module keeps ONE tab (`ui`, a module-scoped tab handed to each test) and each test
@@ -307,3 +307,16 @@ def scroll_metrics(page):
 def at_bottom(page, slack=2):
     m = scroll_metrics(page)
     return m["height"] - m["client"] - m["top"] <= slack
+
+
+def gets_of_messages(urls):
+    return [u for u in urls if "/messages/" in u]
+
+
+def open_frozen(page, server, cid):
+    frames = SocketFrames(page)
+    enter(page, server)
+    open_chat(page, cid)
+    record_socket_sends(page)
+    freeze(page)
+    return frames

@@ -34,10 +34,10 @@ def cheap_password_hashing():
     parameters, so logins (here and in the live servers, which run on copies of the demo
     database made here) still verify through the real scrypt path, only faster."""
     import server.passwords as passwords
-    saved = passwords.N
-    passwords.N = 2**10
+    saved = passwords.N, passwords.P
+    passwords.N, passwords.P = 2**10, 1
     yield
-    passwords.N = saved
+    passwords.N, passwords.P = saved
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 BASE = "/api/messaging/conversations"
+JSON = {"content-type": "application/json"}
 CONTROLS = ["close", "refuse", "silent", "expire_tokens", "refresh", "lose_send_answers", "sockets", "reset",
             "conversation", "send_as"]
 
@@ -40,7 +41,8 @@ def test_controls_are_404_without_the_faults_flag(make_app, name):
 def test_malformed_controls_are_400(client, name, body):
     response = client.post(f"/__faults/{name}", json=body)
     assert response.status_code == 400
-    assert client.post(f"/__faults/{name}", content=b"{oops").status_code == 400
+    assert client.post(f"/__faults/{name}", content=b"{oops", headers=JSON).status_code == 400
+    assert client.post(f"/__faults/{name}", content=b"{}", headers={"content-type": "text/plain"}).status_code == 415
 
 
 def test_conversation_creates_an_isolated_conversation_and_a_trainee_who_can_log_in(client):

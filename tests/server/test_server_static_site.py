@@ -2,12 +2,13 @@
 
 import gzip
 import json
+import re
 
 import httpx
 import pytest
 from server_harness import PYODIDE_VERSION, PYSCRIPT_VERSION, FAKE_CORE_JS, FAKE_WASM, write_fake_site
 
-from server.security_headers import CONTENT_SECURITY_POLICY
+from server.security_headers import CONTENT_SECURITY_POLICY, content_security_policy
 from server.static_site import export_site, site_files
 
 PYSCRIPT = f"/vendor/pyscript/{PYSCRIPT_VERSION}"
@@ -150,7 +151,8 @@ def test_head_has_headers_and_no_body(client):
                                   "/nope", "/__faults/sockets"])
 def test_every_response_carries_the_security_headers(client, path):
     headers = client.get(path).headers
-    assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # connect-src: 'self' plus the ws/wss twins of the Host asked for (Safari's 'self' lacks them).
+    assert headers["content-security-policy"] == content_security_policy(["ws://testserver", "wss://testserver"])
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["x-frame-options"] == "DENY"
@@ -177,7 +179,7 @@ def test_export_writes_the_site_and_nothing_the_page_does_not_load(site_root, tm
     out = tmp_path / "export"
     written = export_site(site_root, out)
     on_disk = sorted("/" + p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert on_disk == sorted(written) == sorted(site_files(site_root, export=True))
+    assert on_disk == sorted(written) == sorted([*site_files(site_root, export=True), "/_headers"])  # + headers file
     served = set(site_files(site_root))
     left_out = served - set(written)
     assert left_out == {"/bench/index.html", f"{PYODIDE}/pyodide.mjs.map", f"{PYODIDE}/pyodide.d.ts",
@@ -187,9 +189,12 @@ def test_export_writes_the_site_and_nothing_the_page_does_not_load(site_root, tm
     assert json.loads((out / "snapshot" / "manifest.json").read_text())["snapshot"] is None  # none built here
     assert (out / "vendor" / "pyscript" / PYSCRIPT_VERSION / "core.js").read_bytes() == FAKE_CORE_JS
     assert (out / "vendor" / "pyodide" / PYODIDE_VERSION / "pyodide.asm.wasm").read_bytes() == FAKE_WASM
-    for url in written:
+    for url in site_files(site_root, export=True):
         served_file = client.get(url, headers={"Accept-Encoding": "identity"})
-        assert served_file.content == (out / url.lstrip("/")).read_bytes(), url
+        exported = (out / url.lstrip("/")).read_bytes()
+        if url == "/index.html":  # the export adds its CSP <meta> (test_security_export.py)
+            exported = re.sub(rb'\n    <meta http-equiv="Content-Security-Policy" content="[^"]*">', b"", exported)
+        assert served_file.content == exported, url
 
 
 def test_the_snapshot_is_served_as_built_and_the_manifest_is_never_cached(site_root, client):

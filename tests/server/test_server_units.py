@@ -138,7 +138,7 @@ def test_password_hash_is_salted_and_verifies():
 def test_token_service_checks_type_expiry_and_revocation():
     now = [1000.0]
     tokens = TokenService(secret="s" * 40, clock=lambda: now[0], access_ttl=10, refresh_ttl=100)
-    access, refresh = tokens.issue(5, ACCESS), tokens.issue(5, REFRESH)
+    (access, _), (refresh, _) = tokens.issue(5, ACCESS, "s1"), tokens.issue(5, REFRESH, "s1")
     assert tokens.claims(access, ACCESS)["user_id"] == 5
     with pytest.raises(TokenError, match="wrong type"):
         tokens.claims(refresh, ACCESS)
@@ -148,8 +148,10 @@ def test_token_service_checks_type_expiry_and_revocation():
         tokens.claims(access, ACCESS)
     assert tokens.claims(refresh, REFRESH)["user_id"] == 5
     now[0] += 0.5
-    later = tokens.issue(5, ACCESS)
+    later, _ = tokens.issue(5, ACCESS, "s1")
     assert tokens.claims(later, ACCESS)["exp"] == 1011
+    capped, _ = tokens.issue(5, ACCESS, "s1", ends_at=1005.5)  # never past the session's end
+    assert tokens.claims(capped, ACCESS)["exp"] == 1005
     now[0] = 1011
     with pytest.raises(TokenError, match="expired"):
         tokens.claims(later, ACCESS)

@@ -216,11 +216,34 @@ class TestLoginLogout:
             run(api.login("a@b.c", "x"))
         assert store.values == {}
 
-    def test_logout_clears_tokens_without_a_server_call(self):
+    def test_logout_clears_tokens_at_once_and_hands_back_the_refresh_token(self):
         api, transport, store, _, ended = client()
-        api.logout()
+        assert api.logout() == "R1"
         assert store.values == {}
         assert transport.calls == [] and ended == []
+
+    def test_logout_without_tokens_has_nothing_to_revoke(self):
+        api, transport, _, _, _ = client(access=None, refresh_token=None)
+        assert api.logout() is None
+        assert run(api.revoke(None)) is False
+        assert transport.calls == []
+
+    def test_revoke_posts_the_refresh_token_to_the_blacklist_without_a_bearer(self):
+        api, transport, _, _, _ = client((200, {}))
+        assert run(api.revoke(api.logout())) is True
+        [call] = transport.calls
+        assert call["method"] == "POST"
+        assert call["url"] == BASE + "/api/auth/jwt/blacklist/"
+        assert json.loads(call["body"]) == {"refresh": "R1"}
+        assert "Authorization" not in call["headers"]
+
+    @pytest.mark.parametrize("answer", [(404, {"detail": "Not found."}), (405, None), (401, {"detail": "bad"}),
+                                        (500, None), NetworkError("offline")])
+    def test_revoke_failing_in_any_way_is_quiet_and_never_ends_a_session(self, answer):
+        api, transport, store, refresh, ended = client(answer)
+        assert run(api.revoke(api.logout())) is False
+        assert len(transport.calls) == 1
+        assert store.values == {} and refresh.calls == 0 and ended == []
 
 
 class TestMessagingCalls:
@@ -251,7 +274,7 @@ class TestMessagingCalls:
     @pytest.mark.parametrize("cid", ["1/../../admin", -1, True, 1.5, None])
     def test_conversation_id_must_be_an_int(self, cid):
         api, transport, _, _, _ = client()
-        with pytest.raises(ValueError):
+        with pytest.raises((TypeError, ValueError)):  # core/constants.py: TypeError for a non-int
             run(api.mark_read(cid))
         assert transport.calls == []
 

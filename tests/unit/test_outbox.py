@@ -5,7 +5,6 @@ import pytest
 
 from core.message_log import MessageLog
 from core.outbox import NOT_SENT_AFTER_RELOAD, Outbox, PendingMessage, SendStatus
-from query_cache import QueryCache, outbox_key
 
 ME = 1
 ALEX = 2
@@ -206,20 +205,6 @@ def test_discard_removes_a_failed_message_but_not_one_in_flight():
     assert box.discard("c-1").client_message_id == "c-1"
     assert box.discard("c-2") is None
     assert cmids(box) == ["c-2"]
-
-
-def test_every_change_moves_the_revision_so_the_cache_notices():
-    cache = QueryCache(clock=lambda: 0.0)
-    box = Outbox(CID)
-    cache.set_query_data(outbox_key(CID), box)
-    heard = []
-    cache.subscribe(heard.append, outbox_key(CID))
-    cache.set_query_data(outbox_key(CID), lambda b: (b.add("hi", "c-1", 1.0), b)[1])
-    cache.set_query_data(outbox_key(CID), lambda b: (b.mark_failed("c-1", "x"), b)[1])
-    cache.set_query_data(outbox_key(CID), lambda b: (b.retry("c-9"), b)[1])  # no-op
-    cache.set_query_data(outbox_key(CID), lambda b: (b.retry("c-1"), b)[1])
-    cache.set_query_data(outbox_key(CID), lambda b: (b.resolve(server_message(5, "hi"), ME), b)[1])
-    assert heard == [outbox_key(CID)] * 4
 
 
 # -- surviving a reload ------------------------------------------------------------------

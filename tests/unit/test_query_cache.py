@@ -8,7 +8,6 @@ from query_cache import (
     UNREAD_COUNT_KEY,
     QueryCache,
     messages_key,
-    outbox_key,
 )
 
 
@@ -52,7 +51,6 @@ def test_key_helpers_give_the_documented_tuples():
     assert UNREAD_COUNT_KEY == ("unread_count",)
     assert ME_KEY == ("me",)
     assert messages_key(7) == ("messages", 7)
-    assert outbox_key(7) == ("outbox", 7)
 
 
 def test_missing_key_reads_as_none(cache):

@@ -201,6 +201,75 @@ class TestGetAccessToken:
         assert refresh.calls == ["R1"]
 
 
+def issued(lifetime, at=NOW, tag="A"):
+    """A token as a server issues it: iat when it was made, exp `lifetime` s later."""
+    return make_jwt({"iat": at, "exp": at + lifetime, "user_id": 1, "tag": tag})
+
+
+class TestStalenessFollowsTheTokensLifetime:
+    """Bug 2: a fixed 30 s margin made every short-lived token stale on arrival: a storm of
+    refreshes, one per API call. The margin follows exp - iat, and a token just received
+    serves the calls that follow it."""
+
+    def test_a_short_token_from_login_serves_the_calls_that_follow_it(self):
+        refresh = FakeRefresh({"access": issued(6, tag="new")})
+        clock = FakeClock()
+        tm, _, _ = manager(refresh, access=issued(6), clock=clock)
+        for second in (0, 1, 2, 3, 4, 5.3):
+            clock.now = NOW + second
+            asyncio.run(tm.get_access_token())
+        assert refresh.calls == []
+        clock.now = NOW + 5.5  # inside the last tenth of its life
+        asyncio.run(tm.get_access_token())
+        assert refresh.calls == ["R1"]
+
+    def test_a_freshly_refreshed_short_token_serves_the_next_calls_without_another_refresh(self):
+        clock = FakeClock(NOW + 10)
+        new = issued(6, at=NOW + 10, tag="new")
+        refresh = FakeRefresh({"access": new})
+        tm, store, _ = manager(refresh, clock=clock)
+        store.set(ACCESS_KEY, issued(6))  # stored before a reload; expired 4 s ago
+        assert asyncio.run(tm.get_access_token()) == new
+        clock.now = NOW + 10.1
+        assert asyncio.run(tm.get_access_token()) == new
+        assert asyncio.run(tm.get_access_token()) == new
+        assert refresh.calls == ["R1"]
+
+    def test_a_token_just_received_serves_even_when_this_clock_runs_ahead_of_the_servers(self):
+        clock = FakeClock(NOW + 100)  # this machine is 100 s ahead; the token lives 60 s
+        refresh = FakeRefresh({"access": issued(60, tag="new")})
+        tm, _, _ = manager(refresh, access=issued(60), clock=clock)
+        asyncio.run(tm.get_access_token())
+        clock.now = NOW + 150  # 50 s after it arrived: more than its margin (6 s) left
+        asyncio.run(tm.get_access_token())
+        assert refresh.calls == []
+        clock.now = NOW + 155  # 55 s after it arrived: within its last 6 s
+        asyncio.run(tm.get_access_token())
+        assert refresh.calls == ["R1"]
+
+    def test_a_long_lived_token_keeps_the_30_s_margin(self):
+        clock = FakeClock()
+        refresh = FakeRefresh({"access": issued(3600, tag="new")})
+        tm, _, _ = manager(refresh, access=issued(3600), clock=clock)
+        clock.now = NOW + 3569
+        asyncio.run(tm.get_access_token())
+        assert refresh.calls == []
+        clock.now = NOW + 3570
+        asyncio.run(tm.get_access_token())
+        assert refresh.calls == ["R1"]
+
+    def test_a_stored_short_token_after_a_reload_is_judged_by_its_exp_and_lifetime(self):
+        clock = FakeClock(NOW + 3)
+        refresh = FakeRefresh({"access": issued(6, at=NOW + 3, tag="new")})
+        tm, store, _ = manager(refresh, clock=clock)
+        store.set(ACCESS_KEY, issued(6))  # left by the page before the reload: 3 s to live
+        asyncio.run(tm.get_access_token())
+        assert refresh.calls == []
+        clock.now = NOW + 5.5
+        asyncio.run(tm.get_access_token())
+        assert refresh.calls == ["R1"]
+
+
 class TestSharedRefresh:
     def test_ten_concurrent_callers_share_one_refresh(self):
         new = fresh_access(300, tag="new")

@@ -1,7 +1,7 @@
 """AC-9, AC-13, AC-26, AC-27 over five simulated minutes in each state (slow form).
 
-The short forms are in test_realtime_heartbeat.py (3 minutes connected) and
-test_realtime_auth.py (2 minutes failed after 4003). Counting is exact: the clock moves
+The short forms are in test_connection_heartbeat.py (3 minutes connected) and
+test_connection_auth.py (2 minutes failed after 4003). Counting is exact: the clock moves
 in 1 s steps aligned on the window's start, each interval divides the 300 s window, and a
 poll's fetch is stamped inside the step in which its timer fired; so a window (t, t+300]
 holds exactly 300/interval polls of each kind, whatever their phase.

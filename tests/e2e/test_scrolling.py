@@ -1,4 +1,4 @@
-"""Issue 4 in Chromium: where the message list is scrolled (AC-14, edge case 8) and
+"""Scrolling in Chromium: where the message list is scrolled (AC-14, edge case 8) and
 loading older history without moving what the reader is looking at."""
 
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures

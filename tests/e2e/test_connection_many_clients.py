@@ -1,4 +1,4 @@
-"""Issue 6 item 5: many tabs and many clients.
+"""Many tabs and many clients.
 
 Two tabs on the same conversation both stay live. Then N raw WebSocket clients (the Python
 `websockets` asyncio client, as a browser would behave: reconnect with a short jittered

@@ -1,6 +1,5 @@
-"""Issue 4 in Chromium, every timing rule on Playwright's fake clock: typing signals
-(AC-16..AC-19), the other party's typing indicator (AC-20..AC-23, edge 12) and the
-connection banner (AC-29..AC-31, error table).
+"""Typing in Chromium on Playwright's fake clock: our typing signals (AC-16..AC-19) and the
+other party's typing indicator (AC-20..AC-23, edge 12).
 
 Each test opens its chat with the clock running, then freezes it and moves page time
 only with run_for; real time may pass in between (network), page time does not.
@@ -10,29 +9,15 @@ import json
 
 from ui_support import _module_clocked_tab, clocked_ui  # noqa: F401 - fixtures
 from ui_support import (
-    WAIT_MS, SocketFrames, advance, advance_until, at_bottom, enter, freeze, message_with_text, now_ms,
-    open_chat, poll_until, record_socket_sends, settle, typing_sends, wait_message_count, wait_ws_state,
+    WAIT_MS, advance, at_bottom, message_with_text, now_ms, open_frozen, poll_until, settle, typing_sends,
+    wait_message_count,
 )
 
-RECONNECTING = "Reconnecting..."
-FAILED = "Real-time updates unavailable. Messages may be delayed."
-
-
-def _open_frozen(page, server, cid):
-    frames = SocketFrames(page)
-    enter(page, server)
-    open_chat(page, cid)
-    record_socket_sends(page)
-    freeze(page)
-    return frames
-
-
-# ----- AC-16..AC-19: our typing signals ----------------------------------------------------------
 
 def test_ac16_ac17_ac18_typing_sends_true_at_most_every_3s_and_false_after_3s_idle(clocked_ui, server, fresh_conversation):
     page = clocked_ui
     conv, _peer = fresh_conversation(messages=1)
-    frames = _open_frozen(page, server, conv["id"])
+    frames = open_frozen(page, server, conv["id"])
     box = page.get_by_test_id("chat-input")
     t0 = now_ms(page)
 
@@ -57,7 +42,7 @@ def test_ac16_ac17_ac18_typing_sends_true_at_most_every_3s_and_false_after_3s_id
 def test_ac19_sending_a_message_sends_typing_false_at_once(clocked_ui, server, fresh_conversation):
     page = clocked_ui
     conv, peer = fresh_conversation(messages=1)
-    frames = _open_frozen(page, server, conv["id"])
+    frames = open_frozen(page, server, conv["id"])
     box = page.get_by_test_id("chat-input")
     t0 = now_ms(page)
     box.press_sequentially("on my way")
@@ -73,8 +58,6 @@ def test_ac19_sending_a_message_sends_typing_false_at_once(clocked_ui, server, f
                10, "the message to be stored")
 
 
-# ----- AC-20..AC-23: the other party's typing ------------------------------------------------------
-
 def _peer_typing(ws, frames, page, value=True):
     before = len(frames.received_of("typing_indicator"))
     ws.send(json.dumps({"type": "typing", "is_typing": value}))
@@ -87,7 +70,7 @@ def test_ac20_ac22_peer_typing_shows_name_is_typing_between_the_list_and_the_com
     page = clocked_ui
     conv, peer = fresh_conversation(messages=40)
     cid = conv["id"]
-    frames = _open_frozen(page, server, cid)
+    frames = open_frozen(page, server, cid)
     wait_message_count(page, 40)
     settle(page)
     assert at_bottom(page)
@@ -129,7 +112,7 @@ def test_ac21_edge12_typing_indicator_hides_4s_after_the_last_update(clocked_ui,
     page = clocked_ui
     conv, peer = fresh_conversation(messages=1)
     cid = conv["id"]
-    frames = _open_frozen(page, server, cid)
+    frames = open_frozen(page, server, cid)
     indicator = page.get_by_test_id("typing-indicator")
     with peer.socket(cid) as ws:
         _peer_typing(ws, frames, page)
@@ -162,7 +145,7 @@ def test_ac20_typing_indicator_hides_when_the_peers_message_arrives(clocked_ui, 
     page = clocked_ui
     conv, peer = fresh_conversation(messages=1)
     cid = conv["id"]
-    frames = _open_frozen(page, server, cid)
+    frames = open_frozen(page, server, cid)
     indicator = page.get_by_test_id("typing-indicator")
     with peer.socket(cid) as ws:
         _peer_typing(ws, frames, page)
@@ -175,82 +158,3 @@ def test_ac20_typing_indicator_hides_when_the_peers_message_arrives(clocked_ui, 
         settle(page)
         message_with_text(page, "done typing").wait_for(timeout=WAIT_MS)
         assert indicator.count() == 0
-
-
-# ----- AC-29..AC-31: the connection banner ------------------------------------------------------------
-
-def _banner(page):
-    return page.get_by_test_id("connection-banner")
-
-
-def _state(page, cid):
-    return page.get_attribute(f"[data-testid=chat-view][data-conversation-id='{cid}']", "data-ws-state")
-
-
-def test_ac29_ac30_reconnecting_banner_after_1s_down_and_gone_once_reconnected(clocked_ui, server, fresh_conversation):
-    page = clocked_ui
-    conv, _peer = fresh_conversation(messages=1)
-    cid = conv["id"]
-    _open_frozen(page, server, cid)
-    assert _banner(page).count() == 0                 # AC-29: connected shows nothing
-    assert RECONNECTING not in page.locator("body").inner_text()
-
-    server.fault("refuse", on=True)
-    server.fault("close", conversation_id=cid, code=1006)
-    wait_ws_state(page, cid, "disconnected")
-    advance(page, 900)
-    assert _banner(page).count() == 0                 # a blip under a second shows nothing
-    advance(page, 150)
-    banner = _banner(page)
-    assert banner.count() == 1
-    assert banner.inner_text().strip() == RECONNECTING
-    assert banner.get_attribute("data-state") == "reconnecting"
-    assert banner.locator(".spinner").count() == 1
-    assert banner.locator("button").count() == 0
-    # At the top of the chat area: above the message list.
-    assert banner.bounding_box()["y"] < page.get_by_test_id("message-list").bounding_box()["y"]
-
-    server.fault("refuse", on=False)
-    advance_until(page, lambda: _state(page, cid) == "connected", 20_000)
-    assert _banner(page).count() == 0                 # AC-30: auto-hides when reconnected
-
-
-def test_ac31_error_table_refused_server_shows_the_failed_banner_after_five_retries(clocked_ui, server, fresh_conversation):
-    page = clocked_ui
-    conv, _peer = fresh_conversation(messages=1)
-    cid = conv["id"]
-    _open_frozen(page, server, cid)
-    server.fault("refuse", on=True)
-    server.fault("close", conversation_id=cid, code=1006)
-    wait_ws_state(page, cid, "disconnected")
-
-    spent = advance_until(page, lambda: _state(page, cid) == "failed", 60_000, step=250)
-
-    assert spent >= 1000 + 2000 + 4000 + 8000 + 16000   # AC-5's schedule came first
-    banner = _banner(page)
-    assert banner.inner_text().strip() == FAILED
-    assert banner.get_attribute("data-state") == "failed"
-    assert banner.locator("button, a").count() == 0    # no action: polling is automatic
-    assert banner.locator(".spinner").count() == 0
-
-
-def test_ac30_a_reconnect_within_a_second_shows_no_banner(clocked_ui, server, fresh_conversation):
-    page = clocked_ui
-    conv, _peer = fresh_conversation(messages=1)
-    cid = conv["id"]
-    _open_frozen(page, server, cid)
-    seen = []
-
-    def connected_again():
-        seen.append(_banner(page).count())
-        return _state(page, cid) == "connected"
-
-    # 4001: the client refreshes its token and reconnects at once (edge 1), no backoff.
-    server.fault("close", conversation_id=cid, code=4001)
-    wait_ws_state(page, cid, "connecting")
-    spent = advance_until(page, connected_again, 950, step=50)
-
-    assert spent < 1000
-    advance(page, 2000)
-    seen.append(_banner(page).count())
-    assert set(seen) == {0}

@@ -1,4 +1,4 @@
-"""Issue 2 in the real browser: our own origin only, loading state, login,
+"""The shell and the session in the real browser: our own origin only, loading state, login,
 session across reloads, conversation list from the API, logout."""
 
 import httpx

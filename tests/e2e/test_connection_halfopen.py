@@ -1,4 +1,4 @@
-"""Issue 6 item 3: a half-open link. A TCP proxy between page and server stops forwarding
+"""A half-open link. A TCP proxy between page and server stops forwarding
 without closing anything; the page's heartbeat notices within 35 s (AC-7: ping every 30 s,
 no pong within 5 s), it reconnects once the link works again, and a gap fill brings the
 message the other party sent during the stall, exactly once.

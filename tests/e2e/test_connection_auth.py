@@ -142,3 +142,34 @@ def test_4003_and_archived_fall_back_to_polling_with_nothing_visible_and_no_retr
     t2 = fake_now(page)
     advance(page, 10_000, step=1000)
     assert len(fetch_times(page, aid, "messages", since=t2)) == 2
+
+
+def test_a_short_lived_access_token_serves_the_calls_after_it_without_a_refresh_storm(browser, tmp_path):
+    # Issue 10, bug 2: a token counted as stale 30 s before its exp whatever its lifetime, so
+    # against a server issuing short tokens every API call refreshed (twice right after login,
+    # once more right after the socket opened). The margin now follows exp - iat.
+    from e2e_harness import Server, login, open_conversation
+    srv = Server(tmp_path, extra_args=["--access-ttl", "20"]).start()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        refreshes, api_calls = [], []
+        page.on("request", lambda r: refreshes.append(r.url) if r.url.endswith("/api/auth/jwt/refresh/")
+                else api_calls.append(r.url) if "/api/" in r.url else None)
+        started = time.time()
+        login(page, srv)
+        conversation = page.get_by_test_id("conversation-item").first
+        cid = int(conversation.get_attribute("data-conversation-id"))
+        open_conversation(page, cid)
+        for text in ("one", "two", "three"):
+            page.get_by_test_id("chat-input").fill(text)
+            page.get_by_test_id("send-button").click()
+        page.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=20_000)
+        assert time.time() - started < 17, "the test must finish inside the token's fresh life (20 s - 2 s margin)"
+        assert len([u for u in api_calls if u.split("?")[0].endswith("/send/")]) == 3
+        assert refreshes == []
+        # The socket opened with the token login gave (no refresh in between).
+        assert srv.open_sockets(cid) == 1
+    finally:
+        context.close()
+        srv.stop()

@@ -1,4 +1,4 @@
-"""Issue 6 item 7 (browser side): a few hundred malformed server->page frames over a real
+"""Malformed frames (browser side): a few hundred malformed server->page frames over a real
 socket in Chromium (page.route_web_socket injects them between the real server's frames):
 random JSON, wrong types, huge numbers, deep nesting, lone surrogates, binary. No Python
 exception reaches the console or the page, the socket stays connected, and a following

@@ -1,4 +1,4 @@
-"""Issue 6 item 2: a send whose answer is lost, and a reload with sends still pending.
+"""Sending through trouble: a send whose answer is lost, and a reload with sends still pending.
 
 The server stores the message but the page never sees the answer: the page shows the
 send as failed, and Retry (same client_message_id) leaves exactly one message. A reload
@@ -74,7 +74,10 @@ def test_reload_with_pending_sends_shows_them_not_sent_and_retry_sends_each_once
         page.get_by_test_id("send-button").click()
     wait_until(lambda: len(pending(page)) == 2 and all(s == "pending" for _, s, _ in pending(page)),
                timeout=30, what="two pending sends")
-    wait_until(lambda: count_in_db(server, cid, peer, stored) == 1, timeout=30, what="the held send to be stored")
+    # The route handler above runs only while this thread is inside a Playwright call (the sync
+    # API dispatches events then): give it those turns while waiting on the database.
+    wait_until(lambda: page.wait_for_timeout(20) or count_in_db(server, cid, peer, stored) == 1, timeout=30,
+               what="the held send to be stored")
 
     stored_outbox = page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('outbox:'))")
     assert len(stored_outbox) == 1, stored_outbox

@@ -1,4 +1,4 @@
-"""Issue 6 items 8 and 9 in the browser: the page runs under serve.py's strict CSP with 0
+"""CSP and secrets in the browser: the page runs under serve.py's strict CSP with 0
 violations through boot, login, opening a chat, sending, receiving, loading older messages
 and a reload; and no token appears in any console message.
 

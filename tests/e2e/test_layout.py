@@ -1,4 +1,4 @@
-"""Issue 4 in Chromium: phone layout, keyboard-only use, accessibility (axe-core) and
+"""Layout in Chromium: phone layout, keyboard-only use, accessibility (axe-core) and
 the screenshots in docs/screenshots/ (the login page, the messages page on a
 desktop, a chat on a phone)."""
 
@@ -17,7 +17,7 @@ from ui_support import (
 )
 
 # The committed screenshots (README) are refreshed only when asked for
-# (UPDATE_SCREENSHOTS=1 ./test.sh tests/e2e/test_ui_layout.py); a normal run
+# (UPDATE_SCREENSHOTS=1 ./test.sh tests/e2e/test_layout.py); a normal run
 # writes them to test-artifacts/ so the suite never edits tracked files.
 SHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS")
          else Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")

@@ -1,4 +1,4 @@
-"""Issue 6 item 4: flapping. The server closes the page's socket at random moments (codes
+"""Flapping. The server closes the page's socket at random moments (codes
 1006, 1001, 1011, 1000) while the other party sends: nothing lost, nothing duplicated, render
 order equals id order, and the server never sees more than one open socket for the tab
 (sampled every 20 ms by a background thread).

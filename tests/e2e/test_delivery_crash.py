@@ -1,4 +1,4 @@
-"""Issue 6 item 1: the server is SIGKILLed and restarted on the same database while the
+"""Crashes: the server is SIGKILLed and restarted on the same database while the
 trainer's page and a simulated trainee exchange messages both ways. At the end the page
 shows exactly the database's ids, in order, and every message the page sent exists once.
 

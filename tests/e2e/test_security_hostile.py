@@ -1,4 +1,4 @@
-"""Issue 6 item 6: hostile content. XSS payloads (script tags, event handlers, SVG,
+"""Hostile content. XSS payloads (script tags, event handlers, SVG,
 javascript:/data: URLs, PyScript's own <script type="py">, <py-script>, <mpy-script> and py-*
 attributes) as message text, as the trainee's names, and as image URLs, through history
 (first load and older pages), the live socket and polling: 0 dialogs, 0 executed JavaScript

@@ -1,0 +1,89 @@
+"""One message's DOM node: built once per message id, its read state updated in place.
+
+A clone of a prebuilt node costs a third of the DOM calls of building one element by
+element, and this runs once per message (2,000 in a burst). Text goes in with textContent
+only (STYLE 7); an image URL must pass safe_url first.
+"""
+
+from core import formatting
+from core.safe_url import safe_image_url
+from web.web_dom import el, present
+
+
+def _set_ticks(ticks, is_read):
+    ticks.textContent = "✓✓" if is_read else "✓"
+    ticks.setAttribute("aria-label", "Read" if is_read else "Sent")
+
+
+def _proto(own):
+    node = el("div", "message", attrs={
+        "data-testid": "message", "data-own": "true" if own else "false", "data-read": "false",
+    })
+    node.appendChild(el("div", "bubble", children=[el("span", "message-text")]))
+    meta = el("div", "message-meta", children=[el("time")])
+    if own:
+        ticks = el("span", "ticks", attrs={"role": "img"})
+        _set_ticks(ticks, False)
+        meta.appendChild(ticks)
+    node.appendChild(meta)
+    return node
+
+
+class MessageNodes:
+    """Makes message nodes and keeps their read state as rendered (AC-24: ticks in place)."""
+
+    def __init__(self, me, api_base):
+        self.me = me
+        self.api_base = api_base
+        self.read_state = {}  # message id -> bool as rendered
+        self._own_proto = _proto(True)
+        self._other_proto = _proto(False)
+
+    def make(self, message, clock):
+        own = message["sender"]["id"] == self.me["id"]
+        is_read = bool(message.get("is_read"))
+        node = (self._own_proto if own else self._other_proto).cloneNode(True)
+        node.setAttribute("data-message-id", message["id"])
+        bubble = node.firstChild
+        text = bubble.firstChild
+        content = message.get("content") or ""
+        if content:
+            text.textContent = content
+        else:
+            text.remove()
+        image_url = safe_image_url(message.get("image"), self.api_base)
+        if image_url:
+            img = el("img", "message-image", attrs={
+                "alt": "Image from " + formatting.display_name(message["sender"]),
+                "loading": "lazy", "decoding": "async", "width": "240", "height": "180",
+            })
+            img.src = image_url
+            bubble.insertBefore(img, bubble.firstChild)
+        stamp = node.lastChild.firstChild
+        stamp.textContent = clock
+        stamp.setAttribute("datetime", message.get("created_at") or "")
+        if is_read:
+            node.setAttribute("data-read", "true")
+            if own:
+                _set_ticks(stamp.nextSibling, True)
+        self.read_state[message["id"]] = is_read
+        return node
+
+    def update(self, node, message):
+        """The message's read state changed (or not): flip the node in place."""
+        mid = message["id"]
+        is_read = bool(message.get("is_read"))
+        if self.read_state.get(mid) == is_read:
+            return
+        self.read_state[mid] = is_read
+        node.setAttribute("data-read", "true" if is_read else "false")
+        ticks = node.querySelector(".ticks")
+        if present(ticks):
+            _set_ticks(ticks, is_read)
+
+    def forget_all(self):
+        self.read_state.clear()
+
+    def dispose(self):
+        self.read_state.clear()
+        self._own_proto = self._other_proto = None

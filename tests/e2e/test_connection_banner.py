@@ -1,0 +1,91 @@
+"""The connection banner in Chromium on Playwright's fake clock (AC-29..AC-31, error table).
+
+Each test opens its chat with the clock running, then freezes it and moves page time
+only with run_for; real time may pass in between (network), page time does not.
+"""
+
+from ui_support import _module_clocked_tab, clocked_ui  # noqa: F401 - fixtures
+from ui_support import advance, advance_until, open_frozen, wait_ws_state
+
+
+RECONNECTING = "Reconnecting..."
+
+
+FAILED = "Real-time updates unavailable. Messages may be delayed."
+
+
+def _banner(page):
+    return page.get_by_test_id("connection-banner")
+
+
+def _state(page, cid):
+    return page.get_attribute(f"[data-testid=chat-view][data-conversation-id='{cid}']", "data-ws-state")
+
+
+def test_ac29_ac30_reconnecting_banner_after_1s_down_and_gone_once_reconnected(clocked_ui, server, fresh_conversation):
+    page = clocked_ui
+    conv, _peer = fresh_conversation(messages=1)
+    cid = conv["id"]
+    open_frozen(page, server, cid)
+    assert _banner(page).count() == 0                 # AC-29: connected shows nothing
+    assert RECONNECTING not in page.locator("body").inner_text()
+
+    server.fault("refuse", on=True)
+    server.fault("close", conversation_id=cid, code=1006)
+    wait_ws_state(page, cid, "disconnected")
+    advance(page, 900)
+    assert _banner(page).count() == 0                 # a blip under a second shows nothing
+    advance(page, 150)
+    banner = _banner(page)
+    assert banner.count() == 1
+    assert banner.inner_text().strip() == RECONNECTING
+    assert banner.get_attribute("data-state") == "reconnecting"
+    assert banner.locator(".spinner").count() == 1
+    assert banner.locator("button").count() == 0
+    # At the top of the chat area: above the message list.
+    assert banner.bounding_box()["y"] < page.get_by_test_id("message-list").bounding_box()["y"]
+
+    server.fault("refuse", on=False)
+    advance_until(page, lambda: _state(page, cid) == "connected", 20_000)
+    assert _banner(page).count() == 0                 # AC-30: auto-hides when reconnected
+
+
+def test_ac31_error_table_refused_server_shows_the_failed_banner_after_five_retries(clocked_ui, server, fresh_conversation):
+    page = clocked_ui
+    conv, _peer = fresh_conversation(messages=1)
+    cid = conv["id"]
+    open_frozen(page, server, cid)
+    server.fault("refuse", on=True)
+    server.fault("close", conversation_id=cid, code=1006)
+    wait_ws_state(page, cid, "disconnected")
+
+    spent = advance_until(page, lambda: _state(page, cid) == "failed", 60_000, step=250)
+
+    assert spent >= 1000 + 2000 + 4000 + 8000 + 16000   # AC-5's schedule came first
+    banner = _banner(page)
+    assert banner.inner_text().strip() == FAILED
+    assert banner.get_attribute("data-state") == "failed"
+    assert banner.locator("button, a").count() == 0    # no action: polling is automatic
+    assert banner.locator(".spinner").count() == 0
+
+
+def test_ac30_a_reconnect_within_a_second_shows_no_banner(clocked_ui, server, fresh_conversation):
+    page = clocked_ui
+    conv, _peer = fresh_conversation(messages=1)
+    cid = conv["id"]
+    open_frozen(page, server, cid)
+    seen = []
+
+    def connected_again():
+        seen.append(_banner(page).count())
+        return _state(page, cid) == "connected"
+
+    # 4001: the client refreshes its token and reconnects at once (edge 1), no backoff.
+    server.fault("close", conversation_id=cid, code=4001)
+    wait_ws_state(page, cid, "connecting")
+    spent = advance_until(page, connected_again, 950, step=50)
+
+    assert spent < 1000
+    advance(page, 2000)
+    seen.append(_banner(page).count())
+    assert set(seen) == {0}

@@ -1,0 +1,168 @@
+"""CONTRACT "Inbox socket" (`/ws/inbox/?token=`), through Starlette's TestClient.
+
+What arrived is read up to a pong: send a ping and take the frames before the pong (a
+socket's frames go out in order, so everything queued earlier comes first). No read can
+wait for a frame that never comes.
+"""
+
+import uuid
+
+import pytest
+from server_harness import bearer, login
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from server.auth import SESSION_REVOKED
+from server.context import Limits
+
+BASE = "/api/messaging/conversations"
+ALEX_CHAT, SAM_CHAT = 1, 2
+
+
+def inbox_url(token):
+    return f"/ws/inbox/?token={token}"
+
+
+def arrived(socket):
+    """The frames queued for this socket so far."""
+    socket.send_json({"type": "ping"})
+    frames = []
+    while (frame := socket.receive_json()) != {"type": "pong"}:
+        frames.append(frame)
+    return frames
+
+
+def assert_nothing_pending(socket):
+    assert arrived(socket) == []
+
+
+def close_code_of(client, url, **kwargs):
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with client.websocket_connect(url, **kwargs) as socket:
+            socket.receive_json()
+    return closed.value.code
+
+
+def send(client, tokens, conversation_id, content, client_message_id=None):
+    body = {"content": content}
+    if client_message_id:
+        body["client_message_id"] = client_message_id
+    return client.post(f"{BASE}/{conversation_id}/send/", json=body, headers=bearer(tokens))
+
+
+def test_ping_is_answered_with_pong(client):
+    with client.websocket_connect(inbox_url(login(client)["access"])) as inbox:
+        assert_nothing_pending(inbox)
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b.c"])
+def test_bad_token_is_accepted_then_closed_4001(client, token):
+    assert close_code_of(client, inbox_url(token)) == 4001
+    assert close_code_of(client, "/ws/inbox/") == 4001
+
+
+def test_expired_and_refresh_tokens_close_4001(client, clock):
+    tokens = login(client)
+    assert close_code_of(client, inbox_url(tokens["refresh"])) == 4001
+    clock.advance(301)
+    assert close_code_of(client, inbox_url(tokens["access"])) == 4001
+
+
+def test_a_new_message_reaches_both_participants_inboxes_and_no_one_else(client):
+    coach, alex, sam = login(client), login(client, "alex@example.com"), login(client, "sam@example.com")
+    with client.websocket_connect(inbox_url(coach["access"])) as coach_inbox, \
+            client.websocket_connect(inbox_url(alex["access"])) as alex_inbox, \
+            client.websocket_connect(inbox_url(sam["access"])) as sam_inbox:
+        answer = send(client, alex, ALEX_CHAT, "Long run done")
+        assert answer.status_code == 201
+        message = answer.json()
+        assert arrived(coach_inbox) == [{"type": "new_message", "message": message}]
+        assert arrived(alex_inbox) == [{"type": "new_message", "message": message}]
+        assert message["conversation_id"] == ALEX_CHAT
+        assert_nothing_pending(sam_inbox)
+
+
+def test_messages_of_every_conversation_arrive_on_one_inbox(client):
+    coach, alex, sam = login(client), login(client, "alex@example.com"), login(client, "sam@example.com")
+    with client.websocket_connect(inbox_url(coach["access"])) as inbox:
+        first = send(client, alex, ALEX_CHAT, "one").json()
+        second = send(client, sam, SAM_CHAT, "two").json()
+        assert [event["message"]["id"] for event in arrived(inbox)] == [first["id"], second["id"]]
+
+
+def test_a_read_names_its_conversation_on_the_inbox(client):
+    coach, alex = login(client), login(client, "alex@example.com")
+    with client.websocket_connect(inbox_url(alex["access"])) as alex_inbox:
+        answer = client.post(f"{BASE}/{ALEX_CHAT}/read/", headers=bearer(coach))
+        assert answer.json()["marked_read"] > 0
+        [event] = arrived(alex_inbox)
+        assert event["type"] == "read_receipt"
+        assert event["conversation_id"] == ALEX_CHAT
+        assert event["reader_id"] == client.get("/api/auth/users/me/", headers=bearer(coach)).json()["id"]
+        assert isinstance(event["read_at"], str)
+        # Nothing more to mark: no second receipt.
+        assert client.post(f"{BASE}/{ALEX_CHAT}/read/", headers=bearer(coach)).json()["marked_read"] == 0
+        assert_nothing_pending(alex_inbox)
+
+
+def test_an_idempotent_repeat_notifies_no_inbox(client):
+    coach, alex = login(client), login(client, "alex@example.com")
+    client_message_id = str(uuid.uuid4())
+    with client.websocket_connect(inbox_url(coach["access"])) as inbox:
+        assert send(client, alex, ALEX_CHAT, "once", client_message_id).status_code == 201
+        assert len(arrived(inbox)) == 1
+        assert send(client, alex, ALEX_CHAT, "once", client_message_id).status_code == 200
+        assert_nothing_pending(inbox)
+
+
+def test_typing_never_travels_over_an_inbox(client):
+    coach, alex = login(client), login(client, "alex@example.com")
+    with client.websocket_connect(inbox_url(coach["access"])) as coach_inbox, \
+            client.websocket_connect(inbox_url(alex["access"])) as alex_inbox, \
+            client.websocket_connect(f"/ws/messaging/{ALEX_CHAT}/?token={alex['access']}") as alex_chat:
+        alex_chat.send_json({"type": "typing", "is_typing": True})
+        alex_inbox.send_json({"type": "typing", "is_typing": True})
+        assert_nothing_pending(alex_chat)
+        assert_nothing_pending(coach_inbox)
+        assert_nothing_pending(alex_inbox)
+
+
+def test_inbox_sockets_count_toward_the_per_user_socket_cap(make_app):
+    with TestClient(make_app(limits=Limits(max_sockets_per_user=2))) as client:
+        token = login(client)["access"]
+        with client.websocket_connect(inbox_url(token)) as first, \
+                client.websocket_connect(f"/ws/messaging/{ALEX_CHAT}/?token={token}") as second:
+            assert close_code_of(client, inbox_url(token)) == 1013
+            assert_nothing_pending(first)
+            assert_nothing_pending(second)
+        # Closed sockets give their place back.
+        with client.websocket_connect(inbox_url(token)) as again:
+            assert_nothing_pending(again)
+
+
+def test_a_foreign_origin_is_refused_at_the_handshake(client):
+    token = login(client)["access"]
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect(inbox_url(token), headers={"origin": "http://evil.example"}) as socket:
+            socket.receive_json()
+
+
+def test_logout_revokes_the_session_and_closes_its_inbox(client):
+    tokens = login(client)
+    with client.websocket_connect(inbox_url(tokens["access"])) as inbox:
+        assert client.post("/api/auth/jwt/blacklist/", json={"refresh": tokens["refresh"]},
+                           headers=bearer(tokens)).status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            inbox.receive_json()
+        assert closed.value.code == SESSION_REVOKED
+
+
+def test_a_backend_without_the_inbox_fails_the_handshake(make_app):
+    with TestClient(make_app(inbox=False)) as client:
+        token = login(client)["access"]
+        with pytest.raises(WebSocketDisconnect):
+            with client.websocket_connect(inbox_url(token)) as socket:
+                socket.receive_json()
+        # The conversation socket is unaffected.
+        with client.websocket_connect(f"/ws/messaging/{ALEX_CHAT}/?token={token}") as chat:
+            assert_nothing_pending(chat)
