@@ -114,6 +114,8 @@ def main(argv: list[str]) -> int:
     print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
     for email, first, last, role in DEMO_USERS:
         print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
+    print("Host names served: IP addresses, localhost" + "".join(f", {n}" for n in host_names(args))
+          + " (add others with --host-name)")
     if args.faults:
         print("Fault controls are ON under /__faults/ (for tests only).")
     sys.stdout.flush()

@@ -87,6 +87,7 @@ def create_app(
             yield
         finally:
             warm_up.cancel()
+            ctx.hashing.close()
             ctx.store.conn.close()
 
     routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]

@@ -21,7 +21,7 @@ from server.passwords import hash_password, needs_rehash, verify_password
 from server.request_body import guard_json_post, read_json_object, string_field
 from server.serializers import me_json
 from server.sessions import ReuseDetected
-from server.tokens import ACCESS, REFRESH, TokenError
+from server.tokens import ACCESS, TokenError
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
 MAX_EMAIL_CHARS = 254  # RFC 5321's longest path

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import anyio
 
 from server.hub import Hub
 from server.rate_limit import BucketLimiter, LoginRateLimiter
@@ -26,20 +27,24 @@ class Limits:
     send_burst: int = 300  # messages a user may send at once ...
     send_rate: float = 10.0  # ... then this many per second
     upload_quota_bytes: int = 200 * 1024 * 1024  # image bytes per user per rolling 24 h
-    hash_workers: int = 2  # scrypt hashes at once (16 MiB each)
-    hash_queue: int = 64  # logins waiting for a worker; more -> 503
+    # scrypt hashes at once (16 MiB each); one core is left to the event loop
+    hash_workers: int = max(1, min(4, (os.cpu_count() or 2) - 1))
+    hash_queue: int = 32  # hashes queued or running; more -> 503 (32 x 0.18 s: a 6 s wait at worst)
     frame_burst: int = 200  # client frames a socket may send at once ...
     frame_rate: float = 20.0  # ... then this many per second; more -> close 1008
     typing_interval: float = 0.25  # at most one typing relay per socket per interval (coalesced)
-    header_timeout: float = 10.0  # a request line + headers must arrive within this
-    body_timeout: float = 30.0  # and a body within this (from the first byte asked for)
+    header_timeout: float = 20.0  # a request line + headers must arrive within this (Apache: 20-40 s)
+    body_timeout: float = 60.0  # and a body within this, once the headers are in
 
 
 class HashingPool:
-    """Runs password hashes in at most `workers` threads; at most `queue` callers wait.
+    """Runs password hashes on `workers` threads of its own; at most `queue` hashes may be
+    queued or running, more raise Busy at once.
 
-    A hash the caller stops waiting for still holds its worker until it ends (threads cannot
-    be interrupted), so the memory in use is bounded by `workers` x the hash's memory.
+    A hash counts until it ends, even when its caller stopped waiting (threads cannot be
+    interrupted), so the memory in use is bounded by `workers` x the hash's memory and the
+    backlog by `queue`. (A lower CPU priority for these threads was tried: under a busy
+    machine a single login then took over 5 s, and message latency did not improve.)
     """
 
     class Busy(Exception):
@@ -48,20 +53,24 @@ class HashingPool:
     def __init__(self, workers: int, queue: int) -> None:
         self.workers = workers
         self.queue = queue
-        self.waiting = 0
-        self._semaphore: asyncio.Semaphore | None = None
+        self.outstanding = 0
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="hash")
 
     async def run(self, func: Callable[..., Any], *args: Any) -> Any:
-        if self.waiting >= self.queue:
+        if self.outstanding >= self.queue:
             raise HashingPool.Busy
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.workers)
-        self.waiting += 1
-        try:
-            async with self._semaphore:
-                return await anyio.to_thread.run_sync(func, *args)
-        finally:
-            self.waiting -= 1
+        self.outstanding += 1
+        future = self._executor.submit(func, *args)
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._done))
+        return await asyncio.wrap_future(future)
+
+    def _done(self) -> None:
+        self.outstanding -= 1
+
+    def close(self) -> None:
+        """At shutdown: drop the queued hashes (their callers are gone), let running ones end."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass

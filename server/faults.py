@@ -286,11 +286,16 @@ async def conversation(request: Request) -> JSONResponse:
     first = _str(data, "first_name", local.capitalize())
     last = _str(data, "last_name", "Trainee")
     now = ctx.clock()
+    # Hashed off the event loop, before the transaction (the loop must not wait on scrypt).
+    password_hash = None
+    if ctx.store.user_by_email(trainee_email) is None:
+        password_hash = await ctx.hashing.run(hash_password, seed.password_for(trainee_email))
     with transaction(ctx.store.conn):
         trainee = ctx.store.user_by_email(trainee_email)
         if trainee is None:
-            trainee_id = ctx.store.create_user(trainee_email, hash_password(seed.password_for(trainee_email)),
-                                               first, last, "TRAINEE")
+            if password_hash is None:  # created meanwhile, then gone: hash here after all
+                password_hash = hash_password(seed.password_for(trainee_email))
+            trainee_id = ctx.store.create_user(trainee_email, password_hash, first, last, "TRAINEE")
         elif trainee["role"] != "TRAINEE":
             raise bad_request("trainee_email names a trainer.")
         else:

@@ -129,3 +129,13 @@ def test_browser_python_never_builds_html_from_strings():
             if re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", line):
                 hits.append(f"{path.relative_to(PY)}:{number}")
     assert hits == []
+
+
+def test_every_browser_module_opens_by_saying_what_it_is():
+    # STYLE: a module opens with its idea; the cores (core/open_conversation.py,
+    # core/session.py, ws_hook.py) with a theory of operation.
+    missing = [_module_name(p) for p in sorted(PY.rglob("*.py"))
+               if "__pycache__" not in p.parts and not ast.get_docstring(ast.parse(p.read_text()))]
+    assert missing == []
+    for core in (CORE / "open_conversation.py", CORE / "session.py", PY / "ws_hook.py"):
+        assert "Theory of operation" in ast.get_docstring(ast.parse(core.read_text())), core.name

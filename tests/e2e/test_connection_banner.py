@@ -4,6 +4,7 @@ Each test opens its chat with the clock running, then freezes it and moves page 
 only with run_for; real time may pass in between (network), page time does not.
 """
 
+from e2e_harness import wait_until
 from ui_support import _module_clocked_tab, clocked_ui  # noqa: F401 - fixtures
 from ui_support import advance, advance_until, open_frozen, wait_ws_state
 
@@ -12,6 +13,13 @@ RECONNECTING = "Reconnecting..."
 
 
 FAILED = "Real-time updates unavailable. Messages may be delayed."
+
+
+def _close_the_socket(server, cid, code):
+    # The page can see its socket open a moment before the server has registered it; a close
+    # fault sent in that moment closes nothing and the test would wait for a state in vain.
+    wait_until(lambda: server.open_sockets(cid) == 1, what="the server to hold the page's socket")
+    assert server.fault("close", conversation_id=cid, code=code)["closed"] == 1
 
 
 def _banner(page):
@@ -31,7 +39,7 @@ def test_ac29_ac30_reconnecting_banner_after_1s_down_and_gone_once_reconnected(c
     assert RECONNECTING not in page.locator("body").inner_text()
 
     server.fault("refuse", on=True)
-    server.fault("close", conversation_id=cid, code=1006)
+    _close_the_socket(server, cid, 1006)
     wait_ws_state(page, cid, "disconnected")
     advance(page, 900)
     assert _banner(page).count() == 0                 # a blip under a second shows nothing
@@ -56,7 +64,7 @@ def test_ac31_error_table_refused_server_shows_the_failed_banner_after_five_retr
     cid = conv["id"]
     open_frozen(page, server, cid)
     server.fault("refuse", on=True)
-    server.fault("close", conversation_id=cid, code=1006)
+    _close_the_socket(server, cid, 1006)
     wait_ws_state(page, cid, "disconnected")
 
     spent = advance_until(page, lambda: _state(page, cid) == "failed", 60_000, step=250)
@@ -81,7 +89,7 @@ def test_ac30_a_reconnect_within_a_second_shows_no_banner(clocked_ui, server, fr
         return _state(page, cid) == "connected"
 
     # 4001: the client refreshes its token and reconnects at once (edge 1), no backoff.
-    server.fault("close", conversation_id=cid, code=4001)
+    _close_the_socket(server, cid, 4001)
     wait_ws_state(page, cid, "connecting")
     spent = advance_until(page, connected_again, 950, step=50)
 

@@ -4,7 +4,6 @@ database file's mode, and fault hooks only in the --faults wrapper."""
 
 import os
 import re
-import shutil
 import socket
 import stat
 from pathlib import Path

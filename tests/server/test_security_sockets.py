@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from server.context import Limits
-from server.hub import MAX_BACKLOG, Connection
+from server.hub import MAX_BACKLOG, Connection, Hub
 from server.ws_frames import TypingThrottle
 
 
@@ -43,10 +43,12 @@ class StuckSocket:
 
 def test_typing_never_fills_the_outbox_and_the_latest_state_wins():
     async def main():
+        hub = Hub()
         conn = Connection(StuckSocket(), 1, user_id=2)
+        hub.join(conn)
         for i in range(5000):
-            conn.send_typing(1, json.dumps({"type": "typing_indicator", "user_id": 1, "is_typing": i % 2 == 0}))
-        conn.send_text('{"type": "new_message"}')
+            hub.typing(1, 1, {"type": "typing_indicator", "user_id": 1, "is_typing": i % 2 == 0})
+        hub.broadcast(1, {"type": "new_message"})
         assert not conn.finished.is_set() and conn.backlog() == 1
         writer = asyncio.ensure_future(conn.run_writer())
         await asyncio.sleep(0.01)
@@ -54,7 +56,7 @@ def test_typing_never_fills_the_outbox_and_the_latest_state_wins():
         return conn.socket.sent
 
     sent = asyncio.run(main())
-    assert sent[0] == '{"type": "new_message"}'  # messages first
+    assert json.loads(sent[0]) == {"type": "new_message"}  # messages first
     assert [json.loads(s)["is_typing"] for s in sent[1:]] == [False]  # one coalesced, the latest
 
 
