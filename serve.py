@@ -8,7 +8,8 @@
     python serve.py export DIR
 
 The first form serves the page, the API and the WebSocket on one origin (creating and
-seeding the database when needed); the second writes the whole static site into DIR.
+seeding the database when needed); the second writes the static site into DIR (what the page loads,
+with the Pyodide snapshot of the current py/, rebuilt first when needed).
 All the logic lives in the `server` package.
 """
 
@@ -26,6 +27,7 @@ sys.path.insert(0, str(SITE_ROOT))
 from server.app import create_app  # noqa: E402
 from server.context import Limits  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
+from server.snapshot_plan import rebuild  # noqa: E402
 from server.static_site import export_site  # noqa: E402
 
 
@@ -95,6 +97,10 @@ def main(argv: list[str]) -> int:
         parser = argparse.ArgumentParser(prog="serve.py export", description="Write the static site into DIR.")
         parser.add_argument("dir", type=Path)
         args = parser.parse_args(argv[1:])
+        problem = rebuild(SITE_ROOT)  # the snapshot of the current py/, when it is not built yet
+        if problem:
+            print(f"warning: no snapshot of the current code ({problem}); the site boots without one",
+                  file=sys.stderr)
         written = export_site(SITE_ROOT, args.dir)
         print(f"Exported {len(written)} files to {args.dir}")
         return 0

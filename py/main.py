@@ -10,6 +10,10 @@ def _show_boot_failure():
     screen = js.document.getElementById("boot-screen")
     if not screen:
         return
+    screen.hidden = False  # static/early.js may have shown the login form in its place
+    login = js.document.getElementById("login-screen")
+    if login:
+        login.hidden = True
     text = screen.querySelector(".boot-text")
     if text:
         text.textContent = "The app could not start. Reload the page to try again."
@@ -22,6 +26,9 @@ async def main():
         api_base, ws_base = await load_config()
         app = App(api_base, ws_base)
         await app.start()
+        from web.web_early import take_submit
+        if take_submit():  # a login submitted before Python was up: carry it out now
+            js.document.getElementById("login-form").requestSubmit()
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         js.console.error("[boot]", type(exc).__name__, str(exc))
         _show_boot_failure()

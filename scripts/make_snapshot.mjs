@@ -1,48 +1,67 @@
 // Build the Pyodide memory snapshot that static/pyodide-loader.mjs restores at boot.
 //
-//   node scripts/make_snapshot.mjs        (run by scripts/setup.sh; idempotent)
+//   node scripts/make_snapshot.mjs [--force]   (run by scripts/setup.sh and `serve.py export`)
 //
-// Boots the vendored Pyodide under Node with _makeSnapshot, imports the recipe's
-// stdlib modules, and writes build/snapshot/<name>.data, where <name> carries the
-// Pyodide version and a hash of the recipe (the loader computes the same name).
-// A snapshot only restores into the same Pyodide build (its BUILD_ID is checked), and
-// the state it holds is plain CPython memory, so making it under Node and restoring it
-// in a browser works (bench/RESULTS.md). Older snapshots in the folder are removed.
+// The plan comes from server/snapshot_plan.py (run with python3): the stdlib recipe, every
+// module under py/ that reaches no browser module (a rule, not a list), and the file name,
+// which carries a hash of all of it. Boots the vendored Pyodide under Node with
+// _makeSnapshot, writes those modules into its file system, imports them, and writes
+// build/snapshot/<name> gzipped (the page decompresses it with DecompressionStream, so
+// a host that compresses nothing still sends ~6 MB, not ~30). Idempotent; older
+// snapshots in the folder are removed. A snapshot restores only into the same Pyodide
+// build (its BUILD_ID is checked), and the state it holds is plain CPython memory, so
+// making it under Node and restoring it in a browser works (bench/RESULTS.md).
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 
-import { SNAPSHOT_RECIPE, snapshotFileName, version } from "../static/pyodide-loader.mjs";
+import { version } from "../static/pyodide-loader.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pyodideDir = join(root, "node_modules", "pyodide");
 const outDir = join(root, "build", "snapshot");
-const name = snapshotFileName();
-const target = join(outDir, name);
 
-const installed = JSON.parse(readFileSync(join(pyodideDir, "package.json"), "utf8")).version;
-if (installed !== version) {
-  console.error(`make_snapshot: node_modules has Pyodide ${installed} but the loader expects ${version}`);
+const python = existsSync(join(root, ".venv", "bin", "python")) ? join(root, ".venv", "bin", "python") : "python3";
+const plan = JSON.parse(execFileSync(python, [join(root, "server", "snapshot_plan.py"), root], { encoding: "utf8" }));
+const target = join(outDir, plan.file);
+
+if (plan.pyodide !== version) {
+  console.error(`make_snapshot: node_modules has Pyodide ${plan.pyodide} but the loader expects ${version}`);
   process.exit(1);
 }
 if (existsSync(target) && !process.argv.includes("--force")) {
-  console.log(`make_snapshot: ${name} is up to date`);
+  console.log(`make_snapshot: ${plan.file} is up to date`);
   process.exit(0);
 }
 
 const { loadPyodide } = await import(join(pyodideDir, "pyodide.mjs"));
 const started = performance.now();
 const pyodide = await loadPyodide({ _makeSnapshot: true, stdout: () => {}, stderr: (line) => console.error(line) });
-pyodide.runPython(
-  SNAPSHOT_RECIPE.imports.map((module) => `import ${module}`).join("\n") + "\nimport gc\ngc.collect()\n",
-);
+for (const module of plan.modules) {
+  const path = `${plan.fs_dir}/${module.target}`;
+  pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+  pyodide.FS.writeFile(path, readFileSync(join(root, module.source)));
+}
+pyodide.runPython([
+  "import sys",
+  `if ${JSON.stringify(plan.fs_dir)} not in sys.path: sys.path.insert(0, ${JSON.stringify(plan.fs_dir)})`,
+  ...plan.stdlib.map((name) => `import ${name}`),
+  ...plan.modules.map((module) => `import ${module.name}`),
+  "import gc",
+  "gc.collect()",
+].join("\n"));
 const bytes = pyodide.makeMemorySnapshot();
+const packed = gzipSync(bytes, { level: 9 });
 
 mkdirSync(outDir, { recursive: true });
-writeFileSync(target + ".tmp", bytes);
+writeFileSync(target + ".tmp", packed);
 renameSync(target + ".tmp", target); // never leave a half-written snapshot at the served name
 for (const old of readdirSync(outDir)) {
-  if (old !== name) rmSync(join(outDir, old), { force: true });
+  if (old !== plan.file) rmSync(join(outDir, old), { force: true });
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`make_snapshot: wrote build/snapshot/${name} (${(bytes.length / 1e6).toFixed(1)} MB) in ${seconds} s`);
+const mb = (n) => (n / 1e6).toFixed(1);
+console.log(`make_snapshot: wrote build/snapshot/${plan.file} (${mb(bytes.length)} MB, ${mb(packed.length)} MB gzipped, ` +
+  `${plan.modules.length} app modules) in ${seconds} s`);

@@ -35,9 +35,11 @@ if ! stamp_ok node_modules/.lock.stamp package-lock.json; then
   write_stamp node_modules/.lock.stamp package-lock.json
 fi
 
-# Pyodide memory snapshot for a fast boot (static/pyodide-loader.mjs). Built with Node,
-# named by Pyodide version + recipe, so this is a no-op when it exists. Optional: the
-# page boots normally without it, so a failure here only warns.
+# Pyodide memory snapshot for a fast boot (static/pyodide-loader.mjs), holding the stdlib
+# and every py/ module that reaches no browser module, already imported. Built with Node,
+# named by a hash of all it holds (server/snapshot_plan.py), so this rebuilds it exactly
+# when py/ changed and is a no-op otherwise. Optional: the page boots without it (and
+# never restores a snapshot of older code), so a failure here only warns.
 if ! node scripts/make_snapshot.mjs; then
   echo "setup: could not build the Pyodide snapshot; the page will boot without it" >&2
 fi

@@ -19,12 +19,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import security_headers
+from server import security_headers, snapshot_plan
 
 DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
 ROOT_FILES = ("index.html", "pyscript.json", "pyscript.toml", "config.json")
@@ -47,10 +48,18 @@ VENDORS = (
     Vendor("pyscript", "node_modules/@pyscript/core", "dist"),
     Vendor("pyodide", "node_modules/pyodide", ""),
 )
-# Built at set-up (scripts/make_snapshot.mjs): a Pyodide memory snapshot named by its key
-# (Pyodide version + recipe hash), so its URL changes whenever its content may; immutable.
-SNAPSHOT_DIR = "build/snapshot"
+# Built at set-up (scripts/make_snapshot.mjs): a gzipped Pyodide memory snapshot named by a
+# hash of everything it holds (server/snapshot_plan.py), so its URL changes whenever its
+# content may; immutable. Next to it, a manifest computed from the current py/ (no-cache)
+# names it only while it matches the code.
+SNAPSHOT_DIR = snapshot_plan.SNAPSHOT_DIR
 SNAPSHOT_URL = "/snapshot"
+SNAPSHOT_MANIFEST = f"{SNAPSHOT_URL}/{snapshot_plan.MANIFEST}"
+# Not part of an export: what the page never loads (bench pages, source maps, type
+# declarations, Pyodide's UMD build, docs and demo pages, package metadata).
+EXPORT_SKIP_TREES = ("bench",)
+EXPORT_SKIP_VENDOR_ENDINGS = (".map", ".d.ts", ".md", ".html")
+EXPORT_SKIP_VENDOR_NAMES = ("package.json", "pyodide.js")
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -73,6 +82,7 @@ MIME_TYPES = {
     ".whl": "application/zip",
     ".tar": "application/x-tar",
     ".data": "application/octet-stream",
+    ".gz": "application/gzip",
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".gif": "image/gif",
@@ -92,6 +102,7 @@ class SiteFile:
     source: Path | None  # None for generated content
     content: bytes | None = None
     immutable: bool = False
+    make: Callable[[], bytes] | None = None  # generated on every read (kept small and cached by its maker)
 
     @property
     def suffix(self) -> str:
@@ -104,8 +115,7 @@ class SiteFile:
     def stamp(self) -> str | None:
         """Changes whenever the content does; None when the file has gone."""
         if self.source is None:
-            assert self.content is not None
-            return hashlib.sha1(self.content).hexdigest()[:16]
+            return hashlib.sha1(self.read()).hexdigest()[:16]
         try:
             st = self.source.stat()
         except OSError:
@@ -113,6 +123,8 @@ class SiteFile:
         return f"{st.st_size:x}-{st.st_mtime_ns:x}"
 
     def read(self) -> bytes:
+        if self.make is not None:
+            return self.make()
         if self.source is None:
             assert self.content is not None
             return self.content
@@ -126,14 +138,17 @@ def vendor_version(site_root: Path, vendor: Vendor) -> str | None:
         return None
 
 
-def site_files(site_root: Path) -> dict[str, SiteFile]:
-    """Every file of the site, by URL path. The one definition of what the site contains."""
+def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
+    """Every file of the site, by URL path. The one definition of what the site contains.
+    `export`: only what the page loads (no bench pages, no vendor source maps or docs)."""
     files: dict[str, SiteFile] = {}
     for name in ROOT_FILES:
         if (site_root / name).is_file():
             files["/" + name] = SiteFile("/" + name, site_root / name)
     files.setdefault("/config.json", SiteFile("/config.json", None, DEFAULT_CONFIG))
     for folder, endings in TREES.items():
+        if export and folder in EXPORT_SKIP_TREES:
+            continue
         for rel, path in _walk(site_root / folder):
             if rel.lower().endswith(endings):
                 files[f"/{folder}/{rel}"] = SiteFile(f"/{folder}/{rel}", path)
@@ -142,11 +157,19 @@ def site_files(site_root: Path) -> dict[str, SiteFile]:
         if version is None:
             continue
         for rel, path in _walk(site_root / vendor.package_dir / vendor.served_dir):
+            if export and (rel.endswith(EXPORT_SKIP_VENDOR_ENDINGS) or rel in EXPORT_SKIP_VENDOR_NAMES):
+                continue
             url = f"/vendor/{vendor.name}/{version}/{rel}"
             files[url] = SiteFile(url, path, immutable=True)
+    manifest = snapshot_plan.manifest(site_root)
+    current = json.loads(manifest).get("snapshot")
     for rel, path in _walk(site_root / SNAPSHOT_DIR):
-        if rel.endswith(".data"):
+        if rel.endswith(".gz") and (rel == current or not export):
             files[f"{SNAPSHOT_URL}/{rel}"] = SiteFile(f"{SNAPSHOT_URL}/{rel}", path, immutable=True)
+    if export:
+        files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, manifest)
+    else:
+        files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, make=lambda: snapshot_plan.manifest(site_root))
     return dict(sorted(files.items()))
 
 
@@ -168,9 +191,10 @@ def _walk(top: Path):
 
 
 def export_site(site_root: Path, dest: Path) -> list[str]:
-    """Write the whole site into `dest`; return the URL paths written."""
+    """Write the site into `dest` (what the page loads, nothing else); return the URL paths
+    written. `serve.py export` rebuilds the snapshot first when py/ has changed."""
     written = []
-    for url, site_file in site_files(site_root).items():
+    for url, site_file in site_files(site_root, export=True).items():
         target = dest / url.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(site_file.read())

@@ -1,11 +1,12 @@
 // PyScript's "interpreter" (pyscript.json): Pyodide from our own vendored copy, booted
 // from a memory snapshot when one was built at set-up (scripts/make_snapshot.mjs).
 //
-// Restoring a snapshot skips CPython's start-up and the imports recorded in it, which
-// is most of Pyodide's boot. It always falls back to a normal boot: when the snapshot
-// is missing, cannot be fetched, is not worth fetching on a slow network, or fails to
-// load. PyScript calls loadPyodide({stdout, stderr, indexURL}) with indexURL = this
-// file's folder; we point it at the real vendor folder instead.
+// Restoring a snapshot skips CPython's start-up and the imports recorded in it (the
+// stdlib the app uses and every pure app module, server/snapshot_plan.py), which is most
+// of the boot. It always falls back to a normal boot: when the snapshot is missing, not
+// of the current code, cannot be fetched, is not worth fetching on a slow network, or
+// fails to load. Pyodide starts as soon as this module runs (index.html loads it early);
+// PyScript's later loadPyodide({indexURL}) call gets that same instance.
 //
 // Trade-off (bench/RESULTS.md): the snapshot is ~6 MB gzipped on top of Pyodide's own
 // ~6 MB. On a fast link that costs less than the CPU it saves; on a slow link it costs
@@ -14,18 +15,6 @@
 // fetched (remembered in localStorage) it comes from the HTTP cache and is always used.
 
 export const version = "314.0.7";
-
-// What the snapshot holds beyond a bare interpreter: stdlib modules the app imports.
-// It must not import anything that keeps a JS object (the snapshot stores only JS
-// objects reachable by a path from globalThis) nor start the event loop.
-export const SNAPSHOT_RECIPE = {
-  pyodide: version,
-  imports: [
-    "asyncio", "base64", "binascii", "bisect", "collections", "contextlib", "dataclasses",
-    "datetime", "enum", "html", "inspect", "io", "json", "math", "re", "typing",
-    "unicodedata", "urllib.parse", "uuid",
-  ],
-};
 
 // Run right after a snapshot is restored: state that must differ per boot.
 // (random was seeded when the snapshot was made; reseed it from the OS RNG.)
@@ -36,25 +25,27 @@ const AFTER_RESTORE = "import random as _r\n_r.seed()\ndel _r\n";
 export const MIN_MBPS = 15;
 
 const INDEX_URL = new URL(`../vendor/pyodide/${version}/`, import.meta.url).href;
-
-// FNV-1a (32-bit) of a string, as 8 hex digits: names the snapshot by its recipe, so the
-// same code computes the file name here and in scripts/make_snapshot.mjs (Node).
-export function recipeHash(text) {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
-}
-
-export function snapshotFileName(recipe = SNAPSHOT_RECIPE) {
-  return `pyodide-${recipe.pyodide}-${recipeHash(JSON.stringify(recipe))}.data`;
-}
+const SNAPSHOT_DIR = new URL("../snapshot/", import.meta.url).href;
+// Where the page's modules live in Pyodide's file system (PyScript's working directory,
+// and where scripts/make_snapshot.mjs imported them from).
+const FS_DIR = "/home/pyodide";
 
 const inBrowser = typeof document !== "undefined";
-const SNAPSHOT_URL = new URL(`../snapshot/${snapshotFileName()}`, import.meta.url).href;
 
+// The manifest (written by serve.py or `serve.py export` from server/snapshot_plan.py):
+// {"snapshot": file name or null, "modules": {url: path under the working directory}}. The snapshot's name
+// carries a hash of the code it holds, and the manifest names one only when it matches
+// the current py/, so a stale snapshot is never restored. The modules are the ones the
+// snapshot holds already imported; without a snapshot this loader writes them itself
+// (pyscript.json's `files` lists only what the snapshot lacks).
+async function fetchManifest() {
+  try {
+    const response = await fetch(SNAPSHOT_DIR + "manifest.json", { cache: "no-cache" });
+    const data = response.ok ? await response.json() : null;
+    if (data && typeof data === "object" && data.modules && typeof data.modules === "object") return data;
+  } catch { /* no manifest: boot without a snapshot, PyScript's files only */ }
+  return { snapshot: null, modules: {} };
+}
 
 // The link speed (Mb/s) shown by the body transfer (first to last byte, so a busy
 // server does not count as a slow link) of Pyodide's standard library, the 2.5 MB that
@@ -87,26 +78,30 @@ const HAVE_KEY = "pyodide-snapshot";
 function remember(name) {
   try { localStorage.setItem(HAVE_KEY, name); } catch { /* storage off: we just refetch */ }
 }
-function remembered() {
-  try { return localStorage.getItem(HAVE_KEY) === snapshotFileName(); } catch { return false; }
+function remembered(name) {
+  try { return localStorage.getItem(HAVE_KEY) === name; } catch { return false; }
 }
 
-// The snapshot's Response (headers in, body still streaming), or null to boot without
-// it. Deciding on the status alone lets the body download while Pyodide's wasm does.
-async function fetchSnapshot() {
+// The snapshot's bytes (a promise), or null to boot without it. It ships gzipped and is
+// decompressed here as it streams in, so every host sends the same ~6 MB. A host that
+// adds its own Content-Encoding (or serves the .gz already decompressed) hands us plain
+// bytes: the gzip magic number decides, not the headers.
+async function fetchSnapshot(manifest) {
+  const name = typeof manifest.snapshot === "string" ? manifest.snapshot : null;
   const flag = new URLSearchParams(location.search).get("snapshot");
-  if (flag === "off") return null;
+  if (flag === "off" || !name) return null;
+  const url = SNAPSHOT_DIR + encodeURIComponent(name);
   const saveData = Boolean(globalThis.navigator?.connection?.saveData);
-  const known = flag === "force" || remembered();
+  const known = flag === "force" || remembered(name);
   const mbps = known || saveData ? null : await measureLink();
   const slow = saveData || (mbps !== null && mbps < MIN_MBPS);
   if (slow && !known) {
-    prefetchWhenIdle();
+    prefetchWhenIdle(url, name);
     return null;
   }
   try {
-    const response = await fetch(SNAPSHOT_URL);
-    if (response.ok) return response;
+    const response = await fetch(url);
+    if (response.ok) return { name, bytes: gunzipped(response) };
     console.info(`[boot] no snapshot (HTTP ${response.status}), booting normally`);
   } catch (error) {
     console.info("[boot] no snapshot, booting normally:", String(error));
@@ -114,34 +109,80 @@ async function fetchSnapshot() {
   return null;
 }
 
-function prefetchWhenIdle() {
+async function gunzipped(response) {
+  const reader = response.body.getReader();
+  const first = await reader.read();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  const body = new ReadableStream({
+    start(controller) { if (head.length) controller.enqueue(head); },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close(); else controller.enqueue(value);
+    },
+    cancel(reason) { return reader.cancel(reason); },
+  });
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const stream = gzip ? body.pipeThrough(new DecompressionStream("gzip")) : body;
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+function prefetchWhenIdle(url, name) {
   const later = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 10_000));
-  const go = () => fetch(SNAPSHOT_URL, { priority: "low" })
-    .then(async (r) => { if (r.ok) { await r.arrayBuffer(); remember(snapshotFileName()); } })
+  const go = () => fetch(url, { priority: "low" })
+    .then(async (r) => { if (r.ok) { await r.arrayBuffer(); remember(name); } })
     .catch(() => {});
   const start = () => later(go, { timeout: 30_000 });
   if (document.readyState === "complete") start();
   else addEventListener("load", start, { once: true });
 }
 
+// Without a snapshot, the modules it would have held: fetched (in parallel, and only
+// when needed) and written where the snapshot build imported them from.
+function fetchModules(manifest) {
+  return Promise.all(Object.entries(manifest.modules).map(async ([url, name]) => {
+    const response = await fetch(new URL(url, document.baseURI), { cache: "no-cache" });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    const path = String(name);
+    if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*\.py$/.test(path)) throw new Error(`${url}: bad target ${path}`);
+    return [path, new Uint8Array(await response.arrayBuffer())];
+  }));
+}
+
+// PyScript calls this once it has read its config; Pyodide has been starting since this
+// module ran (compiling the wasm while the snapshot downloads), so that wait is not on the
+// boot's path. PyScript passes only {indexURL} (and `packages`, which this app has none of);
+// the folder is ours anyway.
 export async function loadPyodide(options = {}) {
   performance.mark("pyodide:requested");
+  if (options.packages?.length) throw new Error("this loader boots Pyodide without packages");
+  return booting;
+}
+
+async function boot() {
   const { loadPyodide: load } = await pyodideModule;
-  const config = { ...options, indexURL: INDEX_URL };
-  const response = await snapshotResponse.catch(() => null);
-  if (response) {
+  const config = { indexURL: INDEX_URL };
+  const snapshot = await snapshotPromise.catch(() => null);
+  if (snapshot) {
     try {
-      const pyodide = await load({ ...config, _loadSnapshot: response.arrayBuffer() });
+      const pyodide = await load({ ...config, _loadSnapshot: snapshot.bytes });
       pyodide.runPython(AFTER_RESTORE);
-      remember(snapshotFileName());
+      remember(snapshot.name);
       document.documentElement.dataset.pyodideBoot = "snapshot";
       return forBench(pyodide);
     } catch (error) {
       console.warn("[boot] snapshot failed to load, booting normally:", String(error));
     }
   }
+  const modules = manifestPromise.then(fetchModules);
+  modules.catch(() => {}); // awaited below; no unhandled rejection while Pyodide loads
+  const pyodide = await load(config);
+  for (const [path, bytes] of await modules) {
+    const target = `${FS_DIR}/${path}`;
+    pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+    pyodide.FS.writeFile(target, bytes);
+  }
   document.documentElement.dataset.pyodideBoot = "plain";
-  return forBench(await load(config));
+  return forBench(pyodide);
 }
 
 // bench/run.py loads the page with ?bench=trace to count live PyProxies (Pyodide's
@@ -158,4 +199,12 @@ function forBench(pyodide) {
 // Start fetching as soon as this module runs (index.html loads it early), alongside
 // Pyodide itself. Last in the file: everything above is initialised by then.
 const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
-const snapshotResponse = inBrowser ? fetchSnapshot() : null;
+const manifestPromise = inBrowser ? fetchManifest() : null;
+const snapshotPromise = inBrowser ? manifestPromise.then(fetchSnapshot) : null;
+// A visitor without a session is shown the login form first (static/early.js, which runs
+// before this module): Pyodide's start (compiling its 1.2 MB module on the main thread)
+// waits until that form has been painted. With a session, it starts at once.
+const loginFirst = inBrowser && document.body?.dataset.earlyLogin === "true";
+const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+const booting = inBrowser ? (loginFirst ? afterPaint().then(boot) : boot()) : null;
+booting?.catch(() => {}); // PyScript gets the rejection from loadPyodide()

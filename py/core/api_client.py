@@ -101,6 +101,17 @@ def _id(value: Any, what: str) -> int:
     return value
 
 
+def json_body(text: str) -> Any:
+    """An answer's body as the transports hand it over: parsed JSON, or None when it is
+    empty or not JSON (the status then says what happened)."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 async def _call(transport: Transport, method: str, url: str, headers: dict, body: Any):
     try:
         answer = await transport(method, url, headers, body)

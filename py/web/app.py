@@ -15,6 +15,7 @@ from core.api_client import ApiClient, ApiError, NetworkError, make_refresh_call
 from core import models
 from core.drafts import Drafts
 from core import open_conversation as oc
+from core.prefetch import PrefetchedTransport
 from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
@@ -26,6 +27,7 @@ from web.history_nav import HistoryNav
 from web.tab_badge import TabBadge
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
+from web.web_early import take_answer
 from web.web_http import LocalStorageStore, fetch_transport
 
 
@@ -56,7 +58,8 @@ class App:
         self.cache = qc.QueryCache(clock=wall_clock)
         self.tokens = TokenManager(LocalStorageStore(), make_refresh_call(api_base, fetch_transport),
                                    wall_clock, on_session_end=self._on_session_end)
-        self.api = ApiClient(api_base, fetch_transport, self.tokens)
+        # The first screen's calls may already be answered (static/early.js, py/core/prefetch.py).
+        self.api = ApiClient(api_base, PrefetchedTransport(fetch_transport, take_answer), self.tokens)
         self.me = None
         self.drafts = None  # unsent composer text per conversation (issue 14)
         self.tab = TabBadge()  # the unread total in the tab's title and icon (issue 14)
@@ -96,7 +99,8 @@ class App:
         self._show("login")
         self._set_login_error(message)
         by_id("login-submit").disabled = False
-        by_id("login-email").focus()
+        if not by_id("login-form").contains(js.document.activeElement):  # typing since before Python: keep it
+            by_id("login-email").focus()
 
     def _set_login_error(self, message):
         slot = by_id("login-error-slot")

@@ -2,13 +2,14 @@
 
 `fetch_transport` is the transport that py/core/api_client.py is written against:
 (method, url, headers, body) -> (status, parsed JSON or None). Bodies are read
-as text and parsed with json.loads: one boundary crossing, no JsProxy trees.
+as text and parsed in Python (core.api_client.json_body): one boundary crossing, no
+JsProxy trees.
 """
-
-import json
 
 import js
 from pyodide.ffi import to_js
+
+from core.api_client import json_body
 
 
 class NetworkFailure(Exception):
@@ -24,13 +25,7 @@ async def fetch_transport(method, url, headers, body):
         text = await response.text()
     except Exception as exc:  # a JS TypeError: the network failed
         raise NetworkFailure(type(exc).__name__) from None
-    data = None
-    if text:
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-    return int(response.status), data
+    return int(response.status), json_body(text)
 
 
 class LocalStorageStore:

@@ -36,7 +36,8 @@ def free_port():
 class Server:
     """A serve.py subprocess; restartable on the same database."""
 
-    def __init__(self, tmp, extra_args=()):
+    def __init__(self, tmp, extra_args=(), root=ROOT):
+        self.root = Path(root)  # a site root with its own serve.py (default: this checkout)
         self.port = free_port()
         self.db = tmp / "e2e.sqlite3"
         self.log_path = tmp / "server.log"
@@ -47,9 +48,9 @@ class Server:
     def start(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(self.db),
+            [sys.executable, str(self.root / "serve.py"), "--port", str(self.port), "--db", str(self.db),
              "--faults", *self.extra_args],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            cwd=self.root, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:

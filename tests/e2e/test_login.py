@@ -16,7 +16,9 @@ def test_fresh_load_makes_no_request_to_any_other_origin(page, server):
 
 
 def test_page_shows_a_skeleton_while_python_boots(page, server):
-    # The skeleton is in the HTML itself: visible before any script has run.
+    # The skeleton is in the HTML itself: visible before any script has run. (It is what a
+    # trainer with a stored session sees; without one, the login form replaces it at once.)
+    page.add_init_script("localStorage.setItem('refresh_token', 'stored');")
     page.route("**/vendor/pyscript/**", lambda route: route.abort())
     page.goto(server.origin + "/")
     boot = page.locator("#boot-screen")

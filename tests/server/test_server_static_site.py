@@ -172,20 +172,44 @@ def test_config_json_defaults_to_same_origin_when_the_site_has_none(tmp_path):
     assert json.loads(files["/config.json"].read()) == {"api_base": "", "ws_base": ""}
 
 
-def test_export_writes_exactly_the_served_files(site_root, tmp_path, client):
+def test_export_writes_the_site_and_nothing_the_page_does_not_load(site_root, tmp_path, client):
+    (site_root / "node_modules" / "pyodide" / "pyodide.mjs.map").write_text("{}")
+    (site_root / "node_modules" / "pyodide" / "pyodide.d.ts").write_text("export {}")
+    (site_root / "node_modules" / "pyodide" / "console.html").write_text("<p>demo</p>")
     out = tmp_path / "export"
     written = export_site(site_root, out)
     on_disk = sorted("/" + p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert on_disk == sorted(written) == sorted([*site_files(site_root), "/_headers"])  # + the headers file
+    assert on_disk == sorted(written) == sorted([*site_files(site_root, export=True), "/_headers"])  # + headers file
+    served = set(site_files(site_root))
+    left_out = served - set(written)
+    assert left_out == {"/bench/index.html", f"{PYODIDE}/pyodide.mjs.map", f"{PYODIDE}/pyodide.d.ts",
+                        f"{PYODIDE}/console.html", f"{PYODIDE}/package.json", f"{PYSCRIPT}/package.json"} & served
+    assert "/bench/index.html" in left_out and f"{PYODIDE}/pyodide.mjs.map" in left_out
     assert json.loads((out / "config.json").read_text()) == {"api_base": "", "ws_base": ""}
+    assert json.loads((out / "snapshot" / "manifest.json").read_text())["snapshot"] is None  # none built here
     assert (out / "vendor" / "pyscript" / PYSCRIPT_VERSION / "core.js").read_bytes() == FAKE_CORE_JS
     assert (out / "vendor" / "pyodide" / PYODIDE_VERSION / "pyodide.asm.wasm").read_bytes() == FAKE_WASM
-    for url in site_files(site_root):
-        served = client.get(url, headers={"Accept-Encoding": "identity"})
+    for url in site_files(site_root, export=True):
+        served_file = client.get(url, headers={"Accept-Encoding": "identity"})
         exported = (out / url.lstrip("/")).read_bytes()
         if url == "/index.html":  # the export adds its CSP <meta> (test_security_export.py)
             exported = re.sub(rb'\n    <meta http-equiv="Content-Security-Policy" content="[^"]*">', b"", exported)
-        assert served.content == exported, url
+        assert served_file.content == exported, url
+
+
+def test_the_snapshot_is_served_as_built_and_the_manifest_is_never_cached(site_root, client):
+    from server import snapshot_plan
+    plan = snapshot_plan.make_plan(site_root)
+    first = client.get("/snapshot/manifest.json")
+    assert first.headers["cache-control"] == "no-cache" and first.json()["snapshot"] is None
+    built = site_root / "build" / "snapshot" / plan.file_name
+    built.parent.mkdir(parents=True, exist_ok=True)
+    built.write_bytes(gzip.compress(b"snapshot bytes" * 100))
+    assert client.get("/snapshot/manifest.json").json()["snapshot"] == plan.file_name
+    response = client.get("/snapshot/" + plan.file_name, headers={"Accept-Encoding": "gzip"})
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "content-encoding" not in response.headers  # already gzip: sent as is, the page unpacks it
+    assert response.content == built.read_bytes()
 
 
 def test_no_gzip_bytes_leak_into_plain_responses(client):

@@ -1,0 +1,217 @@
+"""Which of the page's Python modules the Pyodide snapshot holds, and the snapshot's name.
+
+The rule (no list kept by hand): a module under `py/` goes into the snapshot, already
+imported, when neither it nor any `py/` module it imports (at any depth, anywhere in the
+file) imports a browser module (`js`, `pyodide`, `pyscript`). Those modules hold no live
+JS object, so they survive a memory snapshot. Everything else (the adapters, and `main.py`,
+which PyScript runs) is fetched by PyScript after the interpreter is up: `pyscript.json`'s
+`files` must list exactly those (tests/test_snapshot_plan.py checks it).
+
+The snapshot's file name carries a hash of the Pyodide version, the stdlib recipe and the
+bytes of every module it imported, so a page can never restore code older than `py/`:
+the server (and the export) offer the snapshot only when a file with the current name exists
+(`manifest`), and the loader otherwise boots without it, writing the modules itself.
+
+Stdlib only: scripts/make_snapshot.mjs runs this file with python3 (`--json`) to learn the plan.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# Stdlib modules imported into the snapshot as well (those the app imports at start-up).
+STDLIB = (
+    "asyncio", "base64", "binascii", "bisect", "collections", "contextlib", "dataclasses",
+    "datetime", "enum", "html", "inspect", "io", "json", "math", "re", "typing",
+    "unicodedata", "urllib.parse", "uuid",
+)
+BROWSER_MODULES = frozenset({"js", "pyodide", "pyscript"})
+ENTRY = "main.py"  # PyScript's <script type="py" src>, never imported by name
+PY_DIR = "py"
+SNAPSHOT_DIR = "build/snapshot"
+MANIFEST = "manifest.json"
+# The loader writes the snapshot's modules under this name in Pyodide's file system
+# (PyScript's `files` put the others in the same folder, its working directory).
+FS_DIR = "/home/pyodide"
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str  # dotted import name ("core.tokens", "ws_hook", "core" for core/__init__.py)
+    source: str  # path under the site root, posix ("py/core/tokens.py")
+    sha256: str
+
+    @property
+    def target(self) -> str:
+        """Where it lives in Pyodide's working directory: its path under py/ (import path)."""
+        return self.source.split("/", 1)[1]
+
+
+@dataclass(frozen=True)
+class Plan:
+    pyodide: str
+    snapshot: tuple[Module, ...]  # in import order (dependencies first)
+    fetched: tuple[Module, ...]  # what PyScript fetches: adapters (main.py excluded)
+    key: str  # hash of everything the snapshot holds
+
+    @property
+    def file_name(self) -> str:
+        return f"pyodide-{self.pyodide}-{self.key}.gz"
+
+    def to_json(self) -> dict:
+        return {
+            "pyodide": self.pyodide,
+            "stdlib": list(STDLIB),
+            "file": self.file_name,
+            "fs_dir": FS_DIR,
+            "modules": [{"name": m.name, "source": m.source, "target": m.target} for m in self.snapshot],
+        }
+
+
+def _imported_names(source: str, filename: str) -> set[str]:
+    """Every dotted name a file may import: `import a.b` -> a.b; `from a import b` -> a, a.b
+    (b may be a submodule). Imports anywhere in the file count, not only at the top."""
+    tree = ast.parse(source, filename=filename)
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _module_name(rel: Path) -> str:
+    parts = rel.with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _loaded_by(name: str, modules: set[str]) -> set[str]:
+    """The page's modules that importing `name` runs: it and each package above it."""
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & modules
+
+
+def pyodide_version(site_root: Path) -> str:
+    data = json.loads((site_root / "node_modules" / "pyodide" / "package.json").read_text())
+    return str(data["version"])
+
+
+def make_plan(site_root: Path, pyodide: str | None = None) -> Plan:
+    py = site_root / PY_DIR
+    paths = {_module_name(p.relative_to(py)): p for p in sorted(py.rglob("*.py")) if "__pycache__" not in p.parts}
+    texts = {name: path.read_bytes() for name, path in paths.items()}
+    known = set(paths)
+    deps: dict[str, set[str]] = {}
+    reaches_browser: set[str] = set()
+    for name, text in texts.items():
+        imported = _imported_names(text.decode("utf-8"), str(paths[name]))
+        deps[name] = set().union(*(_loaded_by(i, known) for i in imported)) if imported else set()
+        if "." in name:  # a submodule's import runs its packages first
+            deps[name] |= _loaded_by(name.rsplit(".", 1)[0], known)
+        deps[name].discard(name)
+        if {i.split(".")[0] for i in imported} & BROWSER_MODULES:
+            reaches_browser.add(name)
+
+    browser = set(reaches_browser)  # modules that reach a browser module, directly or not
+    changed = True
+    while changed:
+        changed = False
+        for name, needs in deps.items():
+            if name not in browser and needs & browser:
+                browser.add(name)
+                changed = True
+
+    def module(name: str) -> Module:
+        return Module(name, paths[name].relative_to(site_root).as_posix(), hashlib.sha256(texts[name]).hexdigest())
+
+    entry = Path(ENTRY).stem
+    pure = [n for n in sorted(paths) if n not in browser and n != entry]
+    ordered: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:  # dependencies first, so each import finds its own
+        if name in seen:
+            return
+        seen.add(name)  # before recursing: an import cycle cannot loop
+        for dep in sorted(deps[name] & set(pure)):
+            visit(dep)
+        ordered.append(name)
+
+    for name in pure:
+        visit(name)
+    snapshot = tuple(module(n) for n in ordered)
+    fetched = tuple(module(n) for n in sorted(browser) if n != entry)
+    version = pyodide if pyodide is not None else pyodide_version(site_root)
+    digest = hashlib.sha256(json.dumps({
+        "pyodide": version, "stdlib": STDLIB, "fs_dir": FS_DIR,
+        "modules": [[m.name, m.sha256] for m in snapshot],
+    }, sort_keys=True).encode()).hexdigest()
+    return Plan(version, snapshot, fetched, digest[:16])
+
+
+_manifests: dict[Path, tuple[tuple, bytes]] = {}
+
+
+def _inputs_stamp(site_root: Path) -> tuple:
+    """Changes whenever the manifest may: the py/ files, Pyodide's version, the built snapshots."""
+    entries = []
+    for folder in (site_root / PY_DIR, site_root / SNAPSHOT_DIR):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            entries.append((str(path), st.st_size, st.st_mtime_ns))
+    try:
+        st = (site_root / "node_modules" / "pyodide" / "package.json").stat()
+        entries.append(("pyodide", st.st_size, st.st_mtime_ns))
+    except OSError:
+        pass
+    return tuple(entries)
+
+
+def manifest(site_root: Path) -> bytes:
+    """What the loader reads first (no-cache): the current snapshot's file name, or null when
+    no snapshot of the current code exists, and the modules to write when booting without it.
+    Recomputed only when an input changed (parsing py/ takes ~100 ms)."""
+    stamp = _inputs_stamp(site_root)
+    cached = _manifests.get(site_root)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        plan = make_plan(site_root)
+    except (OSError, ValueError, KeyError, SyntaxError):
+        content = b'{"snapshot": null, "modules": {}}\n'
+    else:
+        built = (site_root / SNAPSHOT_DIR / plan.file_name).is_file()
+        content = (json.dumps({
+            "snapshot": plan.file_name if built else None,
+            "modules": {"./" + m.source: m.target for m in plan.snapshot},
+        }, indent=1) + "\n").encode()
+    _manifests[site_root] = (stamp, content)
+    return content
+
+
+def rebuild(site_root: Path) -> str | None:
+    """Build the snapshot of the current py/ when it is missing (scripts/make_snapshot.mjs,
+    a no-op when it exists). Returns None on success, else why not (the site still works:
+    the page boots without a snapshot)."""
+    try:
+        proc = subprocess.run(["node", str(site_root / "scripts" / "make_snapshot.mjs")], cwd=site_root,
+                              capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    return None if proc.returncode == 0 else (proc.stderr or proc.stdout).strip()[-500:]
+
+
+if __name__ == "__main__":  # used by scripts/make_snapshot.mjs
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
+    print(json.dumps(make_plan(root).to_json()))

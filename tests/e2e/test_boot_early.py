@@ -1,0 +1,72 @@
+"""Issue 12, useful before Python (static/early.js + py/core/prefetch.py, py/web/web_early.py):
+the login form works before Python is up, a submit made then is carried out once Python is,
+a trainer with a session never sees the form, and that trainer's first three API calls start
+while Pyodide boots and are not made twice."""
+
+import json
+
+import httpx
+
+from e2e_harness import wait_ready, wait_state
+
+CORE = "**/vendor/pyscript/*/core.js"
+FIRST_CALLS = ("/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/")
+
+
+def test_the_login_form_is_usable_while_python_cannot_start(page, server):
+    page.route(CORE, lambda route: route.abort())  # Python never comes
+    page.goto(server.origin + "/", wait_until="commit")
+    email = page.get_by_test_id("login-email")
+    email.wait_for(state="visible", timeout=10_000)
+    assert page.locator("#boot-screen").is_hidden()
+    email.fill("coach@example.com")
+    page.get_by_test_id("login-password").fill("coach-pass")
+    assert email.input_value() == "coach@example.com"
+    assert page.evaluate("document.body.dataset.appState") == "booting"
+
+
+def test_a_submit_made_before_python_is_carried_out_once_python_is_up(page, server):
+    held = []
+    page.route(CORE, lambda route: held.append(route))  # PyScript waits until we let it go
+    logins = []
+    page.on("request", lambda r: logins.append(r.url) if r.url.endswith("/api/auth/jwt/create/") else None)
+    page.goto(server.origin + "/", wait_until="commit")  # "load" would wait for the held module
+    page.get_by_test_id("login-email").wait_for(state="visible", timeout=10_000)
+    page.get_by_test_id("login-email").fill("coach@example.com")
+    page.get_by_test_id("login-password").fill("coach-pass")
+    page.get_by_test_id("login-password").press("Enter")
+    assert page.get_by_test_id("login-submit").is_disabled()  # held, and shown as held
+    page.wait_for_timeout(300)
+    assert logins == [] and page.evaluate("document.body.dataset.appState") == "booting"
+    assert len(held) == 1
+    held[0].continue_()
+    wait_state(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for()
+    assert len(logins) == 1
+    assert page.evaluate("localStorage.getItem('access_token')")
+
+
+def test_a_trainer_with_a_session_never_sees_the_form_and_the_first_calls_start_early(context, server):
+    tokens = httpx.post(server.origin + "/api/auth/jwt/create/",
+                        json={"email": "coach@example.com", "password": "coach-pass"}).json()
+    context.add_init_script(
+        f"localStorage.setItem('access_token', {json.dumps(tokens['access'])});"
+        f"localStorage.setItem('refresh_token', {json.dumps(tokens['refresh'])});"
+        # Record whether the login screen is ever shown, from the first parsed node on.
+        "new MutationObserver(() => { const s = document.getElementById('login-screen');"
+        " if (s && !s.hidden) window.__loginShown = true; })"
+        ".observe(document, {subtree: true, childList: true, attributes: true});")
+    page = context.new_page()
+    order = []
+    page.on("request", lambda r: order.append((r.method, r.url.split("?")[0].replace(server.origin, ""))))
+    page.goto(server.origin + "/")
+    wait_ready(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for()
+    assert page.evaluate("window.__loginShown === true") is False
+    api = [path for method, path in order if path.startswith("/api/")]
+    for call in FIRST_CALLS:
+        assert api.count(call) == 1, (call, api)  # fetched early, used by Python, not fetched again
+    # Started before PyScript fetched the app's adapters (i.e. before Python was up).
+    first_adapter = next(i for i, (_, path) in enumerate(order) if path == "/py/web/app.py")
+    for call in FIRST_CALLS:
+        assert order.index(("GET", call)) < first_adapter
