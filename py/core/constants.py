@@ -8,6 +8,7 @@ the mark-read interval in read_marker.py.
 """
 from __future__ import annotations
 
+from typing import Optional
 from urllib.parse import quote
 
 # ---------------------------------------------------------------------------
@@ -119,9 +120,11 @@ def ws_messaging_url(
     return f"{origin}{ws_messaging_path(conversation_id)}{_with_token(token)}"
 
 
-def ws_inbox_url(token: str, ws_base: str, page_protocol: str, page_host: str) -> str:
-    """The inbox socket's URL, on the same origin rules as `ws_messaging_url`."""
-    return f"{_ws_origin(ws_base, page_protocol, page_host)}{ws_inbox_path()}{_with_token(token)}"
+def ws_inbox_url(token: Optional[str], ws_base: str, page_protocol: str, page_host: str) -> str:
+    """The inbox socket's URL, on the same origin rules as `ws_messaging_url`; token None
+    gives the bare URL (core/inbox.py's probe)."""
+    query = "" if token is None else _with_token(token)
+    return f"{_ws_origin(ws_base, page_protocol, page_host)}{ws_inbox_path()}{query}"
 
 
 # ---------------------------------------------------------------------------

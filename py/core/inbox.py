@@ -18,7 +18,14 @@ unchanged; the app only hears whether the link is live:
     # StateChanged(CONNECTED) when it goes live, StateChanged(DISCONNECTED) when it stops being live
 
 The rules:
-- ABSENT: the first link fails before it ever opened (a close before open, e.g. the 1006 of
+- PROBE first: before a token is ever put in the inbox's URL, the link opens it WITHOUT one
+  (`build_url(None)`). A backend with the inbox accepts and closes 4001 (bad token): the
+  link then goes on as the conversation socket does. A backend without it fails that
+  handshake (1006) or closes 4004: ABSENT. So a refused handshake never shows a token in
+  the browser's console ("WebSocket connection to '...' failed" names the URL), and a
+  backend without the inbox costs no token refresh. Each try after ABSENT probes again.
+- ABSENT: the probe fails as above or does not answer within CONNECT_TIMEOUT; or the first
+  link fails before it ever opened (a close before open, e.g. the 1006 of
   a refused handshake, or a handshake timeout), or the server closes with 4004 at any time,
   or a 4001 comes back after the forced refresh (the machine's FAILED(AUTH)), or 4003. The
   backend is then taken to have no inbox: no socket, no timer but one, and the next try is
@@ -38,7 +45,8 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional
 
 import ws_hook
-from core.constants import CLOSE_AUTH_FAILED, CLOSE_NO_INBOX, INBOX_ABSENT_RETRY
+from core.constants import CLOSE_AUTH_FAILED, CLOSE_CLIENT_TIMEOUT, CLOSE_NO_INBOX, CLOSE_NORMAL, CONNECT_TIMEOUT, \
+    INBOX_ABSENT_RETRY
 from core.ws_events import classify_inbox_frame
 from ws_hook import Action, CloseSocket, ConnectionMachine, ConnectionState, FailReason, Log, OpenSocket, StateChanged
 
@@ -48,13 +56,16 @@ _GONE = (FailReason.AUTH, FailReason.FORBIDDEN, FailReason.UNSUPPORTED)
 class InboxLink:
     """The inbox socket's lifecycle; see the module docstring."""
 
-    def __init__(self, build_url: Callable[[str], str], websocket_supported: bool = True) -> None:
+    def __init__(self, build_url: Callable[[Optional[str]], str], websocket_supported: bool = True) -> None:
         self._build_url = build_url
         self._websocket_supported = websocket_supported
         self._machine: Optional[ConnectionMachine] = None
         self._ever_open = False  # the backend has shown it offers the inbox
         self._opening: Optional[int] = None  # the socket whose handshake is under way
         self._absent_until: Optional[float] = None  # ABSENT: when to try again
+        self._probe_id: Optional[int] = None  # the tokenless probe under way (ids -1, -2, ...)
+        self._probe_deadline: Optional[float] = None
+        self._last_probe_id = 0
         self._reported_live = False
         self._visible = True
         self._online = True
@@ -77,6 +88,8 @@ class InboxLink:
     def next_wakeup(self) -> Optional[float]:
         if self._stopped:
             return None
+        if self._probe_id is not None:
+            return self._probe_deadline
         if self._machine is None:
             return self._absent_until
         return self._machine.next_wakeup()
@@ -84,15 +97,18 @@ class InboxLink:
     # ------------------------------------------------------------------ inputs
 
     def start(self, now: float) -> List[Action]:
-        if self._stopped or self._machine is not None or self._absent_until is not None:
+        if self._stopped or self._machine is not None or self._absent_until is not None or self._probe_id is not None:
             return []
-        return self._new_machine(now)
+        return self._probe(now)
 
     def stop(self, now: float) -> List[Action]:
         if self._stopped:
             return []
         self._stopped = True
         self._absent_until = None
+        if self._probe_id is not None:
+            probe, self._probe_id = self._probe_id, None
+            return [CloseSocket(probe, CLOSE_NORMAL, "client closed")]
         if self._machine is None:
             return []
         actions = self._machine.stop(now)
@@ -116,6 +132,11 @@ class InboxLink:
         return self._delegate(now, lambda m: m.socket_message(socket_id, text, now))
 
     def socket_closed(self, socket_id: Any, code: Any, now: float) -> List[Action]:
+        if self._probe_id is not None and socket_id == self._probe_id:
+            self._probe_id = self._probe_deadline = None
+            if code == CLOSE_AUTH_FAILED:  # the backend has an inbox and wants a token
+                return [Log("debug", "inbox socket offered; connecting")] + self._new_machine(now)
+            return self._go_absent(now, f"no inbox socket here (code {code}); next try in 10 min")
         machine = self._machine
         if machine is None:
             return []
@@ -136,10 +157,16 @@ class InboxLink:
     def tick(self, now: float) -> List[Action]:
         if self._stopped:
             return []
+        if self._probe_id is not None:
+            if self._probe_deadline is not None and now >= self._probe_deadline:
+                probe, self._probe_id, self._probe_deadline = self._probe_id, None, None
+                return [CloseSocket(probe, CLOSE_CLIENT_TIMEOUT, "inbox probe timed out")] + \
+                    self._go_absent(now, "inbox probe timed out; next try in 10 min")
+            return []
         if self._machine is None:
             if self._absent_until is not None and now >= self._absent_until:
                 self._absent_until = None
-                return self._new_machine(now)
+                return self._probe(now)
             return []
         opening = self._opening
         actions = self._delegate(now, lambda m: m.tick(now))
@@ -153,6 +180,18 @@ class InboxLink:
         return []  # the inbox carries no typing
 
     # ------------------------------------------------------------------ internals
+
+    def _probe(self, now: float) -> List[Action]:
+        if not self._websocket_supported:
+            return self._go_absent(now, "no WebSocket in this browser")
+        try:
+            url = self._build_url(None)
+        except Exception as error:  # a config bug: behave as a backend without the inbox
+            return self._go_absent(now, f"could not build the inbox URL ({type(error).__name__})")
+        self._last_probe_id -= 1
+        self._probe_id = self._last_probe_id
+        self._probe_deadline = now + CONNECT_TIMEOUT
+        return [OpenSocket(self._probe_id, url)]
 
     def _new_machine(self, now: float) -> List[Action]:
         self._machine = ConnectionMachine(None, self._build_url, websocket_supported=self._websocket_supported,

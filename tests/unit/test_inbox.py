@@ -13,7 +13,18 @@ PING = '{"type": "ping"}'
 
 
 def url_for(token):
-    return f"ws://example.test/ws/inbox/?token={token}"
+    return "ws://example.test/ws/inbox/" + ("" if token is None else f"?token={token}")
+
+
+PROBE_URL = url_for(None)
+
+
+def probe(link, now, answer):
+    """The tokenless probe: its OpenSocket, and the server's answer (a close code)."""
+    actions = nolog(link.start(now) if not link.absent else link.tick(now))
+    assert len(actions) == 1 and actions[0].url == PROBE_URL and actions[0].socket_id < 0
+    assert link.socket_open(actions[0].socket_id, now) == []  # accepted or not, only the close counts
+    return nolog(link.socket_closed(actions[0].socket_id, answer, now))
 
 
 def nolog(actions):
@@ -29,7 +40,7 @@ def handshake(link, now, token="t"):
 
 def started(now=T0):
     link = InboxLink(url_for)
-    assert nolog(link.start(now)) == [RequestToken(force_refresh=False)]
+    assert probe(link, now, 4001) == [RequestToken(force_refresh=False)]
     return link
 
 
@@ -50,40 +61,46 @@ def message(mid, cid):
 # ----- absent backends: 1006 / 4004, one quiet try every 10 minutes ---------------------------------
 
 
-def test_a_refused_handshake_means_no_inbox_and_the_next_try_is_ten_minutes_later_without_a_state_change():
+def test_a_refused_probe_means_no_inbox_no_token_and_the_next_try_is_ten_minutes_later():
+    link = InboxLink(url_for)
+    assert probe(link, T0, 1006) == []  # nothing reported: no banner, no backoff, no token asked
+    assert link.absent and link.next_wakeup() == T0 + 600
+    assert link.tick(T0 + 599) == []
+    assert probe(link, T0 + 600, 4004) == []
+    assert link.absent and link.next_wakeup() == T0 + 1200
+
+
+def test_a_probe_that_never_answers_is_no_inbox_after_the_connect_timeout():
+    link = InboxLink(url_for)
+    (open_probe,) = nolog(link.start(T0))
+    assert link.next_wakeup() == T0 + 10 and link.tick(T0 + 9.9) == []
+    assert nolog(link.tick(T0 + 10)) == [CloseSocket(open_probe.socket_id, 4000, "inbox probe timed out")]
+    assert link.absent and link.next_wakeup() == T0 + 610
+
+
+def test_a_refused_handshake_with_a_token_after_the_probe_is_no_inbox_too():
     link = started()
     sid = handshake(link, T0)
-    actions = link.socket_closed(sid, 1006, T0 + 0.05)
-    assert nolog(actions) == []  # never live: nothing to report, no banner, no backoff
-    assert link.absent and link.next_wakeup() == T0 + 0.05 + 600
-    assert link.tick(T0 + 599) == []
-    assert nolog(link.tick(T0 + 600.05)) == [RequestToken(force_refresh=False)]
-    assert not link.absent
+    assert nolog(link.socket_closed(sid, 1006, T0 + 0.05)) == []
+    assert link.absent and link.next_wakeup() == T0 + 600.05
 
 
-def test_against_a_backend_without_the_inbox_an_hour_costs_six_handshakes_whatever_the_tab_and_network_do():
-    link = started()
+def test_against_a_backend_without_the_inbox_an_hour_costs_six_probes_whatever_the_tab_and_network_do():
+    link = InboxLink(url_for)
     opened = []
     now = T0
     while now < T0 + 3600:
         wake = link.next_wakeup()
-        if wake is not None and wake <= now:
-            for action in link.tick(now):
-                if isinstance(action, RequestToken):
-                    sid = handshake(link, now)
-                    opened.append(now)
-                    link.socket_closed(sid, 1006, now)
-        if now == T0:
-            opened.append(now)
-            link.socket_closed(handshake(link, now), 1006, now)
+        if now == T0 or (wake is not None and wake <= now):
+            assert probe(link, now, 1006) == []
+            opened.append(now - T0)
         # The tab is hidden and shown, the network drops and returns, every 7 seconds.
         if int(now - T0) % 7 == 0:
-            assert nolog(link.visibility_changed(False, now)) == []
-            assert nolog(link.visibility_changed(True, now)) == []
-            assert nolog(link.network_changed(False, now)) == []
-            assert nolog(link.network_changed(True, now)) == []
+            for step in (lambda: link.visibility_changed(False, now), lambda: link.visibility_changed(True, now),
+                         lambda: link.network_changed(False, now), lambda: link.network_changed(True, now)):
+                assert nolog(step()) == []
         now += 1
-    assert [t - T0 for t in opened] == [0, 600, 1200, 1800, 2400, 3000]
+    assert opened == [0, 600, 1200, 1800, 2400, 3000]
 
 
 def test_4004_means_no_inbox_even_after_the_socket_was_accepted():
@@ -93,19 +110,18 @@ def test_4004_means_no_inbox_even_after_the_socket_was_accepted():
     assert link.absent and link.next_wakeup() == T0 + 601
 
 
-def test_a_handshake_that_never_answers_is_no_inbox_after_the_connect_timeout():
+def test_a_handshake_that_never_answers_after_the_probe_is_no_inbox_after_the_connect_timeout():
     link = started()
     sid = handshake(link, T0)
     assert link.next_wakeup() == T0 + 10
-    actions = nolog(link.tick(T0 + 10))
-    assert actions == [CloseSocket(sid, 4000, "handshake timed out")]
+    assert nolog(link.tick(T0 + 10)) == [CloseSocket(sid, 4000, "handshake timed out")]
     assert link.absent and link.next_wakeup() == T0 + 610
 
 
-def test_the_try_after_ten_minutes_that_succeeds_makes_the_inbox_live():
-    link = started()
-    link.socket_closed(handshake(link, T0), 1006, T0)
-    link.tick(T0 + 600)
+def test_the_try_after_ten_minutes_that_finds_the_inbox_makes_it_live():
+    link = InboxLink(url_for)
+    probe(link, T0, 1006)
+    assert probe(link, T0 + 600, 4001) == [RequestToken(force_refresh=False)]
     sid = handshake(link, T0 + 600)
     assert nolog(link.socket_open(sid, T0 + 600.1)) == [LIVE]
 
@@ -170,11 +186,15 @@ def test_stop_closes_the_socket_with_1000_and_silences_the_link():
     assert link.tick(T0 + 700) == [] and link.socket_closed(sid, 1006, T0 + 6) == []
 
 
-def test_stop_while_absent_cancels_the_ten_minute_try():
-    link = started()
-    link.socket_closed(handshake(link, T0), 1006, T0)
+def test_stop_while_absent_cancels_the_ten_minute_try_and_stop_during_the_probe_closes_it():
+    link = InboxLink(url_for)
+    probe(link, T0, 1006)
     assert link.stop(T0 + 1) == [] and link.next_wakeup() is None
     assert link.tick(T0 + 601) == []
+    link = InboxLink(url_for)
+    (open_probe,) = nolog(link.start(T0))
+    assert link.stop(T0 + 1) == [CloseSocket(open_probe.socket_id, 1000, "client closed")]
+    assert link.socket_closed(open_probe.socket_id, 4001, T0 + 2) == [] and link.next_wakeup() is None
 
 
 # ----- the inbox's frames ---------------------------------------------------------------------------------
@@ -194,3 +214,10 @@ def test_inbox_frames_are_parsed_with_their_conversation_and_bad_ones_say_why():
         event, reason = classify_inbox_frame(json.dumps(bad))
         assert event is None and why in reason
     assert classify_inbox_frame("[" * 100)[0] is None
+
+
+def test_the_inbox_url_follows_the_sockets_origin_rules_and_the_probe_carries_no_token():
+    from core.constants import ws_inbox_url
+    assert ws_inbox_url("a b", "", "https:", "h.test") == "wss://h.test/ws/inbox/?token=a%20b"
+    assert ws_inbox_url("t", "http://api.test:81/", "https:", "h.test") == "ws://api.test:81/ws/inbox/?token=t"
+    assert ws_inbox_url(None, "", "http:", "h.test:8000") == "ws://h.test:8000/ws/inbox/"
