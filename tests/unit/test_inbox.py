@@ -221,3 +221,24 @@ def test_the_inbox_url_follows_the_sockets_origin_rules_and_the_probe_carries_no
     assert ws_inbox_url("a b", "", "https:", "h.test") == "wss://h.test/ws/inbox/?token=a%20b"
     assert ws_inbox_url("t", "http://api.test:81/", "https:", "h.test") == "ws://api.test:81/ws/inbox/?token=t"
     assert ws_inbox_url(None, "", "http:", "h.test:8000") == "ws://h.test:8000/ws/inbox/"
+
+
+def test_offline_and_online_behave_as_on_the_conversation_socket():
+    link, sid = live_link()
+    assert link.network_changed(False, T0 + 1) == [SendFrame(sid, PING)]  # probe a live link
+    assert nolog(link.socket_closed(sid, 1006, T0 + 2)) == [NOT_LIVE]
+    assert link.next_wakeup() is None and not link.absent  # offline: no retry timer until online
+    assert nolog(link.network_changed(True, T0 + 50)) == [RequestToken(force_refresh=False)]
+    sid2 = handshake(link, T0 + 50)
+    assert nolog(link.socket_open(sid2, T0 + 50.1)) == [LIVE]
+
+
+def test_a_fresh_link_after_ten_minutes_knows_the_tab_is_hidden():
+    link = InboxLink(url_for)
+    probe(link, T0, 1006)
+    link.visibility_changed(False, T0 + 1)
+    assert probe(link, T0 + 600, 4001) == [RequestToken(force_refresh=False)]
+    sid = handshake(link, T0 + 600)
+    link.socket_open(sid, T0 + 600)
+    # Hidden: a late tick sends the overdue ping instead of declaring the link dead.
+    assert link.tick(T0 + 700) == [SendFrame(sid, PING)]
