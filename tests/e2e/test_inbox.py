@@ -116,6 +116,14 @@ def test_with_the_inbox_live_the_list_is_polled_every_5_minutes_and_the_unread_c
     assert len(inbox_log(page)) == 2 and inbox_live(page)  # the probe, then one socket all along
     state = list_state(page)
     assert total_agrees(state), state
+    # Logout closes the inbox, purposefully (1000), and nothing reopens it.
+    page.clock.resume()
+    page.get_by_test_id("logout").click()
+    closed = wait_until(lambda: [r for r in inbox_log(page) if r["closed"] and "token=" in r["url"]],
+                        "the inbox closed at logout")
+    assert closed[0]["closedBy"][1] == 1000 and "token=" in closed[0]["url"]
+    time.sleep(1.0)
+    assert len(inbox_log(page)) == 2
 
 
 def test_without_the_inbox_the_spec_polling_is_kept_with_no_banner_and_one_tokenless_probe_per_10_minutes(
