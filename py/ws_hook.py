@@ -226,12 +226,15 @@ class ConnectionMachine:
 
     def __init__(
         self,
-        conversation_id: int,
+        conversation_id: Optional[int],
         build_url: Callable[[str], str],
         websocket_supported: bool = True,
+        classify: Optional[Callable[[Any], Any]] = None,
     ) -> None:
         self.conversation_id = conversation_id
         self._build_url = build_url
+        # The frames this socket speaks: (event, "") or (None, why); the inbox passes its own.
+        self._classify = classify or (lambda text: classify_server_frame(text, conversation_id))
         self._websocket_supported = websocket_supported
 
         self._state = ConnectionState.DISCONNECTED
@@ -353,7 +356,7 @@ class ConnectionMachine:
     def socket_message(self, socket_id: Any, text: Any, now: float) -> List[Action]:
         if self._phase is not _Phase.OPEN or socket_id != self._socket_id:
             return []
-        event, why = classify_server_frame(text, self.conversation_id)
+        event, why = self._classify(text)
         if event is None:
             return [Log("debug", f"ignored a WebSocket frame: {why}")]  # edge 11
         if isinstance(event, Pong):

@@ -8,6 +8,7 @@ the mark-read interval in read_marker.py.
 """
 from __future__ import annotations
 
+from typing import Optional
 from urllib.parse import quote
 
 # ---------------------------------------------------------------------------
@@ -65,6 +66,11 @@ def ws_messaging_path(conversation_id: int) -> str:
     return f"/ws/messaging/{_conversation_id(conversation_id)}/"
 
 
+def ws_inbox_path() -> str:
+    """CONTRACT "Inbox socket" (optional): every conversation of the user on one socket."""
+    return "/ws/inbox/"
+
+
 # ---------------------------------------------------------------------------
 # Where the backend is (CONTRACT.md "config.json": empty means the page's own origin).
 # ---------------------------------------------------------------------------
@@ -77,6 +83,26 @@ def api_url(api_base: str, path: str) -> str:
 
 
 _WS_SCHEME_FOR = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
+
+
+def _ws_origin(ws_base: str, page_protocol: str, page_host: str) -> str:
+    page_scheme = "wss" if (page_protocol or "").strip().lower().rstrip(":") == "https" else "ws"
+    base = (ws_base or "").strip().rstrip("/")
+    if not base:
+        return f"{page_scheme}://{page_host}"
+    if "://" in base:
+        scheme, rest = base.split("://", 1)
+        ws_scheme = _WS_SCHEME_FOR.get(scheme.lower())
+        if ws_scheme is None:
+            raise ValueError("ws_base must use ws, wss, http or https")
+        return f"{ws_scheme}://{rest}"
+    if base.startswith("//"):
+        return f"{page_scheme}:{base}"
+    return f"{page_scheme}://{base}"
+
+
+def _with_token(token: str) -> str:
+    return f"?token={quote(str(token), safe='')}"
 
 
 def ws_messaging_url(
@@ -94,21 +120,15 @@ def ws_messaging_url(
     `page_protocol` is `location.protocol` ("https:"; the colon is optional) and `page_host`
     is `location.host` (host plus port). The token is percent-encoded.
     """
-    page_scheme = "wss" if (page_protocol or "").strip().lower().rstrip(":") == "https" else "ws"
-    base = (ws_base or "").strip().rstrip("/")
-    if not base:
-        origin = f"{page_scheme}://{page_host}"
-    elif "://" in base:
-        scheme, rest = base.split("://", 1)
-        ws_scheme = _WS_SCHEME_FOR.get(scheme.lower())
-        if ws_scheme is None:
-            raise ValueError("ws_base must use ws, wss, http or https")
-        origin = f"{ws_scheme}://{rest}"
-    elif base.startswith("//"):
-        origin = f"{page_scheme}:{base}"
-    else:
-        origin = f"{page_scheme}://{base}"
-    return f"{origin}{ws_messaging_path(conversation_id)}?token={quote(str(token), safe='')}"
+    origin = _ws_origin(ws_base, page_protocol, page_host)
+    return f"{origin}{ws_messaging_path(conversation_id)}{_with_token(token)}"
+
+
+def ws_inbox_url(token: Optional[str], ws_base: str, page_protocol: str, page_host: str) -> str:
+    """The inbox socket's URL, on the same origin rules as `ws_messaging_url`; token None
+    gives the bare URL (core/inbox.py's probe)."""
+    query = "" if token is None else _with_token(token)
+    return f"{_ws_origin(ws_base, page_protocol, page_host)}{ws_inbox_path()}{query}"
 
 
 # ---------------------------------------------------------------------------
@@ -118,6 +138,7 @@ def ws_messaging_url(
 CLOSE_NORMAL = 1000  # our purposeful close: unmount / conversation switch (SPEC decision 4, AC-10)
 CLOSE_AUTH_FAILED = 4001  # server: bad or expired token (edge case 1)
 CLOSE_FORBIDDEN = 4003  # server: not a participant / archived / no such conversation
+CLOSE_NO_INBOX = 4004  # server: this backend offers no inbox socket (CONTRACT "Inbox socket")
 # Ours: the client gave up on a socket (no pong in time, AC-7; or the handshake hung).
 # Browsers only let a page close with 1000 or 3000-4999; 4000 is private-use and tells the
 # server (and anyone reading its logs) this was not a purposeful goodbye.
@@ -138,3 +159,5 @@ STABLE_AFTER = 5.0
 FAILED_RETRY_INTERVAL = 60.0
 # Ours: a handshake (token + open) that has not finished after this long counts as failed.
 CONNECT_TIMEOUT = 10.0
+# CONTRACT "Inbox socket": a backend without one is asked again at most this often, quietly.
+INBOX_ABSENT_RETRY = 600.0

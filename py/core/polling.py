@@ -29,11 +29,21 @@ _INTERVALS = {
     # AC-26 / AC-27: a light refresh of what the socket does not cover.
     True: {"messages": None, "conversations": 60.0, "unread_count": 60.0},
 }
+# Ours (CONTRACT "Inbox socket"): while the inbox is live, every conversation's messages,
+# reads and updates are pushed, and the list is refetched each time the inbox (re)connects;
+# the list poll is then only a consistency check against a lost event, every 5 minutes, and
+# the unread total is the rows' sum (core/session.py), so the unread-count poll stops.
+# The open chat's messages still follow its own socket (AC-13).
+INBOX_LIST_CHECK = 300.0
+_INBOX_INTERVALS = {"conversations": INBOX_LIST_CHECK, "unread_count": None}
 
 
-def poll_intervals(realtime: bool) -> Dict[str, Optional[float]]:
+def poll_intervals(realtime: bool, inbox: bool = False) -> Dict[str, Optional[float]]:
     """Seconds between polls of each kind; None when that kind is not polled."""
-    return dict(_INTERVALS[bool(realtime)])
+    intervals = dict(_INTERVALS[bool(realtime)])
+    if inbox:
+        intervals.update(_INBOX_INTERVALS)
+    return intervals
 
 
 def _kind(key: QueryKey) -> str:
@@ -52,6 +62,7 @@ class PollScheduler:
 
     def __init__(self, now: float, *, realtime: bool = False, open_conversation_id: Any = None) -> None:
         self._realtime = bool(realtime)
+        self._inbox = False
         self._open: Any = None
         # key -> time of its last poll or fetch; every tracked key has one
         self._last: Dict[QueryKey, float] = {CONVERSATIONS_KEY: now, UNREAD_COUNT_KEY: now}
@@ -73,7 +84,10 @@ class PollScheduler:
         return messages_key(self._open)
 
     def _interval(self, key: QueryKey) -> Optional[float]:
-        return _INTERVALS[self._realtime][_kind(key)]
+        kind = _kind(key)
+        if self._inbox and kind in _INBOX_INTERVALS:
+            return _INBOX_INTERVALS[kind]
+        return _INTERVALS[self._realtime][kind]
 
     def _reschedule(self, now: float) -> None:
         for key, last in self._last.items():
@@ -85,6 +99,13 @@ class PollScheduler:
         if bool(realtime) == self._realtime:
             return
         self._realtime = bool(realtime)
+        self._reschedule(now)
+
+    def set_inbox(self, live: bool, now: float) -> None:
+        """The inbox socket went live (True) or stopped being live: the list's pace follows."""
+        if bool(live) == self._inbox:
+            return
+        self._inbox = bool(live)
         self._reschedule(now)
 
     def set_open_conversation(self, conversation_id: Any, now: float) -> None:

@@ -14,6 +14,8 @@ wall-clock time and carries out the effects; after every input it re-arms one ti
     run(session.chat_changed(7, realtime=True, now)) # the open chat, and its socket
     session.messages_added(7, messages, chat_visible=False)   # OpenConversation's NewMessages
     run(session.conversation_read(7, still_unread=0))         # its ConversationRead
+    run(session.inbox_changed(True, now))                     # the inbox socket went live
+    run(session.inbox_events(events, now, chat_visible=True)) # and brought events
 
     effect          the adapter ...                      and answers with
     Fetch(key)      GET the list or the unread count      conversations_loaded / unread_loaded
@@ -21,15 +23,24 @@ wall-clock time and carries out the effects; after every input it re-arms one ti
     PollMessages    asks the open chat to poll (OpenConversation.poll)
 
 The rules:
+- One source for the unread badges: once the list is loaded, the total IS the sum of the
+  rows' badges; every write of the rows writes that sum to UNREAD_COUNT_KEY in the same
+  cache batch, so the header and the rows can never disagree. The unread-count endpoint is
+  used only while the list is not known (its answer is ignored once it is).
 - AC-15: a new message moves its row to the top with its preview and time, no refetch;
   the other party's message counts as unread unless its chat is open and visible (AC-28
-  marks that one read), and the total badge follows the rows.
+  marks that one read). A message is applied to the list once, by id, whichever socket
+  (the open chat's or the inbox) or fetch brought it first.
 - A read (our mark-read call) sets the row to what is still unread (what arrived after the
-  call started) and lowers the total by what it read; the server's total is asked again
-  only when the read changed something, or when no total is known.
+  call started); the server's total is asked only when the list is not known.
 - A list answer never shows unread in the chat that is open and visible.
-- Polling paces follow the socket of the open chat (polling.py); a poll of a key whose
-  previous poll is still under way is skipped.
+- The inbox socket (core/inbox.py), while live, brings every conversation's events: a
+  new message as above (an unknown conversation refetches the list), a read by me (another
+  tab or device) clears that row's badge, a conversation_updated replaces its row but keeps
+  our badge (a new conversation is added with its own). Each time the inbox goes live the
+  list is fetched once (what the gap missed).
+- Polling paces follow the socket of the open chat and the inbox (polling.py); a poll of a
+  key whose previous poll is still under way is skipped.
 """
 from __future__ import annotations
 
@@ -38,6 +49,7 @@ from typing import Any, Dict, List, Optional, Set, Union
 
 from core import conversation_ops, models
 from core.polling import PollScheduler
+from core.ws_events import ConversationUpdated, InboxReadReceipt, NewMessage
 from query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
 
 
@@ -73,6 +85,8 @@ class Session:
         self.poller = PollScheduler(now)
         self.open_id: Any = None
         self._polls_running: Set[QueryKey] = set()
+        self._counted: Dict[Any, Set[int]] = {}  # conversation id -> ids already applied to its row
+        self.inbox_live = False
 
     def next_wakeup(self) -> Optional[float]:
         return self.poller.next_wakeup()
@@ -103,12 +117,12 @@ class Session:
         conversations = [c for c in (models.parse_conversation(x) for x in data) if c is not None]
         if self.open_id is not None and chat_visible:
             conversations = conversation_ops.set_unread(conversations, self.open_id, 0)
-        self.cache.set_query_data(CONVERSATIONS_KEY, conversation_ops.sort_conversations(conversations))
+        self._write_rows(conversation_ops.sort_conversations(conversations))
 
     def unread_loaded(self, data: Any, now: float) -> None:
         self._polls_running.discard(UNREAD_COUNT_KEY)
         total = parse_unread_total(data)
-        if total is not None:
+        if total is not None and not self._list_known():
             self.cache.set_query_data(UNREAD_COUNT_KEY, total)
 
     def fetch_failed(self, key: QueryKey, now: float) -> None:
@@ -116,40 +130,89 @@ class Session:
 
     def messages_added(self, conversation_id: Any, messages: List[Dict[str, Any]], *,
                        chat_visible: bool) -> None:
-        """AC-15: preview, time and order follow new messages without a refetch."""
+        """AC-15: preview, time and order follow new messages without a refetch; once per id."""
+        fresh = self._first_sight(conversation_id, messages)
+        if not fresh:
+            return
         seen = conversation_id == self.open_id and bool(chat_visible)
 
         def update(conversations):
             result = conversations or []
-            for message in messages:
+            for message in fresh:
                 result = conversation_ops.apply_new_message(
                     result, message, my_user_id=self.me_id,
                     open_conversation_id=conversation_id if seen else None, chat_visible=seen)
             return result
-        # The total badge follows the rows: a message nobody is looking at is one more unread.
-        unseen = 0 if seen else sum(1 for m in messages if m["sender"]["id"] != self.me_id)
-        with self.cache.batch():
-            self.cache.set_query_data(CONVERSATIONS_KEY, update)
-            total = self.cache.get_query_data(UNREAD_COUNT_KEY)
-            if unseen and isinstance(total, int):
-                self.cache.set_query_data(UNREAD_COUNT_KEY, total + unseen)
+        self._write_rows(update)
 
     def conversation_read(self, conversation_id: Any, still_unread: int = 0) -> List[Effect]:
-        conversations = self.cache.get_query_data(CONVERSATIONS_KEY) or []
-        before = next((c.get("unread_count", 0) for c in conversations if c["id"] == conversation_id), 0)
-        read = max(0, before - still_unread)
-        with self.cache.batch():
-            self.cache.set_query_data(
-                CONVERSATIONS_KEY, lambda cs: conversation_ops.set_unread(cs or [], conversation_id, still_unread))
-            total = self.cache.get_query_data(UNREAD_COUNT_KEY)
-            if isinstance(total, int) and read:
-                self.cache.set_query_data(UNREAD_COUNT_KEY, max(0, total - read))
-        # Asked again only when this read changed the total: reading a chat that shows every
-        # message as it arrives (unread 0) leaves it as it was, and asking after every live
-        # message doubled the requests of a conversation.
-        if read or not isinstance(total, int):
-            return [Fetch(UNREAD_COUNT_KEY)]
+        self._write_rows(lambda cs: conversation_ops.set_unread(cs or [], conversation_id, still_unread))
+        # The total is the rows' sum once the list is known; only without a list is it asked.
+        return [] if self._list_known() else [Fetch(UNREAD_COUNT_KEY)]
+
+    # ------------------------------------------------------------------ the inbox socket
+
+    def inbox_changed(self, live: bool, now: float) -> List[Effect]:
+        """The inbox socket went live (True) or stopped being live (polls back to the spec's)."""
+        was, self.inbox_live = self.inbox_live, bool(live)
+        self.poller.set_inbox(self.inbox_live, now)
+        if self.inbox_live and not was and CONVERSATIONS_KEY not in self._polls_running:
+            # What happened before the inbox was up (or while it was down) is fetched once.
+            self._polls_running.add(CONVERSATIONS_KEY)
+            self.poller.mark_fetched(CONVERSATIONS_KEY, now)
+            return [Fetch(CONVERSATIONS_KEY)]
         return []
+
+    def inbox_events(self, events: List[Any], now: float, *, chat_visible: bool) -> List[Effect]:
+        """The inbox's events in order; see the module docstring for each kind."""
+        refetch = False
+        for event in events:
+            if isinstance(event, NewMessage):
+                cid = event.message["conversation_id"]
+                if self.conversation(cid) is None:
+                    refetch = refetch or self._list_known()
+                    continue
+                self.messages_added(cid, [event.message], chat_visible=chat_visible)
+            elif isinstance(event, InboxReadReceipt):
+                if event.reader_id == self.me_id:  # read in another tab or on another device
+                    self._write_rows(lambda cs, c=event.conversation_id: conversation_ops.set_unread(cs or [], c, 0))
+            elif isinstance(event, ConversationUpdated):
+                self._write_rows(lambda cs, c=event.conversation: _replace_row(cs or [], c))
+        if refetch and CONVERSATIONS_KEY not in self._polls_running:
+            self._polls_running.add(CONVERSATIONS_KEY)
+            self.poller.mark_fetched(CONVERSATIONS_KEY, now)
+            return [Fetch(CONVERSATIONS_KEY)]
+        return []
+
+    # ------------------------------------------------------------------ internals
+
+    def _list_known(self) -> bool:
+        return isinstance(self.cache.get_query_data(CONVERSATIONS_KEY), list)
+
+    def _write_rows(self, rows_or_updater: Any) -> None:
+        """The rows, and the total as their sum, in one batch: the one source of the badges.
+        An updater needs rows to update: without a list it changes nothing."""
+        if callable(rows_or_updater) and not self._list_known():
+            return
+        with self.cache.batch():
+            rows = self.cache.set_query_data(CONVERSATIONS_KEY, rows_or_updater)
+            if isinstance(rows, list):
+                self.cache.set_query_data(UNREAD_COUNT_KEY, conversation_ops.total_unread(rows))
+
+    def _first_sight(self, conversation_id: Any, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The messages not yet applied to the list (both sockets may bring the same one)."""
+        counted = self._counted.setdefault(conversation_id, set())
+        fresh = []
+        for message in messages:
+            mid = message.get("id")
+            if mid in counted:
+                continue
+            counted.add(mid)
+            fresh.append(message)
+        if len(counted) > _COUNTED_KEPT * 2:
+            # Ids only grow: the oldest ones will not come again live.
+            self._counted[conversation_id] = set(sorted(counted)[-_COUNTED_KEPT:])
+        return fresh
 
     def conversation(self, conversation_id: Any) -> Optional[Dict[str, Any]]:
         for c in self.cache.get_query_data(CONVERSATIONS_KEY) or []:
@@ -158,8 +221,21 @@ class Session:
         return None
 
     def unread_total(self) -> int:
-        """The badge: the server's total when known, else the rows' sum."""
+        """The header's badge: the rows' sum once the list is known, else the server's total."""
+        if self._list_known():
+            return conversation_ops.total_unread(self.cache.get_query_data(CONVERSATIONS_KEY))
         total = self.cache.get_query_data(UNREAD_COUNT_KEY)
-        if isinstance(total, int):
-            return total
-        return conversation_ops.total_unread(self.cache.get_query_data(CONVERSATIONS_KEY) or [])
+        return total if isinstance(total, int) else 0
+
+
+_COUNTED_KEPT = 256  # message ids remembered per conversation for the dedup
+
+
+def _replace_row(conversations: List[Dict[str, Any]], updated: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """A conversation_updated: its row takes the new fields but keeps our badge (the event is
+    the same for both participants, so its unread_count is not ours); a new one is added."""
+    rows = [dict(updated, unread_count=c.get("unread_count", 0)) if c["id"] == updated["id"] else c
+            for c in conversations]
+    if not any(c["id"] == updated["id"] for c in conversations):
+        rows.append(updated)
+    return conversation_ops.sort_conversations(rows)

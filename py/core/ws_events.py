@@ -16,11 +16,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple, Union
 
-from core.models import is_int, parse_message
+from core.models import is_int, parse_conversation, parse_message
 
 __all__ = [
     "Pong", "NewMessage", "TypingIndicator", "ReadReceipt", "ServerEvent",
-    "parse_server_frame", "classify_server_frame", "typing_frame", "PING_FRAME",
+    "InboxReadReceipt", "ConversationUpdated", "InboxEvent",
+    "parse_server_frame", "classify_server_frame", "classify_inbox_frame", "typing_frame", "PING_FRAME",
 ]
 
 # Client-to-server frames, built in one place.
@@ -54,6 +55,23 @@ class ReadReceipt:
 
 
 ServerEvent = Union[Pong, NewMessage, TypingIndicator, ReadReceipt]
+
+
+@dataclass(frozen=True)
+class InboxReadReceipt:
+    """The inbox socket's read_receipt: it names its conversation (CONTRACT "Inbox socket")."""
+
+    conversation_id: int
+    reader_id: int
+    read_at: Optional[str]
+
+
+@dataclass(frozen=True)
+class ConversationUpdated:
+    conversation: Dict[str, Any]  # a models.parse_conversation() dict
+
+
+InboxEvent = Union[Pong, NewMessage, InboxReadReceipt, ConversationUpdated]
 
 _Result = Tuple[Optional[ServerEvent], str]
 
@@ -125,12 +143,8 @@ def _nested_deeper_than(text: str, limit: int) -> bool:
     return False
 
 
-def classify_server_frame(text: Any, conversation_id: Optional[int] = None) -> _Result:
-    """(event, "") for a valid frame, (None, reason) otherwise.
-
-    `conversation_id`, when given, is the conversation this socket belongs to: a
-    `new_message` for any other conversation is ignored.
-    """
+def _load_object(text: Any) -> Tuple[Optional[Dict[str, Any]], str]:
+    """The frame's JSON object, or (None, why not)."""
     if not isinstance(text, str):
         return None, f"non-text frame ({type(text).__name__})"
     if _nested_deeper_than(text, MAX_FRAME_DEPTH):
@@ -147,9 +161,50 @@ def classify_server_frame(text: Any, conversation_id: Optional[int] = None) -> _
         return None, "frame is not JSON"
     if not isinstance(obj, dict):
         return None, f"frame is a JSON {type(obj).__name__}, not an object"
+    return obj, ""
+
+
+def classify_server_frame(text: Any, conversation_id: Optional[int] = None) -> _Result:
+    """(event, "") for a valid frame, (None, reason) otherwise.
+
+    `conversation_id`, when given, is the conversation this socket belongs to: a
+    `new_message` for any other conversation is ignored.
+    """
+    obj, why = _load_object(text)
+    if obj is None:
+        return None, why
     try:
         return _from_json(obj, conversation_id)
     except Exception:  # belt and braces: nothing a server sends may break the socket handler
+        return None, "frame could not be read"
+
+
+def _inbox_from_json(obj: Dict[str, Any]) -> Tuple[Optional[InboxEvent], str]:
+    kind = obj.get("type")
+    if kind == "read_receipt":
+        conversation_id, reader_id, read_at = obj.get("conversation_id"), obj.get("reader_id"), obj.get("read_at")
+        if not is_int(conversation_id) or not is_int(reader_id):
+            return None, "read_receipt with a bad conversation_id or reader_id"
+        return InboxReadReceipt(conversation_id, reader_id, read_at if isinstance(read_at, str) else None), ""
+    if kind == "conversation_updated":
+        conversation = parse_conversation(obj.get("conversation"))
+        if conversation is None:
+            return None, "conversation_updated without a valid conversation"
+        return ConversationUpdated(conversation), ""
+    if kind == "typing_indicator":
+        return None, "typing_indicator on the inbox socket"
+    event, why = _from_json(obj, None)
+    return event, why  # pong, new_message (any conversation) or the reason
+
+
+def classify_inbox_frame(text: Any) -> Tuple[Optional[InboxEvent], str]:
+    """The inbox socket's frames (CONTRACT "Inbox socket"): (event, "") or (None, reason)."""
+    obj, why = _load_object(text)
+    if obj is None:
+        return None, why
+    try:
+        return _inbox_from_json(obj)
+    except Exception:
         return None, "frame could not be read"
 
 

@@ -24,6 +24,7 @@ from web.chat_controller import ChatController
 from web.browser_storage import BrowserStorage
 from web.conversation_list_view import ConversationListView
 from web.history_nav import HistoryNav
+from web.inbox_socket import InboxSocket
 from web.tab_badge import TabBadge
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
@@ -74,6 +75,7 @@ class App:
         self.session_listeners = Listeners()
         self.session = None
         self.poll_timer = WakeTimer(self._on_poll_timer)
+        self.inbox = None  # the optional inbox socket (CONTRACT "Inbox socket")
         self.ending = False
 
     # ----- screens ---------------------------------------------------------------------
@@ -174,6 +176,10 @@ class App:
         await self.fetch(CONVERSATIONS_KEY)
         await self.fetch(UNREAD_COUNT_KEY)
         self._schedule_poll()
+        if self.session is not None and self.inbox is None:
+            self.inbox = InboxSocket(self.tokens, self.ws_base, on_live=self._on_inbox_live,
+                                     on_events=self._on_inbox_events, debug=self.debug)
+            self.inbox.start()
         js.document.body.setAttribute("data-app-state", "messages")
         # Reopen the conversation the URL names (a deep link, a reload) or the trainer had open.
         linked = self.nav.current()
@@ -310,6 +316,19 @@ class App:
         elif kind is oc.RealtimeChanged:
             self.on_realtime_changed()
 
+    # ----- the inbox socket's effects on the session -------------------------------------------
+
+    def _on_inbox_live(self, live):
+        if self.session is not None:
+            self._run(self.session.inbox_changed(live, wall_clock()))
+            self._schedule_poll()
+
+    def _on_inbox_events(self, events):
+        if self.session is not None:
+            visible = self.chat is not None and self.chat.is_visible()
+            self._run(self.session.inbox_events(events, wall_clock(), chat_visible=visible))
+            self._schedule_poll()
+
     # ----- polling (AC-9, AC-13, AC-26, AC-27) -------------------------------------------------
 
     def on_realtime_changed(self):
@@ -362,6 +381,9 @@ class App:
             # computer; a session that expired keeps them for the same trainer's return.
             self.drafts.clear_all()
         self._close_chat()
+        if self.inbox is not None:
+            self.inbox.stop()
+            self.inbox = None
         self.poll_timer.cancel()
         self.session = None
         self.session_listeners.dispose()

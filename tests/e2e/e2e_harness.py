@@ -100,7 +100,10 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("server")).start()
+    # The spec's backend: no inbox socket (CONTRACT "Inbox socket"), so every test of the
+    # spec's behaviour sees it exactly (one inbox probe per login, refused). The live list
+    # is tested against a serve.py with the inbox in test_inbox.py.
+    srv = Server(tmp_path_factory.mktemp("server"), extra_args=["--no-inbox"]).start()
     yield srv
     srv.stop()
 

@@ -138,8 +138,18 @@ def fake_now(page):
     return page.evaluate("Date.now()")
 
 
-def ws_log(page):
+def _all_sockets(page):
     return page.evaluate("JSON.parse(JSON.stringify(window.__rtSockets))")
+
+
+def ws_log(page):
+    """The page's conversation sockets, in order (the optional inbox socket is not one)."""
+    return [rec for rec in _all_sockets(page) if "/ws/inbox/" not in rec["url"]]
+
+
+def inbox_log(page):
+    """The page's inbox sockets (and probes), in order (CONTRACT "Inbox socket")."""
+    return [rec for rec in _all_sockets(page) if "/ws/inbox/" in rec["url"]]
 
 
 def fetch_log(page):

@@ -21,7 +21,8 @@ def test_ac1_ac2_ac3_opening_a_conversation_opens_one_socket_with_the_current_to
     a, b = conv_a["id"], conv_b["id"]
     install_recorder(page)
     seen = []
-    page.on("websocket", lambda ws: seen.append(ws.url))
+    # Conversation sockets only: the optional inbox (probed once at login) is test_inbox.py's.
+    page.on("websocket", lambda ws: None if "/ws/inbox/" in ws.url else seen.append(ws.url))
     login(page, server)
     assert ws_log(page) == [] and seen == []  # no conversation open, no socket
 
