@@ -101,6 +101,12 @@ def test_opening_with_12_unread_starts_at_the_new_messages_line_which_stays_unti
     poll_until(lambda: scroll_button_text(page) == "13 new messages ↓", 10, "the count to follow")
     assert page.evaluate(LINE_JS)["next"] == str(unread[0])
 
+    # Read only when seen (issue 13): the newest messages are below the view, so nothing is
+    # marked read until the trainer goes down to them.
+    page.wait_for_timeout(1500)
+    assert not all(m["is_read"] for m in peer.messages(cid)["results"])
+    page.get_by_test_id("scroll-to-bottom").click()
+
     # Next open, once the server has everything read: no line.
     poll_until(lambda: all(m["is_read"] for m in peer.messages(cid)["results"]), 15, "everything read")
     open_chat(page, other["id"])
