@@ -139,3 +139,12 @@ def test_every_browser_module_opens_by_saying_what_it_is():
     assert missing == []
     for core in (CORE / "open_conversation.py", CORE / "session.py", PY / "ws_hook.py"):
         assert "Theory of operation" in ast.get_docstring(ast.parse(core.read_text())), core.name
+
+
+def test_no_two_test_files_share_a_name():
+    # The test folders have no __init__.py, so pytest imports each test file by its bare name:
+    # two files with one name stop the whole suite at collection.
+    seen = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
