@@ -103,7 +103,10 @@ def server(tmp_path_factory):
     # The spec's backend: no inbox socket (CONTRACT "Inbox socket"), so every test of the
     # spec's behaviour sees it exactly (one inbox probe per login, refused). The live list
     # is tested against a serve.py with the inbox in test_inbox.py.
-    srv = Server(tmp_path_factory.mktemp("server"), extra_args=["--no-inbox"]).start()
+    # One server serves the whole e2e suite, whose peers send hundreds of messages in seconds
+    # (hostile payloads through history, socket and polling): the per-user send limit is
+    # raised here, and is itself tested in tests/server/test_security_sockets.py.
+    srv = Server(tmp_path_factory.mktemp("server"), extra_args=["--no-inbox", "--send-rate", "10000/1000"]).start()
     yield srv
     srv.stop()
 
