@@ -40,7 +40,7 @@ def continues_group(previous: Optional[Mapping[str, Any]], message: Mapping[str,
     gap = (at - before).total_seconds()
     if not 0 <= gap <= GROUP_GAP_S:
         return False
-    return day_key(previous.get("created_at"), tz_offset_minutes) == day_key(message.get("created_at"), tz_offset_minutes)
+    return day_key(before, tz_offset_minutes) == day_key(at, tz_offset_minutes)  # parsed above: no re-parse
 
 
 def first_unread_id(messages: Iterable[Mapping[str, Any]], my_id: Any) -> Optional[int]:

@@ -95,18 +95,24 @@ def format_time(iso: Any, tz_offset_minutes: float = 0) -> str:
     return "" if local is None else f"{local.hour:02d}:{local.minute:02d}"
 
 
-def time_and_day(iso: Any, tz_offset_minutes: float = 0) -> Tuple[str, str]:
-    """(format_time, day_key) of one timestamp, parsed once (a message node needs both)."""
+def message_times(iso: Any, tz_offset_minutes: float = 0) -> Tuple[str, str, str]:
+    """(format_time, day_key, full_date_time) of one timestamp, parsed once: a message node
+    needs all three, and this runs once per message (2,000 in a burst)."""
     local = _local(iso, tz_offset_minutes)
     if local is None:
-        return "", ""
-    return f"{local.hour:02d}:{local.minute:02d}", local.date().isoformat()
+        return "", "", ""
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    return clock, local.date().isoformat(), f"{_long_date(local.date())}, {clock}"
+
+
+def time_and_day(iso: Any, tz_offset_minutes: float = 0) -> Tuple[str, str]:
+    """(format_time, day_key) of one timestamp, parsed once."""
+    return message_times(iso, tz_offset_minutes)[:2]
 
 
 def full_date_time(iso: Any, tz_offset_minutes: float = 0) -> str:
     """Local "23 Nov 2025, 14:05": a message's tooltip, where its group shows one time."""
-    local = _local(iso, tz_offset_minutes)
-    return "" if local is None else f"{_long_date(local.date())}, {local.hour:02d}:{local.minute:02d}"
+    return message_times(iso, tz_offset_minutes)[2]
 
 
 def day_key(iso: Any, tz_offset_minutes: float = 0) -> str:

@@ -300,8 +300,8 @@ class MessageList:
 
     def _insert(self, message, animate=True):
         mid = message["id"]
-        clock, day = formatting.time_and_day(message.get("created_at"), self.tz_offset)
-        node = self.message_nodes.make(message, clock, formatting.full_date_time(message.get("created_at"), self.tz_offset))
+        clock, day, full = formatting.message_times(message.get("created_at"), self.tz_offset)
+        node = self.message_nodes.make(message, clock, full)
         index = bisect.bisect_left(self.rendered_ids, mid)
         at_end = index == len(self.rendered_ids)
         before = None if at_end else self.nodes[self.rendered_ids[index]]
