@@ -225,12 +225,12 @@ class App:
             return
         if self.session is None:
             return
-        self._server_heard()
         if key == CONVERSATIONS_KEY:
             visible = self.chat is not None and self.chat.is_visible()
             self.session.conversations_loaded(data, wall_clock(), chat_visible=visible)
         else:
             self.session.unread_loaded(data, wall_clock())
+        self._server_heard()  # after the list is written: a held send's answer updates its row
 
     def _on_list_keydown(self, event):
         # Arrow keys move between conversations; Enter/Space activate (native button).
