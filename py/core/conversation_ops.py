@@ -32,7 +32,8 @@ def preview_text(message: Message) -> str:
     return content
 
 
-def _parse_time(value: Any) -> Optional[datetime]:
+def parse_time(value: Any) -> Optional[datetime]:
+    """An ISO time from the server as an aware datetime (naive is UTC), or None."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -48,7 +49,7 @@ _NO_TIME = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _order_key(conversation: Conversation) -> tuple:
-    at = _parse_time(conversation.get("last_message_at"))
+    at = parse_time(conversation.get("last_message_at"))
     return (at is not None, at or _NO_TIME, conversation.get("id") or 0)
 
 
@@ -87,8 +88,8 @@ def apply_new_message(
         return conversations
     row = dict(conversations[index])
 
-    message_at = _parse_time(message.get("created_at"))
-    shown_at = _parse_time(row.get("last_message_at"))
+    message_at = parse_time(message.get("created_at"))
+    shown_at = parse_time(row.get("last_message_at"))
     if shown_at is None or (message_at is not None and message_at >= shown_at):
         row["last_message_preview"] = preview_text(message)
         row["last_message_at"] = message.get("created_at")

@@ -31,7 +31,8 @@ else the world must do is an effect:
     NewMessages, ConversationRead, RealtimeChanged                 the session (session.py)
 
 Inputs: open, page_loaded / page_failed, socket_state (the machine's StateChanged),
-socket_events (its Dispatch), gap_fill (its GapFill), poll (the session's poll is due),
+socket_events (its Dispatch), inbox_events (the inbox socket's, used only while this chat's
+own socket is down), gap_fill (its GapFill), poll (the session's poll is due),
 send / retry / send_answered / send_failed, local_input (a keystroke), load_older,
 mark_read_done, visibility_changed (the chat on screen or not), tick, close.
 
@@ -61,7 +62,10 @@ The rules, each where the spec asks for it:
   goes again, same client_message_id, on a backoff or as soon as the server is heard again
   (the socket connected, any page loaded). Only a refusal (4xx) makes it FAILED, with the
   server's detail and a Retry. Held sends survive a reload and go out by themselves once the
-  first page has reconciled the ones the server had stored after all.
+  first page has reconciled the ones the server had stored after all. While the conversation is
+  not open its outbox belongs to core/held_sends.py, which sends by the same rules: opening
+  takes it from there (`handed=`, with a send in flight whose answer then comes here), closing
+  gives it back (`hand_over`), so no entry is ever posted by both at once.
 - Typing (AC-16..AC-21): keystrokes become debounced frames, a send stops typing; the other
   party's indicator hides after 4 s of silence or when their message arrives.
 - Banner (AC-29..AC-31): a pure function of the state and the outage's age (banner.py).
@@ -81,7 +85,7 @@ from core import models
 from core.outbox import Outbox, PendingMessage, SendStatus
 from core.read_marker import ReadMarker
 from core.typing_signals import TypingDisplay, TypingSender
-from core.ws_events import NewMessage, ReadReceipt, ServerEvent, TypingIndicator
+from core.ws_events import InboxReadReceipt, NewMessage, ReadReceipt, ServerEvent, TypingIndicator
 from query_cache import messages_key
 
 PAGE_SIZE = 50  # CONTRACT: the default page
@@ -122,6 +126,18 @@ def send_is_held(error: BaseException) -> bool:
 def outbox_storage_key(my_user_id: Any, conversation_id: Any) -> str:
     """Where the adapter keeps this conversation's unconfirmed sends (per user)."""
     return f"outbox:{my_user_id}:{conversation_id}"
+
+
+def settle_failed_send(outbox: Outbox, client_message_id: str, error: BaseException,
+                       now: float) -> Optional[PendingMessage]:
+    """A send raised `error`: hold it for the link or mark it refused with the server's reason.
+
+    The one rule for both owners of an outbox (the open chat and core/held_sends.py).
+    None when the entry was confirmed meanwhile.
+    """
+    if send_is_held(error):
+        return outbox.hold(client_message_id, now)
+    return outbox.mark_failed(client_message_id, error_text(error, None) or NOT_SENT)
 
 
 def parse_page(data: Any) -> Tuple[List[Dict[str, Any]], bool]:
@@ -241,7 +257,8 @@ class OpenConversation:
     """One open conversation's rules; see the module docstring."""
 
     def __init__(self, cache: Any, conversation: Dict[str, Any], me: Dict[str, Any], *,
-                 stored_outbox: Optional[str] = None, read_when_seen: bool = False) -> None:
+                 stored_outbox: Optional[str] = None, read_when_seen: bool = False,
+                 handed: Optional[Tuple[Outbox, Dict[str, Any]]] = None) -> None:
         self.cache = cache
         self.conversation = conversation
         self.cid = conversation["id"]
@@ -275,11 +292,20 @@ class OpenConversation:
             cache.set_query_data(self.key, MessageLog())
         self.outbox = Outbox(self.cid)
         self._attachments: Dict[str, Any] = {}  # client_message_id -> the adapter's file, in memory only
-        if stored_outbox:
+        if handed is not None:
+            # From core/held_sends.py: this conversation's sends, maybe one in flight (its answer
+            # comes here), with the files kept in memory. Nothing is read back from storage.
+            self.outbox, attachments = handed
+            self._attachments = dict(attachments)
+        elif stored_outbox:
             try:
                 self.outbox = Outbox.from_json(stored_outbox)
             except ValueError:
                 pass  # not an outbox: start empty
+
+    def hand_over(self) -> Tuple[Outbox, Dict[str, Any]]:
+        """Closing: the outbox (and its in-memory files) goes back to core/held_sends.py."""
+        return self.outbox, dict(self._attachments)
 
     # ------------------------------------------------------------------ what it shows
 
@@ -352,6 +378,24 @@ class OpenConversation:
 
     def socket_events(self, events: List[ServerEvent], now: float) -> List[Effect]:
         """Socket events in order; a run of new messages is merged as one."""
+        return self._events(events, now, live=True)
+
+    def inbox_events(self, events: List[Any], now: float) -> List[Effect]:
+        """The inbox socket's events (core/inbox.py), taken only while this chat's own socket
+        is down: its new messages and read ticks then show at once instead of at the next poll.
+        While the socket is up it carries them itself. They never move the complete point
+        (`synced_id`): the poll and the gap fill still decide what is known to be complete."""
+        if self.closed or self.realtime:
+            return []
+        mine: List[ServerEvent] = []
+        for event in events:
+            if isinstance(event, NewMessage) and event.message.get("conversation_id") == self.cid:
+                mine.append(event)
+            elif isinstance(event, InboxReadReceipt) and event.conversation_id == self.cid:
+                mine.append(ReadReceipt(event.reader_id, event.read_at))
+        return self._events(mine, now, live=False)
+
+    def _events(self, events: List[ServerEvent], now: float, *, live: bool) -> List[Effect]:
         if self.closed:
             return []
         effects: List[Effect] = []
@@ -361,11 +405,11 @@ class OpenConversation:
                 run.append(event.message)
                 continue
             if run:
-                effects += self._receive(run, now, live=True)
+                effects += self._receive(run, now, live=live)
                 run = []
             effects += self._on_event(event, now)
         if run:
-            effects += self._receive(run, now, live=True)
+            effects += self._receive(run, now, live=live)
         return effects
 
     def gap_fill(self, now: float) -> List[Effect]:
@@ -467,10 +511,7 @@ class OpenConversation:
     def send_failed(self, client_message_id: str, error: BaseException, now: float) -> List[Effect]:
         if self.closed:
             return []
-        if send_is_held(error):
-            if self.outbox.hold(client_message_id, now) is None:
-                return []
-        elif self.outbox.mark_failed(client_message_id, error_text(error, None) or NOT_SENT) is None:
+        if settle_failed_send(self.outbox, client_message_id, error, now) is None:
             return []
         return self._outbox_step(now)
 

@@ -30,7 +30,9 @@ The rules:
 - AC-15: a new message moves its row to the top with its preview and time, no refetch;
   the other party's message counts as unread unless its chat is open and visible (AC-28
   marks that one read). A message is applied to the list once, by id, whichever socket
-  (the open chat's or the inbox) or fetch brought it first.
+  (the open chat's or the inbox) or fetch brought it first. A message no newer than its row's
+  last message in the latest list answer is already in that answer (preview, time, badge):
+  it is not applied again (a list answer that raced an inbox event would count it twice).
 - A read (our mark-read call) sets the row to what is still unread (what arrived after the
   call started); the server's total is asked only when the list is not known.
 - A list answer never shows unread in the chat that is open and visible.
@@ -45,6 +47,7 @@ The rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Set, Union
 
 from core import conversation_ops, models
@@ -86,6 +89,7 @@ class Session:
         self.open_id: Any = None
         self._polls_running: Set[QueryKey] = set()
         self._counted: Dict[Any, Set[int]] = {}  # conversation id -> ids already applied to its row
+        self._listed_up_to: Dict[Any, datetime] = {}  # conversation id -> its last message in the list answer
         self.inbox_live = False
 
     def next_wakeup(self) -> Optional[float]:
@@ -117,6 +121,8 @@ class Session:
         conversations = [c for c in (models.parse_conversation(x) for x in data) if c is not None]
         if self.open_id is not None and chat_visible:
             conversations = conversation_ops.set_unread(conversations, self.open_id, 0)
+        self._listed_up_to = {c["id"]: at for c in conversations
+                              if (at := conversation_ops.parse_time(c.get("last_message_at"))) is not None}
         self._write_rows(conversation_ops.sort_conversations(conversations))
 
     def unread_loaded(self, data: Any, now: float) -> None:
@@ -131,7 +137,8 @@ class Session:
     def messages_added(self, conversation_id: Any, messages: List[Dict[str, Any]], *,
                        chat_visible: bool) -> None:
         """AC-15: preview, time and order follow new messages without a refetch; once per id."""
-        fresh = self._first_sight(conversation_id, messages)
+        fresh = [m for m in self._first_sight(conversation_id, messages)
+                 if not self._in_list_answer(conversation_id, m)]
         if not fresh:
             return
         seen = conversation_id == self.open_id and bool(chat_visible)
@@ -198,6 +205,13 @@ class Session:
             rows = self.cache.set_query_data(CONVERSATIONS_KEY, rows_or_updater)
             if isinstance(rows, list):
                 self.cache.set_query_data(UNREAD_COUNT_KEY, conversation_ops.total_unread(rows))
+
+    def _in_list_answer(self, conversation_id: Any, message: Dict[str, Any]) -> bool:
+        """The latest list answer already counted this message: it is no newer than the row's
+        last message then (the server's times are to the microsecond, ids grow with time)."""
+        listed = self._listed_up_to.get(conversation_id)
+        at = conversation_ops.parse_time(message.get("created_at"))
+        return listed is not None and at is not None and at <= listed
 
     def _first_sight(self, conversation_id: Any, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """The messages not yet applied to the list (both sockets may bring the same one)."""

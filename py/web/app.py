@@ -14,13 +14,14 @@ import js
 from core.api_client import ApiClient, ApiError, NetworkError, make_refresh_call
 from core import models
 from core.drafts import Drafts
+from core.held_sends import HeldSends, MessageSent, PostHeld, stored_conversation_id
 from core import open_conversation as oc
 from core.prefetch import PrefetchedTransport
 from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
 from query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
-from web.chat_controller import ChatController
+from web.chat_controller import ChatController, post_send, store_outbox
 from web.browser_storage import BrowserStorage
 from web.conversation_list_view import ConversationListView
 from web.history_nav import HistoryNav
@@ -76,6 +77,8 @@ class App:
         self.session = None
         self.poll_timer = WakeTimer(self._on_poll_timer)
         self.inbox = None  # the optional inbox socket (CONTRACT "Inbox socket")
+        self.held = None  # held sends of the conversations that are not open (core/held_sends.py)
+        self.held_timer = WakeTimer(self._on_held_timer)
         self.ending = False
 
     # ----- screens ---------------------------------------------------------------------
@@ -173,6 +176,8 @@ class App:
         self.unsub_unread = self.cache.subscribe(self._render_list, UNREAD_COUNT_KEY)
         self._show("messages")
         self.session = Session(self.cache, me, wall_clock())
+        self.held = HeldSends(me["id"])
+        self._run_held(self.held.restore(self._stored_outboxes(me["id"]), wall_clock()))
         await self.fetch(CONVERSATIONS_KEY)
         await self.fetch(UNREAD_COUNT_KEY)
         self._schedule_poll()
@@ -225,6 +230,7 @@ class App:
             self.session.conversations_loaded(data, wall_clock(), chat_visible=visible)
         else:
             self.session.unread_loaded(data, wall_clock())
+        self._server_heard()  # after the list is written: a held send's answer updates its row
 
     def _on_list_keydown(self, event):
         # Arrow keys move between conversations; Enter/Space activate (native button).
@@ -262,7 +268,10 @@ class App:
             self.chat_host, self.cache, self.api, self.tokens, conversation, self.me,
             api_base=self.api_base, ws_base=self.ws_base, tz_offset=self.tz_offset,
             on_session_effect=self._on_chat_effect, on_back=self.close_conversation,
-            report_error=self.report_error, drafts=self.drafts, debug=self.debug)
+            report_error=self.report_error, drafts=self.drafts, debug=self.debug,
+            # The chat takes this conversation's held sends; closing it gives them back.
+            handed=self.held.take(cid) if self.held is not None else None,
+            on_late_send=self._send_outcome, on_server_answer=self._server_heard)
         self._show_chat_screen(True)
         self.chat.start()
         self.on_realtime_changed()
@@ -299,8 +308,10 @@ class App:
 
     def _close_chat(self):
         if self.chat is not None:
-            self.chat.dispose()
-            self.chat = None
+            chat, self.chat = self.chat, None
+            chat.dispose()
+            if self.held is not None:
+                self._run_held(self.held.give_back(*chat.hand_over(), wall_clock()))
 
     # ----- the open chat's effects on the session ---------------------------------------------
 
@@ -315,6 +326,8 @@ class App:
             self._run(self.session.conversation_read(effect.conversation_id, effect.still_unread))
         elif kind is oc.RealtimeChanged:
             self.on_realtime_changed()
+            if effect.realtime:
+                self._server_heard()
 
     # ----- the inbox socket's effects on the session -------------------------------------------
 
@@ -322,12 +335,77 @@ class App:
         if self.session is not None:
             self._run(self.session.inbox_changed(live, wall_clock()))
             self._schedule_poll()
+            if live:
+                self._server_heard()
 
     def _on_inbox_events(self, events):
         if self.session is not None:
             visible = self.chat is not None and self.chat.is_visible()
             self._run(self.session.inbox_events(events, wall_clock(), chat_visible=visible))
             self._schedule_poll()
+            if self.chat is not None:
+                self.chat.inbox_events(events)  # taken only while the chat's own socket is down
+
+    # ----- held sends of the conversations that are not open (core/held_sends.py) -------------
+
+    def _stored_outboxes(self, my_user_id):
+        """Every outbox this user left in localStorage, by conversation id."""
+        try:
+            storage = js.localStorage
+            keys = [storage.key(i) for i in range(int(storage.length))]
+            found = {}
+            for key in keys:
+                cid = stored_conversation_id(key, my_user_id)
+                text = storage.getItem(key) if cid is not None else None
+                if isinstance(text, str):
+                    found[cid] = text
+            return found
+        except Exception:
+            return {}  # storage blocked: nothing was kept
+
+    def _server_heard(self):
+        """The server answered (a fetch, a send, a socket): held sends go now."""
+        if self.held is not None:
+            self._run_held(self.held.server_heard(wall_clock()))
+
+    def _send_outcome(self, cid, cmid, message, error):
+        """A send's answer goes to whoever holds that conversation's outbox now."""
+        if self.chat is not None and self.chat.cid == cid:
+            self.chat.send_outcome(cmid, message, error)
+        elif self.held is not None:
+            now = wall_clock()
+            if error is None:
+                self._run_held(self.held.send_answered(cid, cmid, message, now))
+            else:
+                self._run_held(self.held.send_failed(cid, cmid, error, now))
+        if error is None:
+            self._server_heard()
+
+    async def _post_held(self, post):
+        try:
+            message = await post_send(self.api, post.conversation_id, post.client_message_id,
+                                      post.content, post.attachment)
+        except Exception as exc:
+            self.report_error(exc)
+            self._send_outcome(post.conversation_id, post.client_message_id, None, exc)
+            return
+        self._send_outcome(post.conversation_id, post.client_message_id, message, None)
+
+    def _on_held_timer(self):
+        if self.held is not None:
+            self._run_held(self.held.tick(wall_clock()))
+
+    def _run_held(self, effects):
+        for effect in effects:
+            kind = type(effect)
+            if kind is PostHeld:
+                asyncio.ensure_future(self._post_held(effect))
+            elif kind is MessageSent:
+                if self.session is not None:
+                    self.session.messages_added(effect.conversation_id, [effect.message], chat_visible=False)
+            else:  # StoreOutbox
+                store_outbox(effect)
+        self.held_timer.set(self.held.next_wakeup() if self.held is not None else None)
 
     # ----- polling (AC-9, AC-13, AC-26, AC-27) -------------------------------------------------
 
@@ -381,6 +459,8 @@ class App:
             # computer; a session that expired keeps them for the same trainer's return.
             self.drafts.clear_all()
         self._close_chat()
+        self.held = None  # what is held stays in storage for this user's next session
+        self.held_timer.cancel()
         if self.inbox is not None:
             self.inbox.stop()
             self.inbox = None

@@ -28,6 +28,23 @@ from web.web_socket import SocketAdapter
 SEND_TIMEOUT = 20.0
 
 
+async def post_send(api, cid, client_message_id, content, attachment):
+    """POST one send (a form when it has a file); raises as api_client does, or TimeoutError."""
+    form = multipart_form(content, client_message_id, attachment) if attachment is not None else None
+    return await asyncio.wait_for(api.send(cid, content, client_message_id, form=form), SEND_TIMEOUT)
+
+
+def store_outbox(effect):
+    """Carry out a StoreOutbox (None removes the key)."""
+    try:
+        if effect.text is None:
+            js.localStorage.removeItem(effect.key)
+        else:
+            js.localStorage.setItem(effect.key, effect.text)
+    except Exception:
+        pass  # storage full or blocked: the outbox still lives in memory
+
+
 class ChatController:
     """One open conversation in the browser.
 
@@ -37,15 +54,21 @@ class ChatController:
     """
 
     def __init__(self, host, cache, api, tokens, conversation, me, *, api_base, ws_base, tz_offset,
-                 on_session_effect, on_back, report_error, drafts=None, debug=False):
+                 on_session_effect, on_back, report_error, drafts=None, debug=False,
+                 handed=None, on_late_send=None, on_server_answer=None):
         self.cache = cache
         self.api = api
         self.ws_base = ws_base
         self.cid = conversation["id"]
         self.on_session_effect = on_session_effect  # NewMessages, ConversationRead, RealtimeChanged
         self.report_error = report_error
+        # A send answered after dispose() goes to the outbox's new owner (core/held_sends.py).
+        self.on_late_send = on_late_send or (lambda cid, cmid, message, error: None)
+        self.on_server_answer = on_server_answer or (lambda: None)
         self.disposed = False
-        self.core = oc.OpenConversation(cache, conversation, me, stored_outbox=self._stored_outbox(me))
+        # The outbox comes from the session's held sends (handed), else from storage.
+        self.core = oc.OpenConversation(cache, conversation, me, handed=handed,
+                                        stored_outbox=None if handed is not None else self._stored_outbox(me))
         self.timer = WakeTimer(lambda: self._feed(self.core.tick))
         self.listeners = Listeners()
 
@@ -106,6 +129,23 @@ class ChatController:
 
     def retry(self, cmid):
         self._feed(lambda now: self.core.retry(cmid, now))
+
+    def send_outcome(self, cmid, message, error):
+        """The answer to a send posted before this chat took the outbox (core/held_sends.py)."""
+        if error is not None:
+            self._feed(lambda now: self.core.send_failed(cmid, error, now))
+        else:
+            self._feed(lambda now: self.core.send_answered(cmid, message, now), arrivals=True)
+
+    def inbox_events(self, events):
+        """The inbox socket's events: the core takes this chat's while its own socket is down
+        (the check here only spares the visibility read; the rule is the core's)."""
+        if not self.core.realtime:
+            self._feed(lambda now: self.core.inbox_events(events, now), arrivals=True)
+
+    def hand_over(self):
+        """After dispose(): the outbox and its in-memory files, for core/held_sends.py."""
+        return self.core.hand_over()
 
     # ----- inputs ------------------------------------------------------------------------
 
@@ -171,7 +211,7 @@ class ChatController:
             if self.socket is not None:
                 self.socket.send_typing(effect.is_typing)
         elif kind is oc.StoreOutbox:
-            self._store_outbox(effect)
+            store_outbox(effect)
         else:  # NewMessages, ConversationRead, RealtimeChanged: the session's
             self.on_session_effect(effect)
 
@@ -182,21 +222,27 @@ class ChatController:
             self.report_error(exc)
             self._feed(lambda now: self.core.page_failed(fetch, exc, now))
             return
+        self.on_server_answer()
         self._feed(lambda now: self.core.page_loaded(fetch, data, now), arrivals=True)
         if fetch.purpose is oc.Purpose.INITIAL and not self.disposed:
             self.view.initial_page_shown()  # the unread line is decided on what it brought
 
     async def _post(self, post):
+        cmid = post.client_message_id
         try:
-            form = multipart_form(post.content, post.client_message_id, post.attachment) \
-                if post.attachment is not None else None
-            message = await asyncio.wait_for(
-                self.api.send(self.cid, post.content, post.client_message_id, form=form), SEND_TIMEOUT)
+            message = await post_send(self.api, self.cid, cmid, post.content, post.attachment)
         except Exception as exc:
             self.report_error(exc)
-            self._feed(lambda now: self.core.send_failed(post.client_message_id, exc, now))
+            if self.disposed:
+                self.on_late_send(self.cid, cmid, None, exc)
+            else:
+                self._feed(lambda now: self.core.send_failed(cmid, exc, now))
             return
-        self._feed(lambda now: self.core.send_answered(post.client_message_id, message, now), arrivals=True)
+        if self.disposed:
+            self.on_late_send(self.cid, cmid, message, None)
+            return
+        self.on_server_answer()
+        self._feed(lambda now: self.core.send_answered(cmid, message, now), arrivals=True)
 
     async def _mark_read(self):
         try:
@@ -213,16 +259,6 @@ class ChatController:
         except Exception:
             return None
         return text if isinstance(text, str) else None
-
-    @staticmethod
-    def _store_outbox(effect):
-        try:
-            if effect.text is None:
-                js.localStorage.removeItem(effect.key)
-            else:
-                js.localStorage.setItem(effect.key, effect.text)
-        except Exception:
-            pass  # storage full or blocked: the outbox still lives in memory
 
     # ----- teardown -------------------------------------------------------------------------
 

@@ -261,3 +261,16 @@ def test_the_inbox_going_live_while_a_list_fetch_is_under_way_asks_for_no_second
     session.conversations_loaded([row(7)], T0 + 17, chat_visible=False)
     assert session.inbox_changed(False, T0 + 20) == []
     assert session.inbox_changed(True, T0 + 21) == [Fetch(CONVERSATIONS_KEY)]
+
+
+def test_a_list_answer_that_raced_an_inbox_message_does_not_count_it_twice():
+    session, cache = session_with([row(7, unread=0), row(8)], total=0)
+    # The list answer was made after message 90 was stored: its row already shows and counts it.
+    raced = msg(90, 7, at="2024-03-01T12:00:00.000123Z")
+    session.conversations_loaded([row(7, unread=1, at=raced["created_at"]), row(8)], T0, chat_visible=False)
+    session.inbox_events([NewMessage(raced)], T0, chat_visible=False)  # its event comes after the answer
+    assert unread_of(cache, 7) == 1 and badges_agree(session, cache) == 1
+    # A message one microsecond newer than the row's is new: it counts, and moves the preview.
+    session.inbox_events([NewMessage(msg(91, 7, at="2024-03-01T12:00:00.000124Z"))], T0, chat_visible=False)
+    assert unread_of(cache, 7) == 2 and badges_agree(session, cache) == 2
+    assert cache.get_query_data(CONVERSATIONS_KEY)[0]["last_message_preview"] == "m91"
