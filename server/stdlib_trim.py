@@ -102,34 +102,45 @@ def path(site_root: Path) -> Path:
     return site_root / OUT_DIR / NAME
 
 
-def ensure(site_root: Path) -> Path | None:
-    """Build build/stdlib/python_stdlib.zip when missing or made from another source or
-    rule (a stamp file beside it records which); return its path, or None without Pyodide."""
-    source = site_root / SOURCE
+def _stamp(site_root: Path) -> str | None:
     try:
-        st = source.stat()
+        st = (site_root / SOURCE).stat()
     except OSError:
         return None
+    return f"{recipe()} {st.st_size:x}-{st.st_mtime_ns:x}"
+
+
+def current(site_root: Path) -> Path | None:
+    """The built zip when it was made from Pyodide's zip as it is now by the current rule."""
+    stamp = _stamp(site_root)
     target = path(site_root)
-    stamp_file = target.with_suffix(".stamp")
-    stamp = f"{recipe()} {st.st_size:x}-{st.st_mtime_ns:x}"
     try:
-        if target.is_file() and stamp_file.read_text() == stamp:
-            return target
+        return target if stamp is not None and target.is_file() and target.with_suffix(".stamp").read_text() == stamp else None
     except OSError:
-        pass
+        return None
+
+
+def ensure(site_root: Path) -> Path | None:
+    """Build build/stdlib/python_stdlib.zip when missing or made from another source or
+    rule (a stamp file beside it records which); return its path, or None without Pyodide
+    (or when its file is not a zip)."""
+    source = site_root / SOURCE
+    stamp = _stamp(site_root)
+    if stamp is None:
+        return None
+    target = path(site_root)
+    if current(site_root) is not None:
+        return target
+    try:
+        data = trimmed(source.read_bytes())
+    except (OSError, zipfile.BadZipFile):
+        return None  # not a zip: Pyodide's own file is served as it is
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(trimmed(source.read_bytes()))
+    tmp.write_bytes(data)
     os.replace(tmp, target)  # never a half-written zip at the served name
-    stamp_file.write_text(stamp)
+    target.with_suffix(".stamp").write_text(stamp)
     return target
-
-
-def digest(site_root: Path) -> str:
-    """sha256 of the trimmed zip the page will load (built if needed); "" without Pyodide."""
-    built = ensure(site_root)
-    return hashlib.sha256(built.read_bytes()).hexdigest() if built is not None else ""
 
 
 if __name__ == "__main__":  # scripts/setup.sh
