@@ -110,9 +110,12 @@ class SiteFile:
     immutable: bool = False
     make: Callable[[], bytes] | None = None  # generated on every read (kept small and cached by its maker)
     # Ready-made encodings: (content coding, file, media type of the decoded body or None for
-    # this file's own). The decoded body may differ from `read()`: the snapshot's zstd copy
-    # decodes to the raw snapshot, its .gz is gzip bytes (the loader accepts either).
-    encoded: tuple[tuple[str, Path, str | None], ...] = ()
+    # this file's own, the stamp of this file they were made from). The decoded body may
+    # differ from `read()`: the snapshot's zstd copy decodes to the raw snapshot, its .gz is
+    # gzip bytes (the loader accepts either). Used only while this file keeps that stamp.
+    encoded: tuple[tuple[str, Path, str | None, str], ...] = ()
+    # A copy made from another file (source path, its stamp then): gone once that changed.
+    made_from: tuple[Path, str] | None = None
 
     @property
     def suffix(self) -> str:
@@ -126,11 +129,9 @@ class SiteFile:
         """Changes whenever the content does; None when the file has gone."""
         if self.source is None:
             return hashlib.sha1(self.read()).hexdigest()[:16]
-        try:
-            st = self.source.stat()
-        except OSError:
+        if self.made_from is not None and _stat_stamp(self.made_from[0]) != self.made_from[1]:
             return None
-        return f"{st.st_size:x}-{st.st_mtime_ns:x}"
+        return _stat_stamp(self.source)
 
     def read(self) -> bytes:
         if self.make is not None:
@@ -139,6 +140,14 @@ class SiteFile:
             assert self.content is not None
             return self.content
         return self.source.read_bytes()
+
+
+def _stat_stamp(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size:x}-{st.st_mtime_ns:x}"
 
 
 def vendor_version(site_root: Path, vendor: Vendor) -> str | None:
@@ -176,17 +185,20 @@ def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
                 # so it is revalidated, not immutable (the snapshot is named by its bytes).
                 files[url] = SiteFile(url, trimmed)
                 continue
+            stamp = _stat_stamp(path)
             zst = precompress.current(site_root, url, path, "zst")
-            files[url] = SiteFile(url, path, immutable=True, encoded=(("zstd", zst, None),) if zst else ())
+            encoded = (("zstd", zst, None, stamp),) if zst and stamp else ()
+            files[url] = SiteFile(url, path, immutable=True, encoded=encoded)
             gz = precompress.current(site_root, url, path, "gz") if precompress.wants_gz(url) else None
-            if gz is not None:
-                files[url + ".gz"] = SiteFile(url + ".gz", gz, immutable=True)
+            if gz is not None and stamp is not None:
+                files[url + ".gz"] = SiteFile(url + ".gz", gz, immutable=True, made_from=(path, stamp))
     manifest = snapshot_plan.manifest(site_root)
     current = json.loads(manifest).get("snapshot")
     for rel, path in _walk(site_root / SNAPSHOT_DIR):
         if rel.endswith(".gz") and (rel == current or not export):
             zst = path.with_suffix(".zst")  # the raw snapshot, zstd (scripts/make_snapshot.mjs)
-            encoded = (("zstd", zst, "application/octet-stream"),) if zst.is_file() and not export else ()
+            stamp = _stat_stamp(path)
+            encoded = (("zstd", zst, "application/octet-stream", stamp),) if zst.is_file() and stamp else ()
             files[f"{SNAPSHOT_URL}/{rel}"] = SiteFile(f"{SNAPSHOT_URL}/{rel}", path, immutable=True, encoded=encoded)
     if export:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, manifest)
@@ -291,8 +303,8 @@ class StaticSite:
             return None
         site_file, stamp = found
         accept = request.headers.get("accept-encoding", "")
-        ready = next(((coding, path, media) for coding, path, media in site_file.encoded
-                      if accepts(accept, coding) and path.is_file()), None)
+        ready = next(((coding, path, media) for coding, path, media, made_for in site_file.encoded
+                      if made_for == stamp and accepts(accept, coding) and path.is_file()), None)
         use_gzip = ready is None and site_file.suffix in COMPRESSIBLE and accepts(accept, "gzip")
         etag = f'"{stamp}"'
         gzip_etag = f'"{stamp}-gz"'
