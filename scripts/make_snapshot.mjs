@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 
 import { version } from "../static/pyodide-loader.mjs";
 
@@ -32,6 +32,7 @@ if (plan.pyodide !== version) {
   process.exit(1);
 }
 if (existsSync(target) && !process.argv.includes("--force")) {
+  if (!existsSync(join(outDir, zstdName(plan.file)))) writeZstd(gunzipSync(readFileSync(target)), zstdName(plan.file));
   console.log(`make_snapshot: ${plan.file} is up to date`);
   process.exit(0);
 }
