@@ -135,14 +135,16 @@ async function plainStream(response) {
 // cache for warm loads). A host that compresses nothing (e.g. `python -m http.server` on the
 // export) would send it raw: there the page fetches the `pyodide.asm.wasm.gz` that every
 // export has (server/precompress.py), unpacks it as it streams, and hands Pyodide that
-// Response for its one wasm fetch. Whether the host compresses: this page's own HTML
-// (compressible, and already here) came with fewer bytes than it has.
+// Response for its one wasm fetch. Whether the host compresses: this very file (script,
+// compressible, already here; a host that compresses only HTML compresses no wasm either)
+// came with fewer bytes than it has, else the page's HTML did.
 const WASM = "pyodide.asm.wasm";
 
 function hostCompresses() {
-  const page = performance.getEntriesByType("navigation")[0];
-  if (!page || !page.decodedBodySize) return true; // not known: leave Pyodide's fetch alone
-  return page.encodedBodySize < page.decodedBodySize;
+  const seen = [...performance.getEntriesByName(import.meta.url, "resource"),
+    ...performance.getEntriesByType("navigation")].find((entry) => entry.decodedBodySize > 0);
+  if (!seen) return true; // not known: leave Pyodide's fetch alone
+  return seen.encodedBodySize < seen.decodedBodySize;
 }
 
 // Started as early as the HTML's preload would have started it (index.html preloads nothing
