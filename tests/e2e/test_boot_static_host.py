@@ -115,3 +115,22 @@ def test_the_export_on_a_plain_host_boots_from_the_snapshot_logs_in_and_chats(br
     finally:
         peer.close()
         ctx.close()
+
+
+def test_without_the_wasm_gz_the_page_still_boots_with_the_plain_wasm(browser, static_site):
+    """An export made before the .gz existed (or a host that lost it): the loader's fetch of
+    the .gz fails, and Pyodide's own fetch of the plain wasm is used instead."""
+    site, origin, _ = static_site
+    (site / "vendor" / "pyodide" / PYODIDE_VERSION / "pyodide.asm.wasm.gz").unlink()
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(origin + "/")
+        wait_ready(page, "login")
+        assert page.evaluate("document.documentElement.dataset.pyodideBoot") == "snapshot"
+        names = page.evaluate("""() => performance.getEntriesByType("resource")
+            .map((e) => e.name.split("/").pop()).filter((n) => n.startsWith("pyodide.asm.wasm"))""")
+        assert sorted(names) == ["pyodide.asm.wasm", "pyodide.asm.wasm.gz"]  # tried, then the plain one
+        assert PlainHost.served["pyodide.asm.wasm"] == "application/wasm"
+    finally:
+        ctx.close()
