@@ -32,12 +32,13 @@ OUT_DIR = "build/stdlib"
 NAME = "python_stdlib.zip"
 
 # Top-level modules and packages a browser chat app never imports (nor do PyScript and
-# Pyodide): process/terminal/debugging/test tooling, servers and mail protocols.
+# Pyodide): process/terminal/debugging/test tooling, servers, mail protocols, XML, audio files.
 DENY = (
-    "__hello__", "__phello__", "_pyrepl", "antigravity", "cProfile", "compileall", "doctest",
-    "ftplib", "imaplib", "mailbox", "modulefinder", "multiprocessing", "optparse", "pdb",
-    "pickletools", "poplib", "profile", "pstats", "pyclbr", "pydoc", "smtplib", "tabnanny",
-    "this", "trace", "unittest", "webbrowser", "wsgiref", "xmlrpc", "zipapp",
+    "__hello__", "__phello__", "_pyio", "_pyrepl", "antigravity", "bdb", "cProfile", "cmd",
+    "compileall", "doctest", "ftplib", "imaplib", "mailbox", "modulefinder", "multiprocessing",
+    "optparse", "pdb", "pickletools", "poplib", "profile", "pstats", "pyclbr", "pydoc", "smtplib",
+    "socketserver", "tabnanny", "this", "timeit", "trace", "unittest", "wave", "webbrowser",
+    "wsgiref", "xml", "xmlrpc", "zipapp",
 )
 # Single modules inside packages the app may need.
 DENY_SUBMODULES = ("http.server",)
