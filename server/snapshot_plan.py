@@ -7,7 +7,8 @@ JS object, so they survive a memory snapshot. Everything else (the adapters, and
 which PyScript runs) is fetched by PyScript after the interpreter is up: `pyscript.json`'s
 `files` must list exactly those (tests/test_snapshot_plan.py checks it).
 
-The snapshot's file name carries a hash of the Pyodide version, the stdlib recipe and the
+The snapshot's file name carries a hash of the Pyodide version, the stdlib recipe, the trimmed
+stdlib zip it was made with (server/stdlib_trim.py) and the
 bytes of every module it imported, so a page can never restore code older than `py/`:
 the server (and the export) offer the snapshot only when a file with the current name exists
 (`manifest`), and the loader otherwise boots without it, writing the modules itself.
@@ -24,6 +25,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    from server import stdlib_trim
+except ImportError:  # run as a script (scripts/make_snapshot.mjs): server/ is on sys.path
+    import stdlib_trim  # type: ignore[no-redef]
 
 # Stdlib modules imported into the snapshot as well (those the app imports at start-up).
 STDLIB = (
@@ -59,6 +65,7 @@ class Plan:
     snapshot: tuple[Module, ...]  # in import order (dependencies first)
     fetched: tuple[Module, ...]  # what PyScript fetches: adapters (main.py excluded)
     key: str  # hash of everything the snapshot holds
+    stdlib_zip: str  # the trimmed stdlib zip it is made with and restored with (server/stdlib_trim.py)
 
     @property
     def file_name(self) -> str:
@@ -70,6 +77,7 @@ class Plan:
             "stdlib": list(STDLIB),
             "file": self.file_name,
             "fs_dir": FS_DIR,
+            "stdlib_zip": self.stdlib_zip,
             "modules": [{"name": m.name, "source": m.source, "target": m.target} for m in self.snapshot],
         }
 
@@ -150,20 +158,32 @@ def make_plan(site_root: Path, pyodide: str | None = None) -> Plan:
     snapshot = tuple(module(n) for n in ordered)
     fetched = tuple(module(n) for n in sorted(browser) if n != entry)
     version = pyodide if pyodide is not None else pyodide_version(site_root)
+    # The snapshot holds zipimport's index of the stdlib zip (entry offsets): it is named
+    # by that zip's bytes, so it is only ever restored with the very zip it was made with.
+    # (the page is served the same: server/static_site.py, Pyodide's own zip when no trimmed one).
+    stdlib_zip = stdlib_trim.ensure(site_root) or site_root / stdlib_trim.SOURCE
     digest = hashlib.sha256(json.dumps({
-        "pyodide": version, "stdlib": STDLIB, "fs_dir": FS_DIR,
+        "pyodide": version, "stdlib": STDLIB, "fs_dir": FS_DIR, "stdlib_zip": _sha256_of(stdlib_zip),
         "modules": [[m.name, m.sha256] for m in snapshot],
     }, sort_keys=True).encode()).hexdigest()
-    return Plan(version, snapshot, fetched, digest[:16])
+    return Plan(version, snapshot, fetched, digest[:16], stdlib_zip.relative_to(site_root).as_posix())
+
+
+def _sha256_of(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 _manifests: dict[Path, tuple[tuple, bytes]] = {}
 
 
 def _inputs_stamp(site_root: Path) -> tuple:
-    """Changes whenever the manifest may: the py/ files, Pyodide's version, the built snapshots."""
+    """Changes whenever the manifest may: the py/ files, Pyodide's version, the built snapshots
+    and stdlib zip."""
     entries = []
-    for folder in (site_root / PY_DIR, site_root / SNAPSHOT_DIR):
+    for folder in (site_root / PY_DIR, site_root / SNAPSHOT_DIR, site_root / stdlib_trim.OUT_DIR):
         for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
             try:
                 st = path.stat()

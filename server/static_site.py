@@ -8,6 +8,12 @@ PyScript and Pyodide are served with their version in the URL
 (`/vendor/pyscript/<version>/...`, `/vendor/pyodide/<version>/...`, versions read from each
 package.json), so they can be cached as immutable; everything else is `no-cache` with an
 ETag. Compressible files are gzipped once per file version and kept in memory.
+
+Bytes on the wire (bench/run.py, "bytes" rows): a browser that accepts zstd gets the copies
+made at set-up (server/precompress.py: Pyodide's wasm and modules at level 19) and the
+snapshot raw, zstd-coded (the browser decompresses it natively; the loader accepts plain or
+gzip bytes). Pyodide's stdlib zip is replaced by the trimmed one (server/stdlib_trim.py), and
+`pyodide.asm.wasm.gz` is published for hosts that compress nothing (static/pyodide-loader.mjs).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import security_headers, snapshot_plan
+from server import precompress, security_headers, snapshot_plan, stdlib_trim
 
 DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
 ROOT_FILES = ("index.html", "pyscript.json", "pyscript.toml", "config.json")
@@ -103,6 +109,13 @@ class SiteFile:
     content: bytes | None = None
     immutable: bool = False
     make: Callable[[], bytes] | None = None  # generated on every read (kept small and cached by its maker)
+    # Ready-made encodings: (content coding, file, media type of the decoded body or None for
+    # this file's own, the stamp of this file they were made from). The decoded body may
+    # differ from `read()`: the snapshot's zstd copy decodes to the raw snapshot, its .gz is
+    # gzip bytes (the loader accepts either). Used only while this file keeps that stamp.
+    encoded: tuple[tuple[str, Path, str | None, str], ...] = ()
+    # A copy made from another file (source path, its stamp then): gone once that changed.
+    made_from: tuple[Path, str] | None = None
 
     @property
     def suffix(self) -> str:
@@ -116,11 +129,9 @@ class SiteFile:
         """Changes whenever the content does; None when the file has gone."""
         if self.source is None:
             return hashlib.sha1(self.read()).hexdigest()[:16]
-        try:
-            st = self.source.stat()
-        except OSError:
+        if self.made_from is not None and _stat_stamp(self.made_from[0]) != self.made_from[1]:
             return None
-        return f"{st.st_size:x}-{st.st_mtime_ns:x}"
+        return _stat_stamp(self.source)
 
     def read(self) -> bytes:
         if self.make is not None:
@@ -129,6 +140,14 @@ class SiteFile:
             assert self.content is not None
             return self.content
         return self.source.read_bytes()
+
+
+def _stat_stamp(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size:x}-{st.st_mtime_ns:x}"
 
 
 def vendor_version(site_root: Path, vendor: Vendor) -> str | None:
@@ -160,12 +179,27 @@ def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
             if export and (rel.endswith(EXPORT_SKIP_VENDOR_ENDINGS) or rel in EXPORT_SKIP_VENDOR_NAMES):
                 continue
             url = f"/vendor/{vendor.name}/{version}/{rel}"
-            files[url] = SiteFile(url, path, immutable=True)
+            trimmed = stdlib_trim.current(site_root) if vendor.name == "pyodide" and rel == stdlib_trim.NAME else None
+            if trimmed is not None:
+                # The trimmed stdlib at Pyodide's URL; its rule may change within a version,
+                # so it is revalidated, not immutable (the snapshot is named by its bytes).
+                files[url] = SiteFile(url, trimmed)
+                continue
+            stamp = _stat_stamp(path)
+            zst = precompress.current(site_root, url, path, "zst")
+            encoded = (("zstd", zst, None, stamp),) if zst and stamp else ()
+            files[url] = SiteFile(url, path, immutable=True, encoded=encoded)
+            gz = precompress.current(site_root, url, path, "gz") if precompress.wants_gz(url) else None
+            if gz is not None and stamp is not None:
+                files[url + ".gz"] = SiteFile(url + ".gz", gz, immutable=True, made_from=(path, stamp))
     manifest = snapshot_plan.manifest(site_root)
     current = json.loads(manifest).get("snapshot")
     for rel, path in _walk(site_root / SNAPSHOT_DIR):
         if rel.endswith(".gz") and (rel == current or not export):
-            files[f"{SNAPSHOT_URL}/{rel}"] = SiteFile(f"{SNAPSHOT_URL}/{rel}", path, immutable=True)
+            zst = path.with_suffix(".zst")  # the raw snapshot, zstd (scripts/make_snapshot.mjs)
+            stamp = _stat_stamp(path)
+            encoded = (("zstd", zst, "application/octet-stream", stamp),) if zst.is_file() and stamp else ()
+            files[f"{SNAPSHOT_URL}/{rel}"] = SiteFile(f"{SNAPSHOT_URL}/{rel}", path, immutable=True, encoded=encoded)
     if export:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, manifest)
     else:
@@ -190,9 +224,20 @@ def _walk(top: Path):
             yield path.relative_to(top).as_posix(), path
 
 
+def prepare(site_root: Path) -> list[str]:
+    """Build what serving and export use from build/ (scripts/setup.sh, export): the trimmed
+    stdlib zip and the compressed vendor copies. A no-op when they are current."""
+    stdlib_trim.ensure(site_root)
+    vendor = {url: f.source for url, f in site_files(site_root).items()
+              if f.immutable and f.source is not None and url.startswith("/vendor/")
+              and not f.source.is_relative_to(site_root / precompress.OUT_DIR)}
+    return precompress.ensure(site_root, vendor)
+
+
 def export_site(site_root: Path, dest: Path) -> list[str]:
     """Write the site into `dest` (what the page loads, nothing else); return the URL paths
     written. `serve.py export` rebuilds the snapshot first when py/ has changed."""
+    prepare(site_root)
     written = []
     for url, site_file in site_files(site_root, export=True).items():
         target = dest / url.lstrip("/")
@@ -203,13 +248,20 @@ def export_site(site_root: Path, dest: Path) -> list[str]:
     return written
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
+def accepts(accept_encoding: str, wanted: str) -> bool:
+    """Whether an Accept-Encoding header accepts the content coding `wanted` (q > 0). `*`
+    stands for gzip only: zstd is sent only to a client that names it."""
+    names = (wanted, "*") if wanted == "gzip" else (wanted,)
     for part in accept_encoding.lower().split(","):
         coding, _, params = part.strip().partition(";")
-        if coding.strip() in ("gzip", "*"):
+        if coding.strip() in names:
             q = params.strip()
             return not (q.startswith("q=") and _qvalue(q[2:]) == 0)
     return False
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    return accepts(accept_encoding, "gzip")
 
 
 def _qvalue(text: str) -> float:
@@ -250,19 +302,26 @@ class StaticSite:
         if found is None:
             return None
         site_file, stamp = found
-        use_gzip = (site_file.suffix in COMPRESSIBLE
-                    and accepts_gzip(request.headers.get("accept-encoding", "")))
+        accept = request.headers.get("accept-encoding", "")
+        ready = next(((coding, path, media) for coding, path, media, made_for in site_file.encoded
+                      if made_for == stamp and accepts(accept, coding) and path.is_file()), None)
+        use_gzip = ready is None and site_file.suffix in COMPRESSIBLE and accepts(accept, "gzip")
         etag = f'"{stamp}"'
         gzip_etag = f'"{stamp}-gz"'
         headers = {
             "Cache-Control": IMMUTABLE if site_file.immutable else REVALIDATE,
-            "ETag": gzip_etag if use_gzip else etag,
+            "ETag": f'"{stamp}-{ready[0]}"' if ready else gzip_etag if use_gzip else etag,
             "Vary": "Accept-Encoding",
         }
-        if _etag_matches(request.headers.get("if-none-match", ""), (etag, gzip_etag)):
+        if _etag_matches(request.headers.get("if-none-match", ""), (headers["ETag"],)):
             return Response(status_code=304, headers=headers)
-        body = await self._gzipped(site_file, stamp) if use_gzip else None
+        body = await _read_ready(ready[1]) if ready else None
+        media_type = site_file.media_type
         if body is not None:
+            assert ready is not None
+            headers["Content-Encoding"] = ready[0]
+            media_type = ready[2] or media_type
+        elif (body := await self._gzipped(site_file, stamp) if use_gzip else None) is not None:
             headers["Content-Encoding"] = "gzip"
         else:
             headers["ETag"] = etag
@@ -270,7 +329,7 @@ class StaticSite:
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(body))
             body = b""
-        return Response(body, media_type=site_file.media_type, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
 
     async def warm_up(self) -> None:
         """Compress the vendor files ahead of the first page load (run in the background)."""
@@ -292,6 +351,22 @@ class StaticSite:
             return cached[1]
 
 
+async def _read_ready(path: Path) -> bytes | None:
+    """A ready-made encoding's bytes; None if it went away since listing (then the plain path)."""
+    try:
+        return await anyio.to_thread.run_sync(path.read_bytes)
+    except OSError:
+        return None
+
+
 def _compress(site_file: SiteFile) -> bytes | None:
     raw = site_file.read()
     return gzip.compress(raw, compresslevel=6, mtime=0) if len(raw) >= MIN_GZIP_BYTES else None
+
+
+if __name__ == "__main__":  # scripts/setup.sh: python -m server.static_site
+    import sys
+
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
+    for made in prepare(root):
+        print(f"prepare: built {made}")

@@ -110,6 +110,11 @@ async function fetchSnapshot(manifest) {
 }
 
 async function gunzipped(response) {
+  return new Uint8Array(await new Response(await plainStream(response)).arrayBuffer());
+}
+
+// The body as plain bytes, unpacked as it streams when it starts with the gzip magic number.
+async function plainStream(response) {
   const reader = response.body.getReader();
   const first = await reader.read();
   const head = first.done ? new Uint8Array(0) : first.value;
@@ -122,8 +127,66 @@ async function gunzipped(response) {
     cancel(reason) { return reader.cancel(reason); },
   });
   const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  const stream = gzip ? body.pipeThrough(new DecompressionStream("gzip")) : body;
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return gzip ? body.pipeThrough(new DecompressionStream("gzip")) : body;
+}
+
+// Pyodide's wasm is 9.6 MB raw, 3.5 MB gzipped. A host that compresses (serve.py, most CDNs)
+// sends it compressed, and Pyodide's own fetch is left alone (it keeps V8's compiled-code
+// cache for warm loads). A host that compresses nothing (e.g. `python -m http.server` on the
+// export) would send it raw: there the page fetches the `pyodide.asm.wasm.gz` that every
+// export has (server/precompress.py), unpacks it as it streams, and hands Pyodide that
+// Response for its one wasm fetch. Whether the host compresses: this very file (script,
+// compressible, already here; a host that compresses only HTML compresses no wasm either)
+// came with fewer bytes than it has, else the page's HTML did.
+const WASM = "pyodide.asm.wasm";
+
+function hostCompresses() {
+  const seen = [...performance.getEntriesByName(import.meta.url, "resource"),
+    ...performance.getEntriesByType("navigation")].find((entry) => entry.decodedBodySize > 0);
+  if (!seen) return true; // not known: leave Pyodide's fetch alone
+  return seen.encodedBodySize < seen.decodedBodySize;
+}
+
+// Started as early as the HTML's preload would have started it (index.html preloads nothing
+// for the wasm: a preload would fetch the raw file on such a host).
+function startWasmDownload() {
+  if (!hostCompresses()) return fetch(INDEX_URL + WASM + ".gz").catch(() => null);
+  const link = Object.assign(document.createElement("link"),
+    { rel: "preload", href: INDEX_URL + WASM, as: "fetch", crossOrigin: "anonymous" });
+  document.head.append(link);
+  return null;
+}
+
+// load(config), with Pyodide's fetch of its wasm answered from the .gz when one was
+// started; every other fetch, and any failure, goes to the real fetch. The wrapper is
+// installed just around this call and removed at the wasm fetch or when it ends.
+async function withUnpackedWasm(load, config) {
+  const download = wasmGz;
+  wasmGz = null; // one use: a second boot attempt fetches normally
+  if (!download) return load(config);
+  const realFetch = globalThis.fetch;
+  const wasmUrl = INDEX_URL + WASM;
+  const wrapper = function (input, init) {
+    if (typeof input !== "string" && !(input instanceof URL)) return realFetch.call(this, input, init);
+    if (new URL(String(input), location.href).href !== wasmUrl) return realFetch.call(this, input, init);
+    if (globalThis.fetch === wrapper) globalThis.fetch = realFetch;
+    return unpackedWasm(download).catch((error) => {
+      console.info("[boot] no pyodide.asm.wasm.gz, fetching the wasm:", String(error));
+      return realFetch.call(this, input, init);
+    });
+  };
+  globalThis.fetch = wrapper;
+  try {
+    return await load(config);
+  } finally {
+    if (globalThis.fetch === wrapper) globalThis.fetch = realFetch;
+  }
+}
+
+async function unpackedWasm(download) {
+  const response = await download;
+  if (!response?.ok || !response.body) throw new Error(`HTTP ${response?.status ?? "error"}`);
+  return new Response(await plainStream(response), { headers: { "Content-Type": "application/wasm" } });
 }
 
 function prefetchWhenIdle(url, name) {
@@ -164,7 +227,7 @@ async function boot() {
   const snapshot = await snapshotPromise.catch(() => null);
   if (snapshot) {
     try {
-      const pyodide = await load({ ...config, _loadSnapshot: snapshot.bytes });
+      const pyodide = await withUnpackedWasm(load, { ...config, _loadSnapshot: snapshot.bytes });
       pyodide.runPython(AFTER_RESTORE);
       remember(snapshot.name);
       document.documentElement.dataset.pyodideBoot = "snapshot";
@@ -175,7 +238,7 @@ async function boot() {
   }
   const modules = manifestPromise.then(fetchModules);
   modules.catch(() => {}); // awaited below; no unhandled rejection while Pyodide loads
-  const pyodide = await load(config);
+  const pyodide = await withUnpackedWasm(load, config);
   for (const [path, bytes] of await modules) {
     const target = `${FS_DIR}/${path}`;
     pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
@@ -199,6 +262,7 @@ function forBench(pyodide) {
 // Start fetching as soon as this module runs (index.html loads it early), alongside
 // Pyodide itself. Last in the file: everything above is initialised by then.
 const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
+let wasmGz = inBrowser ? startWasmDownload() : null;
 const manifestPromise = inBrowser ? fetchManifest() : null;
 const snapshotPromise = inBrowser ? manifestPromise.then(fetchSnapshot) : null;
 // A visitor without a session is shown the login form first (static/early.js, which runs

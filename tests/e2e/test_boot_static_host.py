@@ -16,6 +16,8 @@ import pytest
 
 from e2e_harness import ROOT, Peer, Server, free_port, open_conversation, wait_ready, wait_state
 
+PYODIDE_VERSION = json.loads((ROOT / "node_modules" / "pyodide" / "package.json").read_text())["version"]
+
 
 class PlainHost(SimpleHTTPRequestHandler):
     """No compression, no caching headers, generic types for whatever it does not know."""
@@ -88,6 +90,16 @@ def test_the_export_on_a_plain_host_boots_from_the_snapshot_logs_in_and_chats(br
         assert any(url.endswith("/snapshot/" + snapshot) for url, _ in responses)
         assert [url for url, encoding in responses if encoding and url.startswith(origin)] == []
         assert PlainHost.served[snapshot] == "application/octet-stream"
+        # Pyodide's wasm came as the export's .gz (unpacked in the page), never raw: the bytes
+        # the browser received for it, from its own Resource Timing.
+        wasm = page.evaluate("""() => performance.getEntriesByType("resource")
+            .filter((e) => e.name.includes("/pyodide.asm.wasm"))
+            .map((e) => [e.name.split("/").pop(), e.transferSize, e.encodedBodySize])""")
+        assert [name for name, *_ in wasm] == ["pyodide.asm.wasm.gz"], wasm
+        gz_size = (site / "vendor" / "pyodide" / PYODIDE_VERSION / "pyodide.asm.wasm.gz").stat().st_size
+        raw_size = (site / "vendor" / "pyodide" / PYODIDE_VERSION / "pyodide.asm.wasm").stat().st_size
+        assert wasm[0][2] == gz_size < raw_size * 0.45
+        assert "pyodide.asm.wasm" not in PlainHost.served
         assert PlainHost.served["app.py"] == "application/octet-stream"
 
         view = open_conversation(page, conv["id"])
@@ -102,4 +114,23 @@ def test_the_export_on_a_plain_host_boots_from_the_snapshot_logs_in_and_chats(br
         view.get_by_text("and back over the socket").wait_for(timeout=20_000)
     finally:
         peer.close()
+        ctx.close()
+
+
+def test_without_the_wasm_gz_the_page_still_boots_with_the_plain_wasm(browser, static_site):
+    """An export made before the .gz existed (or a host that lost it): the loader's fetch of
+    the .gz fails, and Pyodide's own fetch of the plain wasm is used instead."""
+    site, origin, _ = static_site
+    (site / "vendor" / "pyodide" / PYODIDE_VERSION / "pyodide.asm.wasm.gz").unlink()
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(origin + "/")
+        wait_ready(page, "login")
+        assert page.evaluate("document.documentElement.dataset.pyodideBoot") == "snapshot"
+        names = page.evaluate("""() => performance.getEntriesByType("resource")
+            .map((e) => e.name.split("/").pop()).filter((n) => n.startsWith("pyodide.asm.wasm"))""")
+        assert sorted(names) == ["pyodide.asm.wasm", "pyodide.asm.wasm.gz"]  # tried, then the plain one
+        assert PlainHost.served["pyodide.asm.wasm"] == "application/wasm"
+    finally:
         ctx.close()
