@@ -40,7 +40,10 @@ fi
 # (server/precompress.py: zstd for browsers, pyodide.asm.wasm.gz for hosts that compress
 # nothing). Made once here, never per request; a no-op when current.
 if ! command -v zstd >/dev/null; then
-  echo "setup: no zstd tool (apt-get install zstd): serve.py will send gzip, ~2.5 MB more per cold load" >&2
+  echo "setup: installing Debian's zstd (the compressed copies serve.py sends)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq zstd >/dev/null; } ||
+    echo "setup: no zstd tool: serve.py will send gzip, ~2.5 MB more per cold load" >&2
 fi
 if ! .venv/bin/python -m server.static_site .; then
   echo "setup: could not prepare the compressed copies; the site is served without them" >&2
