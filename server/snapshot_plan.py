@@ -3,11 +3,12 @@
 The rule (no list kept by hand): a module under `py/` goes into the snapshot, already
 imported, when neither it nor any `py/` module it imports (at any depth, anywhere in the
 file) imports a browser module (`js`, `pyodide`, `pyscript`). Those modules hold no live
-JS object, so they survive a memory snapshot. Everything else (the adapters) is listed in the
-manifest's `files`: static/pyodide-loader.mjs fetches them while Pyodide boots and writes
-them into the working directory before PyScript gets the interpreter, so no round trip is
-left after it is ready (PyScript's own `files` would be fetched only then). `main.py` is
-PyScript's script; `pyscript.json` has no `files` (tests/test_snapshot_plan.py checks both).
+JS object, so they survive a memory snapshot. Everything else (the adapters) travels inside
+the manifest (`files`: path -> text), which the loader fetches first anyway:
+static/pyodide-loader.mjs writes them into the working directory before PyScript gets the
+interpreter, so no request is left after it is ready (PyScript's own `files` would be
+fetched only then, one request each). `main.py` is PyScript's script; `pyscript.json` has
+no `files` (tests/test_snapshot_plan.py checks both).
 
 The snapshot's file name carries a hash of the Pyodide version, the stdlib recipe and the
 bytes of every module it imported, so a page can never restore code older than `py/`:
@@ -183,7 +184,7 @@ def _inputs_stamp(site_root: Path) -> tuple:
 def manifest(site_root: Path) -> bytes:
     """What the loader reads first (no-cache): the current snapshot's file name, or null when
     no snapshot of the current code exists, the modules to write when booting without it,
-    and the adapters (`files`) to write on every boot.
+    and the adapters' text (`files`) to write on every boot.
     Recomputed only when an input changed (parsing py/ takes ~100 ms)."""
     stamp = _inputs_stamp(site_root)
     cached = _manifests.get(site_root)
@@ -198,7 +199,9 @@ def manifest(site_root: Path) -> bytes:
         content = (json.dumps({
             "snapshot": plan.file_name if built else None,
             "modules": {"./" + m.source: m.target for m in plan.snapshot},
-            "files": {"./" + m.source: m.target for m in plan.fetched},
+            # The adapters' text, inline: one request (this one, already on the boot's path)
+            # instead of one per file.
+            "files": {m.target: (site_root / m.source).read_text(encoding="utf-8") for m in plan.fetched},
         }, indent=1) + "\n").encode()
     _manifests[site_root] = (stamp, content)
     return content

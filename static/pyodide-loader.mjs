@@ -38,7 +38,7 @@ const inBrowser = typeof document !== "undefined";
 
 // The manifest (written by serve.py or `serve.py export` from server/snapshot_plan.py):
 // {"snapshot": file name or null, "modules": {url: path under the working directory},
-// "files": {url: path} (the adapters, written on every boot)}. The snapshot's name
+// "files": {path: text} (the adapters, written on every boot)}. The snapshot's name
 // carries a hash of the code it holds, and the manifest names one only when it matches
 // the current py/, so a stale snapshot is never restored. The modules are the ones the
 // snapshot holds already imported; without a snapshot this loader writes them itself
@@ -141,19 +141,30 @@ function prefetchWhenIdle(url, name) {
   else addEventListener("load", start, { once: true });
 }
 
-// Python files to write into Pyodide's working directory, fetched in parallel: the
-// snapshot's modules when booting without it, and on every boot the adapters
-// (manifest.files). The adapters are fetched here, while Pyodide boots, rather than by
-// PyScript's `files`, which PyScript fetches only once the interpreter is ready: a round
-// trip on every boot's path (bench/RESULTS.md, issue 12).
+// Without a snapshot, the modules it would have held: fetched (in parallel, and only
+// when needed), to be written where the snapshot build imported them from.
 function fetchFiles(files) {
   return Promise.all(Object.entries(files || {}).map(async ([url, name]) => {
     const response = await fetch(new URL(url, document.baseURI), { cache: "no-cache" });
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    const path = String(name);
-    if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*\.py$/.test(path)) throw new Error(`${url}: bad target ${path}`);
-    return [path, new Uint8Array(await response.arrayBuffer())];
+    return [checked(name), new Uint8Array(await response.arrayBuffer())];
   }));
+}
+
+function checked(name) {
+  const path = String(name);
+  if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*\.py$/.test(path)) throw new Error(`bad module path ${path}`);
+  return path;
+}
+
+// The adapters, on every boot: their text comes inside the manifest (one request, made
+// first anyway), rather than through PyScript's `files`, which PyScript fetches only once
+// the interpreter is ready, one request each (issue 12).
+function inlineFiles(manifest) {
+  return Object.entries(manifest.files || {}).map(([name, text]) => {
+    if (typeof text !== "string") throw new Error(`${name}: no text`);
+    return [checked(name), text];
+  });
 }
 
 function writeFiles(pyodide, files) {
@@ -219,8 +230,8 @@ function forBench(pyodide) {
 const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
 const manifestPromise = inBrowser ? fetchManifest() : null;
 const snapshotPromise = inBrowser ? manifestPromise.then(fetchSnapshot) : null;
-const adaptersPromise = inBrowser ? manifestPromise.then((manifest) => fetchFiles(manifest.files)) : null;
-adaptersPromise?.then(() => mark("adapters"), () => {}); // awaited in boot()
+const adaptersPromise = inBrowser ? manifestPromise.then(inlineFiles) : null;
+adaptersPromise?.catch(() => {}); // awaited in boot()
 // A visitor without a session is shown the login form first (static/early.js, which runs
 // before this module): Pyodide's start (compiling its 1.2 MB module on the main thread)
 // waits until that form has been painted. With a session, it starts at once.

@@ -53,7 +53,7 @@ def test_a_module_edit_is_never_hidden_by_the_snapshot(browser, site_copy):
     manifest = httpx.get(srv.origin + "/snapshot/manifest.json").json()
     assert manifest["snapshot"] and "./py/core/formatting.py" in manifest["modules"]
     # The adapters the loader writes on every boot do not include what the snapshot holds.
-    assert "./py/web/app.py" in manifest["files"] and "./py/core/formatting.py" not in manifest["files"]
+    assert "web/app.py" in manifest["files"] and "core/formatting.py" not in manifest["files"]
 
     how, imported, mark = boot(browser, srv.origin)
     assert (how, imported, mark) == ("snapshot", True, None)  # imported inside the snapshot

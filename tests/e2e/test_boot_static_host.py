@@ -88,7 +88,8 @@ def test_the_export_on_a_plain_host_boots_from_the_snapshot_logs_in_and_chats(br
         assert any(url.endswith("/snapshot/" + snapshot) for url, _ in responses)
         assert [url for url, encoding in responses if encoding and url.startswith(origin)] == []
         assert PlainHost.served[snapshot] == "application/octet-stream"
-        assert PlainHost.served["app.py"] == "application/octet-stream"
+        assert PlainHost.served["main.py"] == "application/octet-stream"  # PyScript's script
+        assert "app.py" not in PlainHost.served  # the adapters came inside the manifest
 
         view = open_conversation(page, conv["id"])
         box = page.get_by_test_id("chat-input")
