@@ -176,8 +176,9 @@ function writeFiles(pyodide, files) {
 }
 
 // PyScript calls this once it has read its config; Pyodide has been starting since this
-// module ran (compiling the wasm while the snapshot downloads), so that wait is not on the
-// boot's path. PyScript passes only {indexURL} (and `packages`, which this app has none of);
+// module ran (its module, the wasm and the snapshot downloading together), so that wait is
+// not on the boot's path. (Pyodide awaits the snapshot's bytes before it compiles the wasm:
+// the compile follows the download, it does not overlap it.) PyScript passes only {indexURL} (and `packages`, which this app has none of);
 // the folder is ours anyway.
 export async function loadPyodide(options = {}) {
   performance.mark("pyodide:requested");
