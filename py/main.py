@@ -21,11 +21,14 @@ def _show_boot_failure():
 
 
 async def main():
+    js.performance.mark("boot:main")
     try:
         from web.app import App, load_config
+        js.performance.mark("boot:imported")
         api_base, ws_base = await load_config()
         app = App(api_base, ws_base)
         await app.start()
+        js.performance.mark("boot:started")
         from web.web_early import take_submit
         if take_submit():  # a login submitted before Python was up: carry it out now
             js.document.getElementById("login-form").requestSubmit()

@@ -3,9 +3,12 @@
 The rule (no list kept by hand): a module under `py/` goes into the snapshot, already
 imported, when neither it nor any `py/` module it imports (at any depth, anywhere in the
 file) imports a browser module (`js`, `pyodide`, `pyscript`). Those modules hold no live
-JS object, so they survive a memory snapshot. Everything else (the adapters, and `main.py`,
-which PyScript runs) is fetched by PyScript after the interpreter is up: `pyscript.json`'s
-`files` must list exactly those (tests/test_snapshot_plan.py checks it).
+JS object, so they survive a memory snapshot. Everything else (the adapters) travels inside
+the manifest (`files`: path -> text), which the loader fetches first anyway:
+static/pyodide-loader.mjs writes them into the working directory before PyScript gets the
+interpreter, so no request is left after it is ready (PyScript's own `files` would be
+fetched only then, one request each). `main.py` is PyScript's script; `pyscript.json` has
+no `files` (tests/test_snapshot_plan.py checks both).
 
 The snapshot's file name carries a hash of the Pyodide version, the stdlib recipe, the trimmed
 stdlib zip it was made with (server/stdlib_trim.py) and the
@@ -63,7 +66,7 @@ class Module:
 class Plan:
     pyodide: str
     snapshot: tuple[Module, ...]  # in import order (dependencies first)
-    fetched: tuple[Module, ...]  # what PyScript fetches: adapters (main.py excluded)
+    fetched: tuple[Module, ...]  # the adapters (main.py excluded): the loader fetches them on every boot
     key: str  # hash of everything the snapshot holds
     stdlib_zip: str  # the trimmed stdlib zip it is made with and restored with (server/stdlib_trim.py)
 
@@ -200,7 +203,8 @@ def _inputs_stamp(site_root: Path) -> tuple:
 
 def manifest(site_root: Path) -> bytes:
     """What the loader reads first (no-cache): the current snapshot's file name, or null when
-    no snapshot of the current code exists, and the modules to write when booting without it.
+    no snapshot of the current code exists, the modules to write when booting without it,
+    and the adapters' text (`files`) to write on every boot.
     Recomputed only when an input changed (parsing py/ takes ~100 ms)."""
     stamp = _inputs_stamp(site_root)
     cached = _manifests.get(site_root)
@@ -209,12 +213,15 @@ def manifest(site_root: Path) -> bytes:
     try:
         plan = make_plan(site_root)
     except (OSError, ValueError, KeyError, SyntaxError):
-        content = b'{"snapshot": null, "modules": {}}\n'
+        content = b'{"snapshot": null, "modules": {}, "files": {}}\n'
     else:
         built = (site_root / SNAPSHOT_DIR / plan.file_name).is_file()
         content = (json.dumps({
             "snapshot": plan.file_name if built else None,
             "modules": {"./" + m.source: m.target for m in plan.snapshot},
+            # The adapters' text, inline: one request (this one, already on the boot's path)
+            # instead of one per file.
+            "files": {m.target: (site_root / m.source).read_text(encoding="utf-8") for m in plan.fetched},
         }, indent=1) + "\n").encode()
     _manifests[site_root] = (stamp, content)
     return content

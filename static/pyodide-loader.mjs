@@ -16,6 +16,10 @@
 
 export const version = "314.0.7";
 
+// Boot stages as performance marks ("boot:..."), read by bench/profile_boot.py.
+const mark = (name) => globalThis.performance?.mark?.("boot:" + name);
+mark("loader");
+
 // Run right after a snapshot is restored: state that must differ per boot.
 // (random was seeded when the snapshot was made; reseed it from the OS RNG.)
 const AFTER_RESTORE = "import random as _r\n_r.seed()\ndel _r\n";
@@ -33,18 +37,19 @@ const FS_DIR = "/home/pyodide";
 const inBrowser = typeof document !== "undefined";
 
 // The manifest (written by serve.py or `serve.py export` from server/snapshot_plan.py):
-// {"snapshot": file name or null, "modules": {url: path under the working directory}}. The snapshot's name
+// {"snapshot": file name or null, "modules": {url: path under the working directory},
+// "files": {path: text} (the adapters, written on every boot)}. The snapshot's name
 // carries a hash of the code it holds, and the manifest names one only when it matches
 // the current py/, so a stale snapshot is never restored. The modules are the ones the
 // snapshot holds already imported; without a snapshot this loader writes them itself
-// (pyscript.json's `files` lists only what the snapshot lacks).
+// (the adapters, `files`, are written on every boot; pyscript.json has no `files`).
 async function fetchManifest() {
   try {
     const response = await fetch(SNAPSHOT_DIR + "manifest.json", { cache: "no-cache" });
     const data = response.ok ? await response.json() : null;
     if (data && typeof data === "object" && data.modules && typeof data.modules === "object") return data;
-  } catch { /* no manifest: boot without a snapshot, PyScript's files only */ }
-  return { snapshot: null, modules: {} };
+  } catch { /* no manifest: nothing to write (the site is incomplete; main.py reports it) */ }
+  return { snapshot: null, modules: {}, files: {} };
 }
 
 // The link speed (Mb/s) shown by the body transfer (first to last byte, so a busy
@@ -200,20 +205,43 @@ function prefetchWhenIdle(url, name) {
 }
 
 // Without a snapshot, the modules it would have held: fetched (in parallel, and only
-// when needed) and written where the snapshot build imported them from.
-function fetchModules(manifest) {
-  return Promise.all(Object.entries(manifest.modules).map(async ([url, name]) => {
+// when needed), to be written where the snapshot build imported them from.
+function fetchFiles(files) {
+  return Promise.all(Object.entries(files || {}).map(async ([url, name]) => {
     const response = await fetch(new URL(url, document.baseURI), { cache: "no-cache" });
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    const path = String(name);
-    if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*\.py$/.test(path)) throw new Error(`${url}: bad target ${path}`);
-    return [path, new Uint8Array(await response.arrayBuffer())];
+    return [checked(name), new Uint8Array(await response.arrayBuffer())];
   }));
 }
 
+function checked(name) {
+  const path = String(name);
+  if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*\.py$/.test(path)) throw new Error(`bad module path ${path}`);
+  return path;
+}
+
+// The adapters, on every boot: their text comes inside the manifest (one request, made
+// first anyway), rather than through PyScript's `files`, which PyScript fetches only once
+// the interpreter is ready, one request each (issue 12).
+function inlineFiles(manifest) {
+  return Object.entries(manifest.files || {}).map(([name, text]) => {
+    if (typeof text !== "string") throw new Error(`${name}: no text`);
+    return [checked(name), text];
+  });
+}
+
+function writeFiles(pyodide, files) {
+  for (const [path, bytes] of files) {
+    const target = `${FS_DIR}/${path}`;
+    pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+    pyodide.FS.writeFile(target, bytes);
+  }
+}
+
 // PyScript calls this once it has read its config; Pyodide has been starting since this
-// module ran (compiling the wasm while the snapshot downloads), so that wait is not on the
-// boot's path. PyScript passes only {indexURL} (and `packages`, which this app has none of);
+// module ran (its module, the wasm and the snapshot downloading together), so that wait is
+// not on the boot's path. (Pyodide awaits the snapshot's bytes before it compiles the wasm:
+// the compile follows the download, it does not overlap it.) PyScript passes only {indexURL} (and `packages`, which this app has none of);
 // the folder is ours anyway.
 export async function loadPyodide(options = {}) {
   performance.mark("pyodide:requested");
@@ -223,28 +251,30 @@ export async function loadPyodide(options = {}) {
 
 async function boot() {
   const { loadPyodide: load } = await pyodideModule;
+  mark("pyodide-module");
   const config = { indexURL: INDEX_URL };
   const snapshot = await snapshotPromise.catch(() => null);
+  let pyodide = null;
   if (snapshot) {
     try {
-      const pyodide = await withUnpackedWasm(load, { ...config, _loadSnapshot: snapshot.bytes });
+      snapshot.bytes.then(() => mark("snapshot-unpacked"), () => {});
+      pyodide = await withUnpackedWasm(load, { ...config, _loadSnapshot: snapshot.bytes });
       pyodide.runPython(AFTER_RESTORE);
       remember(snapshot.name);
       document.documentElement.dataset.pyodideBoot = "snapshot";
-      return forBench(pyodide);
     } catch (error) {
+      pyodide = null;
       console.warn("[boot] snapshot failed to load, booting normally:", String(error));
     }
   }
-  const modules = manifestPromise.then(fetchModules);
-  modules.catch(() => {}); // awaited below; no unhandled rejection while Pyodide loads
-  const pyodide = await withUnpackedWasm(load, config);
-  for (const [path, bytes] of await modules) {
-    const target = `${FS_DIR}/${path}`;
-    pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-    pyodide.FS.writeFile(target, bytes);
+  if (!pyodide) {
+    const modules = manifestPromise.then((manifest) => fetchFiles(manifest.modules));
+    modules.catch(() => {}); // awaited below; no unhandled rejection while Pyodide loads
+    pyodide = await withUnpackedWasm(load, config);
+    writeFiles(pyodide, await modules);
+    document.documentElement.dataset.pyodideBoot = "plain";
   }
-  document.documentElement.dataset.pyodideBoot = "plain";
+  writeFiles(pyodide, await adaptersPromise);
   return forBench(pyodide);
 }
 
@@ -265,6 +295,8 @@ const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
 let wasmGz = inBrowser ? startWasmDownload() : null;
 const manifestPromise = inBrowser ? fetchManifest() : null;
 const snapshotPromise = inBrowser ? manifestPromise.then(fetchSnapshot) : null;
+const adaptersPromise = inBrowser ? manifestPromise.then(inlineFiles) : null;
+adaptersPromise?.catch(() => {}); // awaited in boot()
 // A visitor without a session is shown the login form first (static/early.js, which runs
 // before this module): Pyodide's start (compiling its 1.2 MB module on the main thread)
 // waits until that form has been painted. With a session, it starts at once.

@@ -79,22 +79,25 @@ def test_the_architecture_checks_see_every_module():
     assert any("js" in _imports(path) for path in _adapter_modules())
 
 
-def test_every_module_reaches_its_import_path_through_pyscript_or_the_snapshot():
-    # PyScript writes each `files` entry into the interpreter's working directory, which is on
-    # sys.path: py/core/tokens.py must land at ./core/tokens.py to import as core.tokens.
-    # The modules the Pyodide snapshot holds (server/snapshot_plan.py) are not in `files`:
-    # the snapshot has them imported, and without it the loader writes them (manifest).
+def test_every_module_reaches_its_import_path_through_the_loader_or_the_snapshot():
+    # The loader (static/pyodide-loader.mjs) writes each of the manifest's `files` (path ->
+    # text, the adapters) into the interpreter's working directory, which is on sys.path:
+    # py/core/tokens.py must land at core/tokens.py to import as core.tokens. The modules the Pyodide snapshot holds
+    # (server/snapshot_plan.py) are not in `files`: the snapshot has them imported, and
+    # without it the loader writes them (the manifest's `modules`). PyScript fetches none.
     import sys
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from server.snapshot_plan import make_plan
+    from server.snapshot_plan import make_plan, manifest
     plan = make_plan(ROOT)
-    config = json.loads((ROOT / "pyscript.json").read_text())
-    reached = dict(config["files"])
+    assert "files" not in json.loads((ROOT / "pyscript.json").read_text())
+    listed = json.loads(manifest(ROOT))
+    reached = {path: f"./py/{path}" for path in listed["files"]}  # import path -> its source
     for module in plan.snapshot:
-        assert f"./{module.source}" not in reached, module.name  # never fetched twice
-        reached[f"./{module.source}"] = f"./{module.target}"
-    needed = {f"./py/{path.relative_to(PY).as_posix()}": f"./{path.relative_to(PY).as_posix()}"
+        assert module.target not in reached, module.name  # never written twice
+        assert listed["modules"][f"./{module.source}"] == module.target
+        reached[module.target] = f"./{module.source}"
+    needed = {path.relative_to(PY).as_posix(): f"./py/{path.relative_to(PY).as_posix()}"
               for path in PY.rglob("*.py") if path.name != "main.py" and "__pycache__" not in path.parts}
     assert reached == needed
 

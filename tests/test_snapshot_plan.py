@@ -76,15 +76,24 @@ def test_the_manifest_names_a_snapshot_only_when_it_matches_the_code(tmp_path):
     assert data["modules"]["./py/core/deep.py"] == "core/deep.py"
     assert data["modules"]["./py/pure_a.py"] == "pure_a.py"
     assert set(data["modules"]) == {"./" + m.source for m in make_plan(root).snapshot}
+    # The adapters' text, which the loader writes on every boot, snapshot or not.
+    assert data["files"]["web/dom.py"] == (root / "py" / "web" / "dom.py").read_text()
+    assert set(data["files"]) == {m.target for m in make_plan(root).fetched}
+    assert not set(data["files"]) & set(data["modules"].values())
+    (root / "py" / "web" / "dom.py").write_text("import js\nEDITED = 1\n")
+    assert json.loads(manifest(root))["files"]["web/dom.py"] == "import js\nEDITED = 1\n"  # never stale
     (root / "py" / "pure_a.py").write_text("import json\nfrom pure_b import X\nZ = 3\n")
     assert json.loads(manifest(root))["snapshot"] is None  # stale: never offered
 
 
-def test_pyscript_config_fetches_exactly_what_the_snapshot_lacks():
+def test_the_loader_fetches_exactly_what_the_snapshot_lacks_and_pyscript_nothing():
+    # PyScript would fetch its `files` only once the interpreter is ready (a round trip on
+    # every boot); the adapters' text comes in the manifest (`files`), which the loader reads first.
     plan = make_plan(ROOT)
-    files = json.loads((ROOT / "pyscript.json").read_text())["files"]
-    expected = {f"./{m.source}": f"./{m.target}" for m in plan.fetched}
-    assert files == expected, "pyscript.json 'files' must list exactly: " + json.dumps(expected, indent=2)
+    config = json.loads((ROOT / "pyscript.json").read_text())
+    assert "files" not in config
+    files = json.loads(manifest(ROOT))["files"]
+    assert files == {m.target: (ROOT / m.source).read_text(encoding="utf-8") for m in plan.fetched}
     assert {m.name for m in plan.snapshot} >= {"ws_hook", "query_cache", "core.models", "core.tokens",
                                                "core.message_log", "core.prefetch"}
     assert {m.name for m in plan.fetched} >= {"web.app", "web.web_early", "chat_view"}

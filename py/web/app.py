@@ -21,7 +21,7 @@ from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired, TokenManager
 import query_cache as qc
 from query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
-from web.chat_controller import ChatController, post_send, store_outbox
+from web.send_io import post_send, store_outbox
 from web.browser_storage import BrowserStorage
 from web.conversation_list_view import ConversationListView
 from web.history_nav import HistoryNav
@@ -31,6 +31,15 @@ from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, by_id, clear, el
 from web.web_early import take_answer
 from web.web_http import LocalStorageStore, fetch_transport
+
+
+# After the first list render, how long to wait before importing the chat view's modules
+# (web.chat_controller and what it imports, ~1,300 lines): after the list's first paint.
+CHAT_IMPORT_DELAY_S = 0.3
+
+
+def _import_chat_view():
+    import web.chat_controller  # noqa: F401 - loads the module; open_conversation uses it
 
 
 def _now_iso():
@@ -186,6 +195,9 @@ class App:
                                      on_events=self._on_inbox_events, debug=self.debug)
             self.inbox.start()
         js.document.body.setAttribute("data-app-state", "messages")
+        # The chat view's modules are imported on the first open; once the list is on screen,
+        # import them ahead of it so that first open is not slower.
+        asyncio.get_event_loop().call_later(CHAT_IMPORT_DELAY_S, _import_chat_view)
         # Reopen the conversation the URL names (a deep link, a reload) or the trainer had open.
         linked = self.nav.current()
         remembered = js.sessionStorage.getItem("open_conversation")
@@ -261,6 +273,7 @@ class App:
             self.chat.focus_input()
             return
         self._close_chat()
+        from web.chat_controller import ChatController  # not at start-up: the list needs none of it
         by_id("chat-placeholder").hidden = True
         self.list_view.select(cid)
         js.sessionStorage.setItem("open_conversation", str(cid))

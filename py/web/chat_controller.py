@@ -20,29 +20,8 @@ from chat_view import ChatView
 import ws_hook
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import Listeners
-from web.web_http import multipart_form
+from web.send_io import post_send, store_outbox
 from web.web_socket import SocketAdapter
-
-# A send with no answer by then is held like one without network (core: send_is_held) and
-# goes again with the same client_message_id, so a late answer cannot store it twice.
-SEND_TIMEOUT = 20.0
-
-
-async def post_send(api, cid, client_message_id, content, attachment):
-    """POST one send (a form when it has a file); raises as api_client does, or TimeoutError."""
-    form = multipart_form(content, client_message_id, attachment) if attachment is not None else None
-    return await asyncio.wait_for(api.send(cid, content, client_message_id, form=form), SEND_TIMEOUT)
-
-
-def store_outbox(effect):
-    """Carry out a StoreOutbox (None removes the key)."""
-    try:
-        if effect.text is None:
-            js.localStorage.removeItem(effect.key)
-        else:
-            js.localStorage.setItem(effect.key, effect.text)
-    except Exception:
-        pass  # storage full or blocked: the outbox still lives in memory
 
 
 class ChatController:

@@ -66,7 +66,7 @@ def test_a_trainer_with_a_session_never_sees_the_form_and_the_first_calls_start_
     api = [path for method, path in order if path.startswith("/api/")]
     for call in FIRST_CALLS:
         assert api.count(call) == 1, (call, api)  # fetched early, used by Python, not fetched again
-    # Started before PyScript fetched the app's adapters (i.e. before Python was up).
-    first_adapter = next(i for i, (_, path) in enumerate(order) if path == "/py/web/app.py")
+    # Started before PyScript fetched main.py (which it does once the interpreter is up).
+    main_script = next(i for i, (_, path) in enumerate(order) if path == "/py/main.py")
     for call in FIRST_CALLS:
-        assert order.index(("GET", call)) < first_adapter
+        assert order.index(("GET", call)) < main_script

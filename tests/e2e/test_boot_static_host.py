@@ -100,7 +100,8 @@ def test_the_export_on_a_plain_host_boots_from_the_snapshot_logs_in_and_chats(br
         raw_size = (site / "vendor" / "pyodide" / PYODIDE_VERSION / "pyodide.asm.wasm").stat().st_size
         assert wasm[0][2] == gz_size < raw_size * 0.45
         assert "pyodide.asm.wasm" not in PlainHost.served
-        assert PlainHost.served["app.py"] == "application/octet-stream"
+        assert PlainHost.served["main.py"] == "application/octet-stream"  # PyScript's script
+        assert "app.py" not in PlainHost.served  # the adapters came inside the manifest
 
         view = open_conversation(page, conv["id"])
         box = page.get_by_test_id("chat-input")
