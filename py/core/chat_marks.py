@@ -8,6 +8,9 @@
   party that the trainer has not read gets a "New messages" divider above it. It is
   decided once, when the conversation opens, and stays put while it stays open.
 * **The tab.** While anything is unread the document title starts with the count.
+* **Watching for "seen"** (issue 13). Only an unread message from the other party can
+  hold a mark-read back until it has been on screen: the view watches those, and lets
+  one go once it is read (a watched node costs the browser work on every frame).
 """
 
 from __future__ import annotations
@@ -61,6 +64,14 @@ def continues_group(previous: Optional[Mapping[str, Any]], message: Mapping[str,
     if previous is None:
         return False
     return key_continues(group_key(previous, tz_offset_minutes), group_key(message, tz_offset_minutes))
+
+
+def watch_until_seen(message: Optional[Mapping[str, Any]], my_id: Any) -> bool:
+    """True while ``message`` is one whose appearance on screen can matter: from the other
+    party and not read."""
+    if message is None or message.get("is_read"):
+        return False
+    return _sender(message) not in (None, my_id)
 
 
 def first_unread_id(messages: Iterable[Mapping[str, Any]], my_id: Any) -> Optional[int]:

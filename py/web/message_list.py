@@ -19,7 +19,7 @@ import js
 
 from core import formatting
 from core import scroll_rules
-from core.chat_marks import first_unread_id, group_key, key_continues
+from core.chat_marks import first_unread_id, group_key, key_continues, watch_until_seen
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
 from web.size_watch import SizeWatch
@@ -56,7 +56,11 @@ class MessageList:
         self._appended_others = 0    # ...of them from the other party (edge 8 counter)
         self._last_append_at = float("-inf")
         self._settle_frames = 0      # frames left that keep following the bottom
-        self.watch_other = None      # node -> None: the other party's messages, for "seen" (issue 13)
+        # Issue 13, read only when seen: the other party's unread messages are watched
+        # (watch_other(node, id)) until they are read (unwatch_other(node, id)).
+        self.watch_other = None
+        self.unwatch_other = None
+        self.watched = set()         # ids of the nodes watched now
         # The "New messages" line (issue 14): decided once per open, placed when its message is.
         self._unread_decided = False
         self._unread_mid = None
@@ -212,6 +216,8 @@ class MessageList:
             message = log.get(mid)
             if message is not None and mid in self.nodes:
                 self.message_nodes.update(self.nodes[mid], message)
+                if mid in self.watched and not watch_until_seen(message, self.me["id"]):
+                    self._unwatch(mid)
 
     def _flush(self):
         """Once per animation frame: what could not be written at once, then the one layout read."""
@@ -290,7 +296,14 @@ class MessageList:
         self.on_unseen(self.unseen.count, self.unseen.label())
         return True
 
+    def _unwatch(self, mid):
+        self.watched.discard(mid)
+        if self.unwatch_other is not None:
+            self.unwatch_other(self.nodes[mid], mid)
+
     def _rebuild(self, log):
+        for mid in list(self.watched):
+            self._unwatch(mid)  # the old nodes leave the DOM: nothing keeps watching them
         clear(self.items)
         self.nodes.clear()
         self.message_nodes.forget_all()
@@ -334,8 +347,9 @@ class MessageList:
         if classes:
             node.classList.add(*classes)  # one call for all of the new node's classes
         self.items.insertBefore(node, before)
-        if self.watch_other is not None and message["sender"]["id"] != self.me["id"]:
-            self.watch_other(node)
+        if self.watch_other is not None and watch_until_seen(message, self.me["id"]):
+            self.watch_other(node, mid)
+            self.watched.add(mid)
         self.rendered_ids.insert(index, mid)
         self.nodes[mid] = node
         return "end" if at_end else "middle"
@@ -382,6 +396,7 @@ class MessageList:
         self.day_first.clear()
         self.group_keys.clear()
         self.group_marks.clear()
+        self.watched.clear()
         self.rendered_ids = []
         self._log = None
         self.unread_line = None

@@ -130,3 +130,16 @@ def test_keys_give_the_same_answer_as_the_rule(sender_a, sender_b, offset_a, gap
     expected = reference_rule(a, b, tz)
     assert key_continues(group_key(a, tz), group_key(b, tz)) is expected
     assert continues_group(a, b, tz) is expected
+
+
+# -- which messages the view watches for "seen" (issue 13) -------------------------------
+
+from core.chat_marks import watch_until_seen  # noqa: E402
+
+
+def test_only_the_other_partys_unread_messages_are_watched_for_seen():
+    assert watch_until_seen(msg(1, ALEX, "t"), ME) is True
+    assert watch_until_seen(msg(1, ALEX, "t", is_read=True), ME) is False  # read: let go
+    assert watch_until_seen(msg(1, ME, "t"), ME) is False  # mine never waits for my eyes
+    assert watch_until_seen({"id": 1, "sender": None, "is_read": False}, ME) is False
+    assert watch_until_seen(None, ME) is False
