@@ -53,6 +53,7 @@ class ChatView:
         self.seen = SeenMessages(self.messages.node, cb["in_view"])
         if self.seen.available:
             self.messages.watch_other = self.seen.watch
+            self.messages.unwatch_other = self.seen.unwatch
         banner_slot = el("div", "banner-slot")
         # A conversation that cannot load says so in its pane, with a Retry (issue 13).
         self.load_failed_text = el("span", None)

@@ -8,11 +8,15 @@
   party that the trainer has not read gets a "New messages" divider above it. It is
   decided once, when the conversation opens, and stays put while it stays open.
 * **The tab.** While anything is unread the document title starts with the count.
+* **Watching for "seen"** (issue 13). Only an unread message from the other party can
+  hold a mark-read back until it has been on screen: the view watches those, and lets
+  one go once it is read (a watched node costs the browser work on every frame).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from datetime import datetime
+from typing import Any, Iterable, Mapping, NamedTuple, Optional
 
 from core.formatting import day_key, parse_iso
 
@@ -26,21 +30,48 @@ def _sender(message: Mapping[str, Any]) -> Any:
     return sender.get("id") if isinstance(sender, Mapping) else None
 
 
+class GroupKey(NamedTuple):
+    """What grouping compares of one message, read once: a view keeps one per message
+    instead of parsing both neighbours' times again for every message it inserts."""
+    sender: Any
+    at: datetime  # UTC
+    day: str      # the local calendar day
+
+
+def group_key(message: Optional[Mapping[str, Any]], tz_offset_minutes: float = 0) -> Optional[GroupKey]:
+    """The message's key, or None when it cannot join a group (no sender, unreadable time)."""
+    if message is None:
+        return None
+    sender = _sender(message)
+    at = parse_iso(message.get("created_at"))
+    if sender is None or at is None:
+        return None
+    return GroupKey(sender, at, day_key(at, tz_offset_minutes))  # parsed above: no re-parse
+
+
+def key_continues(previous: Optional[GroupKey], key: Optional[GroupKey]) -> bool:
+    """True when the message keyed ``key`` joins the group of the one keyed ``previous``
+    (the message just before it): same sender, within ``GROUP_GAP_S``, same local day."""
+    if previous is None or key is None or key.sender != previous.sender:
+        return False
+    gap = (key.at - previous.at).total_seconds()
+    return 0 <= gap <= GROUP_GAP_S and key.day == previous.day
+
+
 def continues_group(previous: Optional[Mapping[str, Any]], message: Mapping[str, Any],
                     tz_offset_minutes: float = 0) -> bool:
     """True when ``message`` joins the group of ``previous`` (the message just before it)."""
     if previous is None:
         return False
-    sender = _sender(message)
-    if sender is None or sender != _sender(previous):
+    return key_continues(group_key(previous, tz_offset_minutes), group_key(message, tz_offset_minutes))
+
+
+def watch_until_seen(message: Optional[Mapping[str, Any]], my_id: Any) -> bool:
+    """True while ``message`` is one whose appearance on screen can matter: from the other
+    party and not read."""
+    if message is None or message.get("is_read"):
         return False
-    before, at = parse_iso(previous.get("created_at")), parse_iso(message.get("created_at"))
-    if before is None or at is None:
-        return False
-    gap = (at - before).total_seconds()
-    if not 0 <= gap <= GROUP_GAP_S:
-        return False
-    return day_key(before, tz_offset_minutes) == day_key(at, tz_offset_minutes)  # parsed above: no re-parse
+    return _sender(message) not in (None, my_id)
 
 
 def first_unread_id(messages: Iterable[Mapping[str, Any]], my_id: Any) -> Optional[int]:

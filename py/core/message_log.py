@@ -82,6 +82,10 @@ class MessageLog:
         self._by_id: Dict[int, Message] = {}
         self._ids: List[int] = []  # ascending; only ever appended to or spliced
         self._unread: Set[int] = set()  # ids whose is_read is False
+        # sender id -> that sender's newest unread id, kept as messages arrive (O(1) each);
+        # a sender whose newest was read is in _stale and found again on the next ask.
+        self._newest_unread: Dict[Any, int] = {}
+        self._stale: Set[Any] = set()
         self._has_more_before = bool(has_more_before)
         self.revision = 0
         self._journal: Deque[_Entry] = deque(maxlen=journal_limit)
@@ -133,6 +137,29 @@ class MessageLog:
         """Ids of messages whose is_read is False, ascending."""
         return tuple(sorted(self._unread))
 
+    def newest_unread(self, *, other_than: Any) -> Optional[int]:
+        """The newest unread id sent by anyone but ``other_than`` (the other party's, for
+        a trainer passing their own id), or None.
+
+        Asked after every batch of arrivals: O(1) while messages only arrive. After a
+        read (the newest of a sender read), that sender's unread are walked once.
+        """
+        newest = None
+        for sender in list(self._newest_unread):
+            if sender == other_than:
+                continue
+            if sender in self._stale:
+                self._stale.discard(sender)
+                found = max((i for i in self._unread if _sender_id(self._by_id[i]) == sender), default=None)
+                if found is None:
+                    del self._newest_unread[sender]
+                    continue
+                self._newest_unread[sender] = found
+            top = self._newest_unread[sender]
+            if newest is None or top > newest:
+                newest = top
+        return newest
+
     # -- changing ------------------------------------------------------------
 
     def merge(
@@ -158,7 +185,7 @@ class MessageLog:
             if existing is None:
                 stored = dict(message)
                 self._by_id[message_id] = stored
-                self._track_read(message_id, stored)
+                self._track_read(message_id, stored, new=True)
                 added.append(message_id)
                 continue
             incoming = dict(message)
@@ -209,16 +236,32 @@ class MessageLog:
             message["is_read"] = True
             message["read_at"] = read_at
             self._by_id[message_id] = message
-            self._unread.discard(message_id)
+            self._drop_unread(message_id)
         if changed:
             self._record((), tuple(changed), False)
         return changed
 
-    def _track_read(self, message_id: int, message: Message) -> None:
+    def _track_read(self, message_id: int, message: Message, new: bool = False) -> None:
         if message.get("is_read"):
-            self._unread.discard(message_id)
-        else:
-            self._unread.add(message_id)
+            self._drop_unread(message_id)
+            return
+        sender = _sender_id(message)
+        if not new:
+            for other, top in self._newest_unread.items():
+                if top == message_id and other != sender:
+                    self._stale.add(other)  # the same id, now from another sender: found again
+        self._unread.add(message_id)
+        top = self._newest_unread.get(sender)
+        if top is None or message_id > top:
+            self._newest_unread[sender] = message_id
+
+    def _drop_unread(self, message_id: int) -> None:
+        if message_id not in self._unread:
+            return
+        self._unread.discard(message_id)
+        for sender, top in self._newest_unread.items():
+            if top == message_id:
+                self._stale.add(sender)
 
     def _place(self, added: List[int], previous_first: Optional[int], previous_last: Optional[int]) -> bool:
         """Put new ids in order; returns whether any landed before the old first id."""

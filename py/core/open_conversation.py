@@ -722,8 +722,7 @@ class OpenConversation:
         """Every unread message from the other party has been on screen (or nothing tracks it)."""
         if not self.read_when_seen:
             return True
-        log = self.log
-        newest = max((i for i in log.unread_ids() if self._from_other(log.get(i))), default=None)
+        newest = self.log.newest_unread(other_than=self.me_id)  # O(1) per arrival, not O(unread)
         return newest is None or (self.seen_up_to is not None and newest <= self.seen_up_to)
 
     def _start_mark_read(self) -> List[Effect]:

@@ -19,7 +19,7 @@ import js
 
 from core import formatting
 from core import scroll_rules
-from core.chat_marks import continues_group, first_unread_id
+from core.chat_marks import first_unread_id, group_key, key_continues, watch_until_seen
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
 from web.size_watch import SizeWatch
@@ -45,6 +45,8 @@ class MessageList:
         self.nodes = {}          # message id -> element
         self.rendered_ids = []   # ascending ids in the DOM
         self.day_first = {}      # day key -> (first id, separator node)
+        self.group_keys = {}     # message id -> chat_marks.GroupKey (its time parsed once)
+        self.group_marks = {}    # message id -> the group classes its node has now
         self.revision = 0        # MessageLog revision rendered so far
         self.stick_to_bottom = True
         self.unseen = scroll_rules.NewMessagesCounter()
@@ -54,7 +56,11 @@ class MessageList:
         self._appended_others = 0    # ...of them from the other party (edge 8 counter)
         self._last_append_at = float("-inf")
         self._settle_frames = 0      # frames left that keep following the bottom
-        self.watch_other = None      # node -> None: the other party's messages, for "seen" (issue 13)
+        # Issue 13, read only when seen: the other party's unread messages are watched
+        # (watch_other(node, id)) until they are read (unwatch_other(node, id)).
+        self.watch_other = None
+        self.unwatch_other = None
+        self.watched = set()         # ids of the nodes watched now
         # The "New messages" line (issue 14): decided once per open, placed when its message is.
         self._unread_decided = False
         self._unread_mid = None
@@ -194,14 +200,15 @@ class MessageList:
             self._rebuild(log)
             self._appended = True
             return
-        # Only what arrives after the first render is live (slides in, content-visibility):
+        # Only what arrives after the first render is live (may slide in):
         # the first page of history is not, whichever path brings it.
         live = bool(self.rendered_ids)
+        now = perf_now() if live and changes.added_ids else None  # one clock read per batch
         for mid in changes.added_ids:
             message = log.get(mid)
             if message is None or mid in self.nodes:
                 continue
-            if self._insert(message, animate=live) == "end":
+            if self._insert(message, animate=live, now=now) == "end":
                 self._appended = True
                 if message["sender"]["id"] != self.me["id"]:
                     self._appended_others += 1
@@ -209,6 +216,8 @@ class MessageList:
             message = log.get(mid)
             if message is not None and mid in self.nodes:
                 self.message_nodes.update(self.nodes[mid], message)
+                if mid in self.watched and not watch_until_seen(message, self.me["id"]):
+                    self._unwatch(mid)
 
     def _flush(self):
         """Once per animation frame: what could not be written at once, then the one layout read."""
@@ -239,8 +248,8 @@ class MessageList:
             self._want_scroll_bottom = False
             lst.scrollTop = lst.scrollHeight
             self.stick_to_bottom = True
-            # Live messages below the view had an estimated height (content-visibility)
-            # until the scroll brought them in: follow the bottom for a few more frames.
+            # What renders a frame late (a font, a tall message) still moves the
+            # bottom: follow it for a few more frames.
             self._settle_frames = SETTLE_FRAMES
             self.frame.request()
         elif self._settle_frames and self.stick_to_bottom:
@@ -287,18 +296,27 @@ class MessageList:
         self.on_unseen(self.unseen.count, self.unseen.label())
         return True
 
+    def _unwatch(self, mid):
+        self.watched.discard(mid)
+        if self.unwatch_other is not None:
+            self.unwatch_other(self.nodes[mid], mid)
+
     def _rebuild(self, log):
+        for mid in list(self.watched):
+            self._unwatch(mid)  # the old nodes leave the DOM: nothing keeps watching them
         clear(self.items)
         self.nodes.clear()
         self.message_nodes.forget_all()
         self.rendered_ids = []
         self.day_first = {}
+        self.group_keys.clear()
+        self.group_marks.clear()
         for mid in log.ids():
             message = log.get(mid)
             if message is not None:
                 self._insert(message, animate=False)
 
-    def _insert(self, message, animate=True):
+    def _insert(self, message, animate=True, now=None):
         mid = message["id"]
         clock, day, full = formatting.message_times(message.get("created_at"), self.tz_offset)
         node = self.message_nodes.make(message, clock, full)
@@ -315,38 +333,60 @@ class MessageList:
             self.day_first[day] = (mid, sep)
             # The separator moves up to stay before the earliest message of its day.
             self.items.insertBefore(sep, before)
+        classes = []
         if animate and at_end and self.rendered_ids:
-            node.classList.add("is-live")  # app.css: rendered only while near the view
+            # No "is-live" class any more (app.css gives it content-visibility: auto): in
+            # Chromium each such node is one more intersection test on every frame, and a
+            # 2,000-message burst measured 30-50 % more main-thread time with it than
+            # without (the layout it skips is cheap next to that).
             # A lone new message slides in to catch the eye; in a stream (less than
             # SLIDE_IN_GAP_MS since the last one) motion is noise, and every frame of
             # an animation is a repaint of the list.
-            now = perf_now()
+            now = perf_now() if now is None else now
             if now - self._last_append_at >= SLIDE_IN_GAP_MS:
-                node.classList.add("slide-in")
+                classes.append("slide-in")
             self._last_append_at = now
+        classes += self._join_groups(index, message)
+        if classes:
+            node.classList.add(*classes)  # one call for all of the new node's classes
         self.items.insertBefore(node, before)
-        if self.watch_other is not None and message["sender"]["id"] != self.me["id"]:
-            self.watch_other(node)
+        if self.watch_other is not None and watch_until_seen(message, self.me["id"]):
+            self.watch_other(node, mid)
+            self.watched.add(mid)
         self.rendered_ids.insert(index, mid)
         self.nodes[mid] = node
-        self._join_groups(index, message)
         return "end" if at_end else "middle"
 
     def _join_groups(self, index, message):
         """Issue 14: one sender's messages within 5 minutes form a group (app.css: closer
-        together, one visible time, on the group's last message)."""
-        ids, log, node = self.rendered_ids, self._log, self.nodes[message["id"]]
+        together, one visible time, on the group's last message). Returns the new node's
+        group classes; a neighbour's node is written only when its class changes. Each
+        message's key is kept, so an insert parses one time, not its neighbours' too."""
+        ids, keys = self.rendered_ids, self.group_keys
+        key = keys[message["id"]] = group_key(message, self.tz_offset)
+        mine = []
         if index > 0:
-            before = ids[index - 1]
-            joined = continues_group(log.get(before) if log is not None else None, message, self.tz_offset)
-            node.classList.toggle("in-group", joined)
-            self.nodes[before].classList.toggle("group-continues", joined)
-        if index + 1 < len(ids):
-            after = ids[index + 1]
-            following = log.get(after) if log is not None else None
-            joined = following is not None and continues_group(message, following, self.tz_offset)
-            node.classList.toggle("group-continues", joined)
-            self.nodes[after].classList.toggle("in-group", joined)
+            joined = key_continues(keys.get(ids[index - 1]), key)
+            if joined:
+                mine.append("in-group")
+            self._mark_group(ids[index - 1], "group-continues", joined)
+        if index < len(ids):
+            joined = key_continues(key, keys.get(ids[index]))
+            if joined:
+                mine.append("group-continues")
+            self._mark_group(ids[index], "in-group", joined)
+        self.group_marks[message["id"]] = set(mine)
+        return mine
+
+    def _mark_group(self, mid, name, on):
+        marks = self.group_marks.setdefault(mid, set())
+        if (name in marks) == on:
+            return
+        if on:
+            marks.add(name)
+        else:
+            marks.discard(name)
+        self.nodes[mid].classList.toggle(name, on)
 
     def dispose(self):
         self.size_watch.dispose()
@@ -357,6 +397,9 @@ class MessageList:
         self.message_nodes.dispose()
         self.pending.dispose()
         self.day_first.clear()
+        self.group_keys.clear()
+        self.group_marks.clear()
+        self.watched.clear()
         self.rendered_ids = []
         self._log = None
         self.unread_line = None

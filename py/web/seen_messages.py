@@ -1,7 +1,9 @@
 """Which of the other party's messages are on screen (issue 13: read only when seen).
 
-A thin adapter: one IntersectionObserver rooted at the message list watches each message
-node from the other party; whenever the set on screen changes it hands the ids (ascending)
+A thin adapter: one IntersectionObserver rooted at the message list watches the message
+nodes the list asks it to (the other party's unread ones, core/chat_marks.watch_until_seen:
+every watched node costs the browser work on each frame, so a read one is let go); whenever
+the set on screen changes it hands the ids (ascending)
 to `on_change`, and core/open_conversation.py decides whether a mark-read may go out. A
 message counts as on screen when half of it is, or, for one taller than the list, when it
 fills half of the list. Its one proxy is created here and destroyed in `dispose()`.
@@ -17,6 +19,7 @@ class SeenMessages:
     def __init__(self, root, on_change):
         self.on_change = on_change
         self.in_view = set()
+        self.watching = set()  # ids of the nodes observed now
         self._proxy = None
         self.observer = None
         if not hasattr(js, "IntersectionObserver"):
@@ -29,9 +32,18 @@ class SeenMessages:
     def available(self):
         return self.observer is not None
 
-    def watch(self, node):
+    def watch(self, node, mid):
         if self.observer is not None:
             self.observer.observe(node)
+            self.watching.add(mid)
+
+    def unwatch(self, node, mid):
+        """Stop watching a node (its message is read, or it leaves the DOM). Its id leaves
+        the set quietly: the next change reports the set without it."""
+        if self.observer is not None:
+            self.observer.unobserve(node)
+        self.watching.discard(mid)
+        self.in_view.discard(mid)
 
     def _on_entries(self, entries, _observer=None):
         changed = False
@@ -41,6 +53,8 @@ class SeenMessages:
                 mid = int(raw)
             except (TypeError, ValueError):
                 continue
+            if mid not in self.watching:
+                continue  # an entry queued before its node was let go
             seen = entry.isIntersecting and self._enough(entry)
             if seen and mid not in self.in_view:
                 self.in_view.add(mid)
@@ -66,3 +80,4 @@ class SeenMessages:
             self._proxy.destroy()
             self._proxy = None
         self.in_view.clear()
+        self.watching.clear()

@@ -79,3 +79,67 @@ def test_the_base_title_is_the_page_title():
     from pathlib import Path
     html = (Path(__file__).resolve().parents[2] / "index.html").read_text()
     assert f"<title>{BASE_TITLE}</title>" in html
+
+
+# -- keys: what a view keeps per message so that inserting one parses one time ------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from core.chat_marks import group_key, key_continues  # noqa: E402
+
+
+def test_a_key_is_none_where_a_message_cannot_join():
+    assert group_key(None) is None
+    assert group_key({"id": 1, "sender": None, "created_at": "2026-11-30T10:00:00Z"}) is None
+    assert group_key(msg(1, ALEX, "not a time")) is None
+    assert key_continues(None, group_key(msg(1, ALEX, "2026-11-30T10:00:00Z"))) is False
+
+
+def test_a_key_holds_the_sender_the_utc_time_and_the_local_day():
+    key = group_key(msg(1, ALEX, "2026-11-30T23:30:00-01:00"), tz_offset_minutes=0)
+    assert key.sender == ALEX
+    assert key.at == datetime(2026, 12, 1, 0, 30, tzinfo=timezone.utc)
+    assert key.day == "2026-12-01"
+    assert group_key(msg(1, ALEX, "2026-12-01T00:30:00Z"), tz_offset_minutes=60).day == "2026-11-30"
+
+
+def reference_rule(previous, message, tz_offset_minutes):
+    """The rule in words, with its own arithmetic: same sender id, 0..300 s later, same local day."""
+    def local(m):
+        text = m["created_at"].replace("Z", "+00:00")
+        return datetime.fromisoformat(text).astimezone(timezone.utc) - timedelta(minutes=tz_offset_minutes)
+    if message["sender"]["id"] != previous["sender"]["id"]:
+        return False
+    gap = (local(message) - local(previous)).total_seconds()
+    return 0 <= gap <= 300 and local(message).date() == local(previous).date()
+
+
+START = datetime(2026, 11, 30, 23, 50, tzinfo=timezone.utc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([ME, ALEX]), st.sampled_from([ME, ALEX]), st.integers(0, 1200), st.integers(-400, 900),
+       st.sampled_from([-120, -60, 0, 60, 330]))
+def test_keys_give_the_same_answer_as_the_rule(sender_a, sender_b, offset_a, gap, tz):
+    a_at = START + timedelta(seconds=offset_a)
+    a = msg(1, sender_a, a_at.isoformat().replace("+00:00", "Z"))
+    b = msg(2, sender_b, (a_at + timedelta(seconds=gap)).isoformat())
+    expected = reference_rule(a, b, tz)
+    assert key_continues(group_key(a, tz), group_key(b, tz)) is expected
+    assert continues_group(a, b, tz) is expected
+
+
+# -- which messages the view watches for "seen" (issue 13) -------------------------------
+
+from core.chat_marks import watch_until_seen  # noqa: E402
+
+
+def test_only_the_other_partys_unread_messages_are_watched_for_seen():
+    assert watch_until_seen(msg(1, ALEX, "t"), ME) is True
+    assert watch_until_seen(msg(1, ALEX, "t", is_read=True), ME) is False  # read: let go
+    assert watch_until_seen(msg(1, ME, "t"), ME) is False  # mine never waits for my eyes
+    assert watch_until_seen({"id": 1, "sender": None, "is_read": False}, ME) is False
+    assert watch_until_seen(None, ME) is False

@@ -359,6 +359,77 @@ def test_read_receipt_cost_follows_unread_messages_not_history():
     assert COMPARISONS[0] <= 2
 
 
+
+# -- newest_unread: the newest unread message from anyone but me --------------------------
+
+
+def brute_newest_unread(log, other_than):
+    return max((i for i in log.unread_ids() if log.get(i)["sender"]["id"] != other_than), default=None)
+
+
+def test_newest_unread_follows_arrivals_reads_and_receipts():
+    log = MessageLog([msg(1, sender=ME), msg(2), msg(3, sender=ME)], conversation_id=7)
+    assert log.newest_unread(other_than=ME) == 2
+    assert log.newest_unread(other_than=TRAINEE) == 3
+    log.merge([msg(4), msg(5, sender=ME)])
+    assert log.newest_unread(other_than=ME) == 4
+    log.mark_read_from(TRAINEE, READ_AT, up_to=2)  # the call covered 2, not 4
+    assert log.newest_unread(other_than=ME) == 4
+    log.merge([msg(4, read=True, read_at=READ_AT)])  # a page says 4 is read now
+    assert log.newest_unread(other_than=ME) is None
+    log.apply_read_receipt(TRAINEE, READ_AT)  # the trainee read mine
+    assert log.newest_unread(other_than=TRAINEE) is None
+    log.merge([msg(6)])
+    assert log.newest_unread(other_than=ME) == 6
+    assert log.newest_unread(other_than=ME) == 6  # asking changes nothing
+
+
+def test_newest_unread_finds_the_next_newest_when_the_newest_is_read():
+    log = MessageLog([msg(1), msg(2), msg(3)], conversation_id=7)
+    log.merge([msg(3, read=True, read_at=READ_AT)])
+    assert log.newest_unread(other_than=ME) == 2
+    log.merge([msg(2, read=True, read_at=READ_AT), msg(1, read=True, read_at=READ_AT)])
+    assert log.newest_unread(other_than=ME) is None
+
+
+def test_newest_unread_ignores_another_conversation_and_counts_a_third_sender():
+    log = MessageLog([msg(1), msg(2, cid=8), msg(3, sender=99)], conversation_id=7)
+    assert log.newest_unread(other_than=ME) == 3
+    assert log.newest_unread(other_than=99) == 1
+
+
+def test_newest_unread_costs_no_walk_of_the_unread_per_arrival():
+    # The open chat asks after every batch of a burst: 2,000 unread must not cost 2,000 each time.
+    log = MessageLog([msg(CountedId(i)) for i in range(1, 5001)], conversation_id=7)
+    assert log.newest_unread(other_than=ME) == 5000
+    log.merge([msg(CountedId(5001))])
+    COMPARISONS[0] = 0
+    assert log.newest_unread(other_than=ME) == 5001
+    assert COMPARISONS[0] <= 2
+
+
+OPS = st.lists(st.one_of(
+    st.tuples(st.just("add"), st.integers(1, 30), st.sampled_from([ME, TRAINEE, 3]), st.booleans()),
+    st.tuples(st.just("receipt"), st.sampled_from([ME, TRAINEE]), st.none(), st.none()),
+    st.tuples(st.just("read_from"), st.sampled_from([ME, TRAINEE]), st.one_of(st.none(), st.integers(1, 30)), st.none()),
+), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(OPS)
+def test_newest_unread_matches_a_walk_of_the_unread_after_any_changes(ops):
+    log = MessageLog(conversation_id=7)
+    for op, a, b, c in ops:
+        if op == "add":
+            log.merge([msg(a, sender=b, read=c, read_at=READ_AT if c else None)])
+        elif op == "receipt":
+            log.apply_read_receipt(a, READ_AT)
+        else:
+            log.mark_read_from(a, READ_AT, up_to=b)
+        for me in (ME, TRAINEE, 3):
+            assert log.newest_unread(other_than=me) == brute_newest_unread(log, me)
+
+
 # -- cache updaters ---------------------------------------------------------------------
 
 
