@@ -36,6 +36,12 @@ The rules:
   60 s), and a failed handshake on such a retry is a drop like any other, not absence.
 - 4001: the token is refreshed once and the link retried (the machine's rule); a second 4001
   in a row is ABSENT (10 min), never a loop.
+- While the open chat's own socket is live it carries that conversation's new messages (and
+  reports them to the session): `carried_by_chat(cid)` makes the link drop the inbox's copy
+  of each, unread, so a burst in the open chat costs one parse, not two
+  (ws_events.classify_inbox_frame). `carried_by_chat(None)` as soon as that socket is down:
+  the inbox's copies then go to the chat again. A copy dropped just before the chat's socket
+  failed is the chat's to recover (its gap fill), as it would be without an inbox.
 - Only live/not live is reported (StateChanged CONNECTED / DISCONNECTED): the inbox never
   shows a banner. The machine's GapFill is dropped: the session refetches the list itself
   each time the inbox goes live (core/session.py).
@@ -47,6 +53,7 @@ from typing import Any, Callable, List, Optional
 import ws_hook
 from core.constants import CLOSE_AUTH_FAILED, CLOSE_CLIENT_TIMEOUT, CLOSE_NO_INBOX, CLOSE_NORMAL, CONNECT_TIMEOUT, \
     INBOX_ABSENT_RETRY
+from core.models import is_int
 from core.ws_events import classify_inbox_frame
 from ws_hook import Action, CloseSocket, ConnectionMachine, ConnectionState, FailReason, Log, OpenSocket, StateChanged
 
@@ -70,6 +77,7 @@ class InboxLink:
         self._visible = True
         self._online = True
         self._stopped = False
+        self._carried: Optional[int] = None  # the open chat whose live socket brings its messages
 
     # ------------------------------------------------------------------ what it shows
 
@@ -84,6 +92,10 @@ class InboxLink:
     @property
     def stopped(self) -> bool:
         return self._stopped
+
+    def carried_by_chat(self, conversation_id: Optional[int]) -> None:
+        """The conversation whose own live socket brings its new messages, or None."""
+        self._carried = conversation_id if is_int(conversation_id) else None
 
     def next_wakeup(self) -> Optional[float]:
         if self._stopped:
@@ -193,9 +205,12 @@ class InboxLink:
         self._probe_deadline = now + CONNECT_TIMEOUT
         return [OpenSocket(self._probe_id, url)]
 
+    def _classify(self, text: Any) -> Any:
+        return classify_inbox_frame(text, self._carried)
+
     def _new_machine(self, now: float) -> List[Action]:
         self._machine = ConnectionMachine(None, self._build_url, websocket_supported=self._websocket_supported,
-                                          classify=classify_inbox_frame)
+                                          classify=self._classify)
         # A fresh machine learns what the old one knew about the tab and the network.
         self._machine.visibility_changed(self._visible, now)
         self._machine.network_changed(self._online, now)

@@ -21,7 +21,7 @@ from core.models import is_int, parse_conversation, parse_message
 __all__ = [
     "Pong", "NewMessage", "TypingIndicator", "ReadReceipt", "ServerEvent",
     "InboxReadReceipt", "ConversationUpdated", "InboxEvent",
-    "parse_server_frame", "classify_server_frame", "classify_inbox_frame", "typing_frame", "PING_FRAME",
+    "parse_server_frame", "classify_server_frame", "classify_inbox_frame", "CARRIED_ELSEWHERE", "typing_frame", "PING_FRAME",
 ]
 
 # Client-to-server frames, built in one place.
@@ -197,15 +197,31 @@ def _inbox_from_json(obj: Dict[str, Any]) -> Tuple[Optional[InboxEvent], str]:
     return event, why  # pong, new_message (any conversation) or the reason
 
 
-def classify_inbox_frame(text: Any) -> Tuple[Optional[InboxEvent], str]:
-    """The inbox socket's frames (CONTRACT "Inbox socket"): (event, "") or (None, reason)."""
+CARRIED_ELSEWHERE = "new_message of the conversation whose own socket carries it"
+
+
+def classify_inbox_frame(text: Any, carried: Optional[int] = None) -> Tuple[Optional[InboxEvent], str]:
+    """The inbox socket's frames (CONTRACT "Inbox socket"): (event, "") or (None, reason).
+
+    `carried`, when given, is the conversation whose own live socket already brings its new
+    messages (the open chat's): the inbox's copy of one is dropped before it is read
+    (`CARRIED_ELSEWHERE`), so a burst in the open chat is not parsed twice.
+    """
     obj, why = _load_object(text)
     if obj is None:
         return None, why
     try:
+        if carried is not None and obj.get("type") == "new_message":
+            message = obj.get("message")
+            if isinstance(message, dict) and _same_id(message.get("conversation_id"), carried):
+                return None, CARRIED_ELSEWHERE
         return _inbox_from_json(obj)
     except Exception:
         return None, "frame could not be read"
+
+
+def _same_id(value: Any, wanted: int) -> bool:
+    return is_int(value) and value == wanted
 
 
 def parse_server_frame(text: Any, conversation_id: Optional[int] = None) -> Optional[ServerEvent]:

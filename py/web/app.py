@@ -193,6 +193,7 @@ class App:
         if self.session is not None and self.inbox is None:
             self.inbox = InboxSocket(self.tokens, self.ws_base, on_live=self._on_inbox_live,
                                      on_events=self._on_inbox_events, debug=self.debug)
+            self._tell_inbox_carried()
             self.inbox.start()
         js.document.body.setAttribute("data-app-state", "messages")
         # The chat view's modules are imported on the first open; once the list is on screen,
@@ -428,7 +429,15 @@ class App:
         chat = self.chat
         self.session.chat_changed(chat.cid if chat is not None else None,
                                   chat is not None and chat.realtime, wall_clock())
+        self._tell_inbox_carried()
         self._schedule_poll()
+
+    def _tell_inbox_carried(self):
+        """While the open chat's socket is live it brings that chat's messages: the inbox
+        drops its copies unread (core/inbox.py)."""
+        chat = self.chat
+        if self.inbox is not None:
+            self.inbox.carried_by_chat(chat.cid if chat is not None and chat.realtime else None)
 
     def _schedule_poll(self):
         self.poll_timer.set(self.session.next_wakeup() if self.session is not None else None)

@@ -31,6 +31,10 @@ class InboxSocket:
     def live(self):
         return self.link.realtime
 
+    def carried_by_chat(self, conversation_id):
+        """The open chat whose live socket brings its messages (None: none); core/inbox.py."""
+        self.link.carried_by_chat(conversation_id)
+
     def start(self):
         self.adapter.start()
 

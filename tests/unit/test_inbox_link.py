@@ -3,7 +3,7 @@
 import json
 
 from core.inbox import InboxLink
-from core.ws_events import ConversationUpdated, InboxReadReceipt, NewMessage, classify_inbox_frame
+from core.ws_events import CARRIED_ELSEWHERE, ConversationUpdated, InboxReadReceipt, NewMessage, classify_inbox_frame
 from ws_hook import CloseSocket, ConnectionState, Dispatch, Log, OpenSocket, RequestToken, SendFrame, StateChanged
 
 T0 = 1_700_000_000.0
@@ -242,3 +242,60 @@ def test_a_fresh_link_after_ten_minutes_knows_the_tab_is_hidden():
     link.socket_open(sid, T0 + 600)
     # Hidden: a late tick sends the overdue ping instead of declaring the link dead.
     assert link.tick(T0 + 700) == [SendFrame(sid, PING)]
+
+
+# ----- the open chat's own socket carries its messages -------------------------------------------------
+
+
+def dispatched(actions):
+    return [a.event for a in actions if isinstance(a, Dispatch)]
+
+
+def test_while_the_open_chat_socket_is_live_the_inbox_drops_its_copy_of_that_chats_messages_only():
+    link, sid = live_link()
+    mine, other = json.dumps({"type": "new_message", "message": message(9, 42)}), \
+        json.dumps({"type": "new_message", "message": message(10, 43)})
+    link.carried_by_chat(42)
+    assert dispatched(link.socket_message(sid, mine, T0 + 1)) == []
+    assert [e.message["id"] for e in dispatched(link.socket_message(sid, other, T0 + 1))] == [10]
+    receipt = json.dumps({"type": "read_receipt", "conversation_id": 42, "reader_id": 2, "read_at": "x"})
+    assert dispatched(link.socket_message(sid, receipt, T0 + 2)) == [InboxReadReceipt(42, 2, "x")]
+    # The chat's socket went down: the inbox's copies go to the chat again.
+    link.carried_by_chat(None)
+    assert [e.message["id"] for e in dispatched(link.socket_message(sid, mine, T0 + 3))] == [9]
+
+
+def test_the_carried_chat_survives_an_inbox_reconnect_and_only_a_real_id_matches():
+    link, sid = live_link()
+    link.carried_by_chat(42)
+    link.socket_closed(sid, 1006, T0 + 1)
+    retry = [a for a in link.tick(T0 + 60) if isinstance(a, (OpenSocket, RequestToken))]
+    if retry and isinstance(retry[0], RequestToken):
+        retry = nolog(link.token_ready("t", T0 + 60))
+    (opened,) = [a for a in retry if isinstance(a, OpenSocket)]
+    link.socket_open(opened.socket_id, T0 + 60)
+    assert link.realtime
+    frame = json.dumps({"type": "new_message", "message": message(9, 42)})
+    assert dispatched(link.socket_message(opened.socket_id, frame, T0 + 61)) == []
+    for not_an_id in ("42", True, 42.0, None):
+        link.carried_by_chat(not_an_id)
+        assert len(dispatched(link.socket_message(opened.socket_id, frame, T0 + 62))) == 1
+    # A frame of the carried chat whose message is malformed is dropped as well: not the inbox's.
+    assert classify_inbox_frame(json.dumps({"type": "new_message", "message": {"conversation_id": 42}}), 42) == \
+        (None, CARRIED_ELSEWHERE)
+    assert "without a valid message" in classify_inbox_frame(
+        json.dumps({"type": "new_message", "message": {"conversation_id": 43}}), 42)[1]
+
+
+def test_a_dropped_copy_builds_no_message(monkeypatch):
+    import core.ws_events as ws_events
+    built = []
+    real = ws_events.parse_message
+    monkeypatch.setattr(ws_events, "parse_message", lambda raw: built.append(raw) or real(raw))
+    link, sid = live_link()
+    link.carried_by_chat(42)
+    for mid in range(100, 150):
+        link.socket_message(sid, json.dumps({"type": "new_message", "message": message(mid, 42)}), T0 + 1)
+    assert built == []
+    link.socket_message(sid, json.dumps({"type": "new_message", "message": message(200, 43)}), T0 + 1)
+    assert len(built) == 1
