@@ -40,7 +40,8 @@ The rules:
   new message as above (an unknown conversation refetches the list), a read by me (another
   tab or device) clears that row's badge, a conversation_updated replaces its row but keeps
   our badge (a new conversation is added with its own). Each time the inbox goes live the
-  list is fetched once (what the gap missed).
+  list is fetched once (what the gap missed). Consecutive new messages of one conversation
+  in a batch of inbox events are applied in one write (one list render per burst frame).
 - Polling paces follow the socket of the open chat and the inbox (polling.py); a poll of a
   key whose previous poll is still under way is skipped.
 """
@@ -173,18 +174,28 @@ class Session:
     def inbox_events(self, events: List[Any], now: float, *, chat_visible: bool) -> List[Effect]:
         """The inbox's events in order; see the module docstring for each kind."""
         refetch = False
+        run_cid: Any = None
+        run: List[Dict[str, Any]] = []  # consecutive new messages of one conversation: one write
         for event in events:
+            if isinstance(event, NewMessage) and event.message["conversation_id"] == run_cid and run:
+                run.append(event.message)
+                continue
+            if run:
+                self.messages_added(run_cid, run, chat_visible=chat_visible)
+                run = []
             if isinstance(event, NewMessage):
                 cid = event.message["conversation_id"]
                 if self.conversation(cid) is None:
                     refetch = refetch or self._list_known()
                     continue
-                self.messages_added(cid, [event.message], chat_visible=chat_visible)
+                run_cid, run = cid, [event.message]
             elif isinstance(event, InboxReadReceipt):
                 if event.reader_id == self.me_id:  # read in another tab or on another device
                     self._write_rows(lambda cs, c=event.conversation_id: conversation_ops.set_unread(cs or [], c, 0))
             elif isinstance(event, ConversationUpdated):
                 self._write_rows(lambda cs, c=event.conversation: _replace_row(cs or [], c))
+        if run:
+            self.messages_added(run_cid, run, chat_visible=chat_visible)
         if refetch and CONVERSATIONS_KEY not in self._polls_running:
             self._polls_running.add(CONVERSATIONS_KEY)
             self.poller.mark_fetched(CONVERSATIONS_KEY, now)

@@ -274,3 +274,22 @@ def test_a_list_answer_that_raced_an_inbox_message_does_not_count_it_twice():
     session.inbox_events([NewMessage(msg(91, 7, at="2024-03-01T12:00:00.000124Z"))], T0, chat_visible=False)
     assert unread_of(cache, 7) == 2 and badges_agree(session, cache) == 2
     assert cache.get_query_data(CONVERSATIONS_KEY)[0]["last_message_preview"] == "m91"
+
+
+def test_a_burst_of_inbox_messages_in_one_conversation_writes_the_rows_once_in_order():
+    session, cache = session_with([row(7), row(8, at="2024-03-01T11:00:00Z")], total=0)
+    session.chat_changed(7, True, T0)
+    writes = []
+    cache.subscribe(writes.append, CONVERSATIONS_KEY)
+    burst = [NewMessage(msg(100 + i, 8, at=f"2024-03-01T12:{i:02d}:00Z")) for i in range(50)]
+    assert session.inbox_events(burst, T0, chat_visible=True) == []
+    assert len(writes) == 1  # one cache write (and one list render) for the batch, not 50
+    assert unread_of(cache, 8) == 50 and badges_agree(session, cache) == 50
+    assert cache.get_query_data(CONVERSATIONS_KEY)[0]["last_message_preview"] == "m149"
+    # Runs of different kinds and conversations keep their order and rules.
+    mixed = [NewMessage(msg(200, 8, at="2024-03-01T13:00:00Z")), NewMessage(msg(201, 7, at="2024-03-01T13:01:00Z")),
+             InboxReadReceipt(8, ME["id"], "2024-03-01T13:02:00Z"), NewMessage(msg(202, 8, at="2024-03-01T13:03:00Z")),
+             NewMessage(msg(100, 8))]  # already counted
+    session.inbox_events(mixed, T0, chat_visible=True)
+    assert unread_of(cache, 8) == 1 and unread_of(cache, 7) == 0 and badges_agree(session, cache) == 1
+    assert [c["id"] for c in cache.get_query_data(CONVERSATIONS_KEY)] == [8, 7]
