@@ -7,7 +7,7 @@ JS object, so they survive a memory snapshot. Everything else (the adapters) tra
 the manifest (`files`: path -> text), which the loader fetches first anyway:
 static/pyodide-loader.mjs writes them into the working directory before PyScript gets the
 interpreter, so no request is left after it is ready (PyScript's own `files` would be
-fetched only then, one request each). `main.py` is PyScript's script; `pyscript.json` has
+fetched only then, one request each). `main.py` is PyScript's script; `pyscript.toml` has
 no `files` (tests/test_snapshot_plan.py checks both).
 
 The snapshot's file name carries a hash of the Pyodide version, the stdlib recipe, the trimmed

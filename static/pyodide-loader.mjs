@@ -1,4 +1,4 @@
-// PyScript's "interpreter" (pyscript.json): Pyodide from our own vendored copy, booted
+// PyScript's "interpreter" (pyscript.toml): Pyodide from our own vendored copy, booted
 // from a memory snapshot when one was built at set-up (scripts/make_snapshot.mjs).
 //
 // Restoring a snapshot skips CPython's start-up and the imports recorded in it (the
@@ -42,7 +42,7 @@ const inBrowser = typeof document !== "undefined";
 // carries a hash of the code it holds, and the manifest names one only when it matches
 // the current py/, so a stale snapshot is never restored. The modules are the ones the
 // snapshot holds already imported; without a snapshot this loader writes them itself
-// (the adapters, `files`, are written on every boot; pyscript.json has no `files`).
+// (the adapters, `files`, are written on every boot; pyscript.toml has no `files`).
 async function fetchManifest() {
   try {
     const response = await fetch(SNAPSHOT_DIR + "manifest.json", { cache: "no-cache" });

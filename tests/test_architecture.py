@@ -3,6 +3,7 @@ module it needs, vendor versions match the lock, and no HTML is built from data.
 
 import ast
 import json
+import tomllib
 import re
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_every_module_reaches_its_import_path_through_the_loader_or_the_snapshot
         sys.path.insert(0, str(ROOT))
     from server.snapshot_plan import make_plan, manifest
     plan = make_plan(ROOT)
-    assert "files" not in json.loads((ROOT / "pyscript.json").read_text())
+    assert "files" not in tomllib.loads((ROOT / "pyscript.toml").read_text())
     listed = json.loads(manifest(ROOT))
     reached = {path: f"./py/{path}" for path in listed["files"]}  # import path -> its source
     for module in plan.snapshot:
@@ -107,7 +108,7 @@ def test_vendor_paths_match_the_locked_versions():
     pyscript = lock["node_modules/@pyscript/core"]["version"]
     pyodide = lock["node_modules/pyodide"]["version"]
     html = (ROOT / "index.html").read_text()
-    config = (ROOT / "pyscript.json").read_text()
+    config = (ROOT / "pyscript.toml").read_text()
     assert f"./vendor/pyscript/{pyscript}/core.js" in html
     versions_in_config = set(re.findall(r"vendor/pyodide/([^/$]+)/", config))
     loader = ROOT / "static" / "pyodide-loader.mjs"

@@ -3,6 +3,7 @@ its hash-carrying name, the manifest that never names a stale snapshot, and pysc
 fetching exactly what the snapshot lacks."""
 
 import json
+import tomllib
 import sys
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_the_loader_fetches_exactly_what_the_snapshot_lacks_and_pyscript_nothing
     # PyScript would fetch its `files` only once the interpreter is ready (a round trip on
     # every boot); the adapters' text comes in the manifest (`files`), which the loader reads first.
     plan = make_plan(ROOT)
-    config = json.loads((ROOT / "pyscript.json").read_text())
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
     assert "files" not in config
     files = json.loads(manifest(ROOT))["files"]
     assert files == {m.target: (ROOT / m.source).read_text(encoding="utf-8") for m in plan.fetched}

@@ -13,7 +13,7 @@ import pytest
 
 from e2e_harness import ROOT, Server, wait_ready
 
-SITE_ITEMS = ("index.html", "pyscript.json", "config.json", "serve.py", "static", "py", "server", "scripts")
+SITE_ITEMS = ("index.html", "pyscript.toml", "config.json", "serve.py", "static", "py", "server", "scripts")
 
 
 @pytest.fixture
