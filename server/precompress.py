@@ -28,7 +28,8 @@ GZ_COPIES = ("pyodide.asm.wasm",)
 ZSTD_ENDINGS = (".wasm", ".mjs", ".js", ".json", ".css")
 
 
-def _stamp(source: Path) -> str | None:
+def stat_stamp(source: Path) -> str | None:
+    """Size and modification time of a file, as a short text; None when it is gone."""
     try:
         st = source.stat()
     except OSError:
@@ -39,7 +40,7 @@ def _stamp(source: Path) -> str | None:
 def copy_path(site_root: Path, url: str, source: Path, coding: str) -> Path | None:
     """Where the `coding` ("zst" or "gz") copy of the vendor file served at `url` lives
     for the source as it is now; None when the source is gone."""
-    stamp = _stamp(source)
+    stamp = stat_stamp(source)
     if stamp is None:
         return None
     return site_root / OUT_DIR / f"{url.lstrip('/').removeprefix('vendor/')}.{stamp}.{coding}"

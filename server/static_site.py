@@ -129,9 +129,9 @@ class SiteFile:
         """Changes whenever the content does; None when the file has gone."""
         if self.source is None:
             return hashlib.sha1(self.read()).hexdigest()[:16]
-        if self.made_from is not None and _stat_stamp(self.made_from[0]) != self.made_from[1]:
+        if self.made_from is not None and precompress.stat_stamp(self.made_from[0]) != self.made_from[1]:
             return None
-        return _stat_stamp(self.source)
+        return precompress.stat_stamp(self.source)
 
     def read(self) -> bytes:
         if self.make is not None:
@@ -140,14 +140,6 @@ class SiteFile:
             assert self.content is not None
             return self.content
         return self.source.read_bytes()
-
-
-def _stat_stamp(path: Path) -> str | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return f"{st.st_size:x}-{st.st_mtime_ns:x}"
 
 
 def vendor_version(site_root: Path, vendor: Vendor) -> str | None:
@@ -185,7 +177,7 @@ def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
                 # so it is revalidated, not immutable (the snapshot is named by its bytes).
                 files[url] = SiteFile(url, trimmed)
                 continue
-            stamp = _stat_stamp(path)
+            stamp = precompress.stat_stamp(path)
             zst = precompress.current(site_root, url, path, "zst")
             encoded = (("zstd", zst, None, stamp),) if zst and stamp else ()
             files[url] = SiteFile(url, path, immutable=True, encoded=encoded)
@@ -197,7 +189,7 @@ def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
     for rel, path in _walk(site_root / SNAPSHOT_DIR):
         if rel.endswith(".gz") and (rel == current or not export):
             zst = path.with_suffix(".zst")  # the raw snapshot, zstd (scripts/make_snapshot.mjs)
-            stamp = _stat_stamp(path)
+            stamp = precompress.stat_stamp(path)
             encoded = (("zstd", zst, "application/octet-stream", stamp),) if zst.is_file() and stamp else ()
             files[f"{SNAPSHOT_URL}/{rel}"] = SiteFile(f"{SNAPSHOT_URL}/{rel}", path, immutable=True, encoded=encoded)
     if export:
