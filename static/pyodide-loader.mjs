@@ -289,18 +289,33 @@ function forBench(pyodide) {
   return pyodide;
 }
 
-// Start fetching as soon as this module runs (index.html loads it early), alongside
-// Pyodide itself. Last in the file: everything above is initialised by then.
-const pyodideModule = inBrowser ? import(INDEX_URL + "pyodide.mjs") : null;
-let wasmGz = inBrowser ? startWasmDownload() : null;
-const manifestPromise = inBrowser ? fetchManifest() : null;
-const snapshotPromise = inBrowser ? manifestPromise.then(fetchSnapshot) : null;
-const adaptersPromise = inBrowser ? manifestPromise.then(inlineFiles) : null;
-adaptersPromise?.catch(() => {}); // awaited in boot()
+// The downloads Pyodide needs, started by this loader rather than by index.html's preloads,
+// so that a visitor without a session gets the login form painted first (below). pyodide.mjs
+// is imported (it fetches pyodide.asm.mjs); the standard library is preloaded, which is also
+// the link-speed probe (measureLink).
+function startDownloads() {
+  const link = Object.assign(document.createElement("link"),
+    { rel: "preload", href: INDEX_URL + PROBE, as: "fetch", crossOrigin: "anonymous" });
+  document.head.append(link);
+  const module = import(INDEX_URL + "pyodide.mjs");
+  const wasm = startWasmDownload();
+  const manifest = fetchManifest();
+  return { module, wasm, manifest, snapshot: manifest.then(fetchSnapshot), adapters: manifest.then(inlineFiles) };
+}
+
 // A visitor without a session is shown the login form first (static/early.js, which runs
-// before this module): Pyodide's start (compiling its 1.2 MB module on the main thread)
-// waits until that form has been painted. With a session, it starts at once.
+// before this module): every download and Pyodide's start (compiling its 1.2 MB module on
+// the main thread, unpacking the snapshot) wait until that form has been painted. With a
+// session, they start at once.
 const loginFirst = inBrowser && document.body?.dataset.earlyLogin === "true";
 const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-const booting = inBrowser ? (loginFirst ? afterPaint().then(boot) : boot()) : null;
+const started = inBrowser ? (loginFirst ? afterPaint() : Promise.resolve()).then(startDownloads) : null;
+const pyodideModule = started?.then((d) => d.module);
+let wasmGz = null; // set when the downloads start, taken by the first withUnpackedWasm
+const manifestPromise = started?.then((d) => d.manifest);
+const snapshotPromise = started?.then((d) => d.snapshot);
+const adaptersPromise = started?.then((d) => d.adapters);
+adaptersPromise?.catch(() => {}); // awaited in boot()
+snapshotPromise?.catch(() => {});
+const booting = started?.then((d) => { wasmGz = d.wasm; return boot(); }) ?? null;
 booting?.catch(() => {}); // PyScript gets the rejection from loadPyodide()
