@@ -30,6 +30,7 @@ STAGES = [
     ("snapshot fetch starts", "snapshot.gz start"),
     ("snapshot downloaded", "snapshot.gz end"),
     ("wasm downloaded", "pyodide.asm.wasm end"),
+    ("wasm compiled (by the loader, while the snapshot downloads)", "mark boot:wasm-compiled"),
     ("snapshot gunzipped", "mark boot:snapshot-unpacked"),
     ("PyScript asks for the interpreter", "mark pyodide:requested"),
     ("Pyodide ready (instantiated, restored, adapters written)", "mark pyodide:ready"),

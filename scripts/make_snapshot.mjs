@@ -6,7 +6,7 @@
 // module under py/ that reaches no browser module (a rule, not a list), and the file name,
 // which carries a hash of all of it. Boots the vendored Pyodide under Node with
 // _makeSnapshot, writes those modules into its file system, imports them, and writes
-// build/snapshot/<name> gzipped (the page decompresses it with DecompressionStream, so
+// build/snapshot/<name> without its zero pages (scripts/snapshot_runs.mjs) and gzipped (the page decompresses it with DecompressionStream, so
 // a host that compresses nothing still sends ~6 MB, not ~30). Idempotent; older
 // snapshots in the folder are removed. A snapshot restores only into the same Pyodide
 // build (its BUILD_ID is checked), and the state it holds is plain CPython memory, so
@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 
 import { version } from "../static/pyodide-loader.mjs";
+import { packSnapshot } from "./snapshot_runs.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pyodideDir = join(root, "node_modules", "pyodide");
@@ -55,7 +56,8 @@ pyodide.runPython([
   "import gc",
   "gc.collect()",
 ].join("\n"));
-const bytes = pyodide.makeMemorySnapshot();
+const full = pyodide.makeMemorySnapshot();
+const bytes = packSnapshot(full); // without its zero pages (scripts/snapshot_runs.mjs)
 const packed = gzipSync(bytes, { level: 9 });
 
 mkdirSync(outDir, { recursive: true });
@@ -67,10 +69,10 @@ for (const old of readdirSync(outDir)) {
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 const mb = (n) => (n / 1e6).toFixed(1);
-console.log(`make_snapshot: wrote build/snapshot/${plan.file} (${mb(bytes.length)} MB, ${mb(packed.length)} MB gzipped, ` +
+console.log(`make_snapshot: wrote build/snapshot/${plan.file} (${mb(full.length)} MB, ${mb(bytes.length)} MB without zero pages, ${mb(packed.length)} MB gzipped, ` +
   `${zstdBytes ? mb(zstdBytes) + " MB zstd, " : ""}${plan.modules.length} app modules) in ${seconds} s`);
 
-// Beside the .gz, the raw snapshot zstd-compressed (server/static_site.py sends it with
+// Beside the .gz, the same stored bytes zstd-compressed (server/static_site.py sends it with
 // `Content-Encoding: zstd` to a browser that accepts it: 4.7 MB instead of 6.5, and the
 // browser decompresses it natively). Level 19 keeps the window at 8 MiB, the most
 // Chromium's decoder accepts (never --long). Optional: without the zstd tool, the .gz only.

@@ -41,6 +41,9 @@ STDLIB = (
     "unicodedata", "urllib.parse", "uuid",
 )
 BROWSER_MODULES = frozenset({"js", "pyodide", "pyscript"})
+# How the snapshot file stores the snapshot (scripts/snapshot_runs.mjs): part of its name, so
+# a file in an older form is never fetched by a loader that expects this one.
+STORED_FORMAT = "runs of non-zero 4 KiB pages, v1"
 ENTRY = "main.py"  # PyScript's <script type="py" src>, never imported by name
 PY_DIR = "py"
 SNAPSHOT_DIR = "build/snapshot"
@@ -168,6 +171,7 @@ def make_plan(site_root: Path, pyodide: str | None = None) -> Plan:
     digest = hashlib.sha256(json.dumps({
         "pyodide": version, "stdlib": STDLIB, "fs_dir": FS_DIR, "stdlib_zip": _sha256_of(stdlib_zip),
         "modules": [[m.name, m.sha256] for m in snapshot],
+        "stored": STORED_FORMAT,
     }, sort_keys=True).encode()).hexdigest()
     return Plan(version, snapshot, fetched, digest[:16], stdlib_zip.relative_to(site_root).as_posix())
 

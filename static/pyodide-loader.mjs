@@ -115,7 +115,36 @@ async function fetchSnapshot(manifest) {
 }
 
 async function gunzipped(response) {
-  return new Uint8Array(await new Response(await plainStream(response)).arrayBuffer());
+  return unpackSnapshot(new Uint8Array(await new Response(await plainStream(response)).arrayBuffer()));
+}
+
+// The snapshot is stored without its zero pages (scripts/snapshot_runs.mjs says how): here it
+// is rebuilt to its full length. Bytes without the mark are returned as they are. Anything
+// inconsistent throws, and the page boots without the snapshot.
+export const RUNS_MAGIC = "SNAPRUNS";
+
+export function unpackSnapshot(bytes) {
+  const magic = [...RUNS_MAGIC].map((c) => c.charCodeAt(0));
+  if (bytes.length < 16 || magic.some((code, i) => bytes[i] !== code)) return bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const total = view.getUint32(8, true);
+  const count = view.getUint32(12, true);
+  let pos = 16 + count * 8;
+  if (pos > bytes.length) throw new Error("snapshot: its run table is cut short");
+  const out = new Uint8Array(total);
+  let end = 0;
+  for (let i = 0; i < count; i++) {
+    const offset = view.getUint32(16 + i * 8, true);
+    const length = view.getUint32(20 + i * 8, true);
+    if (offset < end || offset + length > total || pos + length > bytes.length) {
+      throw new Error("snapshot: a run lies outside it");
+    }
+    out.set(bytes.subarray(pos, pos + length), offset);
+    pos += length;
+    end = offset + length;
+  }
+  if (pos !== bytes.length) throw new Error("snapshot: bytes after its last run");
+  return out;
 }
 
 // The body as plain bytes, unpacked as it streams when it starts with the gzip magic number.
@@ -132,55 +161,70 @@ async function plainStream(response) {
 }
 
 // Pyodide's wasm is 9.6 MB raw, 3.5 MB gzipped. A host that compresses (serve.py, most CDNs)
-// sends it compressed, and Pyodide's own fetch is left alone (it keeps V8's compiled-code
-// cache for warm loads). A host that compresses nothing (e.g. `python -m http.server` on the
+// sends it compressed. A host that compresses nothing (e.g. `python -m http.server` on the
 // export) would send it raw: there the page fetches the `pyodide.asm.wasm.gz` that every
-// export has (server/precompress.py), unpacks it as it streams, and hands Pyodide that
-// Response for its one wasm fetch. Whether the host compresses: this very file (script,
-// compressible, already here; a host that compresses only HTML compresses no wasm either)
-// came with fewer bytes than it has, else the page's HTML did.
+// export has (server/precompress.py) and unpacks it as it streams (startWasm). Whether the
+// host compresses: this very file (script, compressible, already here; a host that compresses
+// only HTML compresses no wasm either) came with fewer bytes than it has, else the page's
+// HTML did.
 const WASM = "pyodide.asm.wasm";
 
 function hostCompresses() {
   const seen = [...performance.getEntriesByName(import.meta.url, "resource"),
     ...performance.getEntriesByType("navigation")].find((entry) => entry.decodedBodySize > 0);
-  if (!seen) return true; // not known: leave Pyodide's fetch alone
+  if (!seen) return true; // not known: fetch the wasm itself
   return seen.encodedBodySize < seen.decodedBodySize;
 }
 
-// Started as early as the HTML's preload would have started it (index.html preloads nothing
-// for the wasm: a preload would fetch the raw file on such a host).
-function startWasmDownload() {
-  if (!hostCompresses()) return fetch(INDEX_URL + WASM + ".gz").catch(() => null);
-  const link = Object.assign(document.createElement("link"),
-    { rel: "preload", href: INDEX_URL + WASM, as: "fetch", crossOrigin: "anonymous" });
-  document.head.append(link);
-  return null;
+// The wasm, fetched (as .gz where the host compresses nothing) and compiled here as soon as
+// it arrives. Pyodide would compile it only once the snapshot's bytes are in (it prepares the
+// snapshot, then instantiates), so on a cold load its compile followed the snapshot's download
+// instead of overlapping it. compileStreaming also feeds V8's code cache for the next load.
+function startWasm() {
+  const response = hostCompresses()
+    ? fetch(INDEX_URL + WASM)
+    : fetch(INDEX_URL + WASM + ".gz").then(unpackedWasm);
+  const compiled = WebAssembly.compileStreaming(response);
+  compiled.then(() => mark("wasm-compiled"), () => {});
+  return compiled;
 }
 
-// load(config), with Pyodide's fetch of its wasm answered from the .gz when one was
-// started; every other fetch, and any failure, goes to the real fetch. The wrapper is
-// installed just around this call and removed at the wasm fetch or when it ends.
-async function withUnpackedWasm(load, config) {
-  const download = wasmGz;
-  wasmGz = null; // one use: a second boot attempt fetches normally
-  if (!download) return load(config);
-  const realFetch = globalThis.fetch;
+// load(config), with Pyodide's one wasm fetch answered empty and its instantiateStreaming
+// answered from the module compiled above: no second download, no second compile. If that
+// compile failed, Pyodide's wasm is fetched and compiled as Pyodide would have. Both
+// wrappers are installed just around this call, each removed at its first use or when the
+// call ends; every other fetch goes to the real fetch.
+async function withCompiledWasm(load, config) {
+  const compiled = wasmCompile; // a module can be instantiated again (a second boot attempt)
+  if (!compiled) return load(config);
   const wasmUrl = INDEX_URL + WASM;
-  const wrapper = function (input, init) {
-    if (typeof input !== "string" && !(input instanceof URL)) return realFetch.call(this, input, init);
-    if (new URL(String(input), location.href).href !== wasmUrl) return realFetch.call(this, input, init);
-    if (globalThis.fetch === wrapper) globalThis.fetch = realFetch;
-    return unpackedWasm(download).catch((error) => {
-      console.info("[boot] no pyodide.asm.wasm.gz, fetching the wasm:", String(error));
-      return realFetch.call(this, input, init);
-    });
+  const realFetch = globalThis.fetch;
+  const realInstantiate = WebAssembly.instantiateStreaming;
+  const isWasm = (input) => (typeof input === "string" || input instanceof URL)
+    && new URL(String(input), location.href).href === wasmUrl;
+  const fetchWrapper = function (input, init) {
+    if (!isWasm(input)) return realFetch.call(this, input, init);
+    if (globalThis.fetch === fetchWrapper) globalThis.fetch = realFetch;
+    return Promise.resolve(new Response(null, { headers: { "Content-Type": "application/wasm" } }));
   };
-  globalThis.fetch = wrapper;
+  const instantiateWrapper = async function (source, imports) {
+    if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
+    let module;
+    try {
+      module = await compiled;
+    } catch (error) {
+      console.info("[boot] the wasm was not compiled ahead, loading it as Pyodide does:", String(error));
+      return realInstantiate.call(WebAssembly, realFetch(wasmUrl), imports);
+    }
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  };
+  globalThis.fetch = fetchWrapper;
+  WebAssembly.instantiateStreaming = instantiateWrapper;
   try {
     return await load(config);
   } finally {
-    if (globalThis.fetch === wrapper) globalThis.fetch = realFetch;
+    if (globalThis.fetch === fetchWrapper) globalThis.fetch = realFetch;
+    if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
   }
 }
 
@@ -254,7 +298,7 @@ async function boot() {
   if (snapshot) {
     try {
       snapshot.bytes.then(() => mark("snapshot-unpacked"), () => {});
-      pyodide = await withUnpackedWasm(load, { ...config, _loadSnapshot: snapshot.bytes });
+      pyodide = await withCompiledWasm(load, { ...config, _loadSnapshot: snapshot.bytes });
       pyodide.runPython(AFTER_RESTORE);
       remember(snapshot.name);
       document.documentElement.dataset.pyodideBoot = "snapshot";
@@ -266,7 +310,7 @@ async function boot() {
   if (!pyodide) {
     const modules = manifestPromise.then((manifest) => fetchFiles(manifest.modules));
     modules.catch(() => {}); // awaited below; no unhandled rejection while Pyodide loads
-    pyodide = await withUnpackedWasm(load, config);
+    pyodide = await withCompiledWasm(load, config);
     writeFiles(pyodide, await modules);
     document.documentElement.dataset.pyodideBoot = "plain";
   }
@@ -294,7 +338,7 @@ function startDownloads() {
     { rel: "preload", href: INDEX_URL + PROBE, as: "fetch", crossOrigin: "anonymous" });
   document.head.append(link);
   const module = import(INDEX_URL + "pyodide.mjs");
-  const wasm = startWasmDownload();
+  const wasm = startWasm();
   const manifest = fetchManifest();
   return { module, wasm, manifest, snapshot: manifest.then(fetchSnapshot), adapters: manifest.then(inlineFiles) };
 }
@@ -307,11 +351,11 @@ const loginFirst = inBrowser && document.body?.dataset.earlyLogin === "true";
 const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 const started = inBrowser ? (loginFirst ? afterPaint() : Promise.resolve()).then(startDownloads) : null;
 const pyodideModule = started?.then((d) => d.module);
-let wasmGz = null; // set when the downloads start, taken by the first withUnpackedWasm
+let wasmCompile = null; // set when the downloads start (startWasm), used by withCompiledWasm
 const manifestPromise = started?.then((d) => d.manifest);
 const snapshotPromise = started?.then((d) => d.snapshot);
 const adaptersPromise = started?.then((d) => d.adapters);
 adaptersPromise?.catch(() => {}); // awaited in boot()
 snapshotPromise?.catch(() => {});
-const booting = started?.then((d) => { wasmGz = d.wasm; return boot(); }) ?? null;
+const booting = started?.then((d) => { wasmCompile = d.wasm; return boot(); }) ?? null;
 booting?.catch(() => {}); // PyScript gets the rejection from loadPyodide()
