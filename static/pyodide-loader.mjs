@@ -184,7 +184,12 @@ function startWasm() {
   const response = hostCompresses()
     ? fetch(INDEX_URL + WASM)
     : fetch(INDEX_URL + WASM + ".gz").then(unpackedWasm);
-  const compiled = WebAssembly.compileStreaming(response);
+  const compiled = response.then(async (r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    const type = (r.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
+    // A host that does not say application/wasm: compileStreaming would refuse the bytes.
+    return type === "application/wasm" ? WebAssembly.compileStreaming(r) : WebAssembly.compile(await r.arrayBuffer());
+  });
   compiled.then(() => mark("wasm-compiled"), () => {});
   return compiled;
 }
