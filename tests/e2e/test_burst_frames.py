@@ -6,6 +6,10 @@ entering Python once per frame; Python takes them at its animation frame.
 The rules stay as they were: every message shown once, in order; the list row follows.
 The count of Python entries is read through a wrapper around `coachlineFrames` put in
 before any page script (its setter catches early.js's definition).
+
+The burst's messages form one group (issue 14: one sender, minutes apart): each node gets
+its group classes when it is made, with the next message of its batch in view, rather than
+a classList write on the node before it for every message.
 """
 
 import uuid
@@ -15,7 +19,9 @@ from ui_support import WAIT_MS, enter, message_texts, open_chat, poll_until, row
 
 COUNTING_JS = """
 (() => {
-  const stats = window.__frames = { boxes: 0, calls: 0, taken: 0 };
+  const stats = window.__frames = { boxes: 0, calls: 0, taken: 0, toggles: 0 };
+  const toggle = DOMTokenList.prototype.toggle;
+  DOMTokenList.prototype.toggle = function (...args) { stats.toggles += 1; return toggle.apply(this, args); };
   let made;
   Object.defineProperty(globalThis, 'coachlineFrames', {
     configurable: true,
@@ -59,6 +65,10 @@ def test_a_burst_on_two_sockets_enters_python_far_less_than_once_per_frame(page,
         poll_until(lambda: row(page, cid).get_by_test_id("conversation-preview").inner_text() == texts[-1],
                    10, "the list row shows the last message")
 
+        groups = page.locator("[data-testid=message-list] [data-testid=message]").evaluate_all(
+            "ns => ns.map(n => [n.classList.contains('in-group'), n.classList.contains('group-continues')])")
+        assert groups == [[False, True]] + [[True, True]] * (COUNT - 2) + [[True, False]]
+
         after = page.evaluate("({...window.__frames})")
         calls, taken = after["calls"] - before["calls"], after["taken"] - before["taken"]
         assert after["boxes"] >= 2  # the inbox's socket and the chat's both came through it
@@ -66,5 +76,7 @@ def test_a_burst_on_two_sockets_enters_python_far_less_than_once_per_frame(page,
         assert calls + taken >= 2 * COUNT
         # The page, not Python, took most of them one by one.
         assert taken > calls
+        # A neighbour's group class is written once per batch at most, not once per message.
+        assert after["toggles"] - before["toggles"] < COUNT / 2
     finally:
         srv.stop()
