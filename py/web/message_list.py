@@ -318,7 +318,10 @@ class MessageList:
         """One message's node into the list. `after`: the message inserted next, if any
         (it goes right after this one when this one goes last)."""
         mid = message["id"]
-        clock, day, full = formatting.message_times(message.get("created_at"), self.tz_offset)
+        key = self._key_of(message)
+        # Its time parsed once: the key's UTC time, when there is one, formats as the text would.
+        when = key.at if key is not None else message.get("created_at")
+        clock, day, full = formatting.message_times(when, self.tz_offset)
         node = self.message_nodes.make(message, clock, full)
         index = bisect.bisect_left(self.rendered_ids, mid)
         at_end = index == len(self.rendered_ids)
@@ -346,7 +349,7 @@ class MessageList:
             if now - self._last_append_at >= SLIDE_IN_GAP_MS:
                 classes.append("slide-in")
             self._last_append_at = now
-        classes += self._join_groups(index, message, after)
+        classes += self._join_groups(index, message, key, after)
         if classes:
             node.classList.add(*classes)  # one call for all of the new node's classes
         self.items.insertBefore(node, before)
@@ -357,7 +360,16 @@ class MessageList:
         self.nodes[mid] = node
         return "end" if at_end else "middle"
 
-    def _join_groups(self, index, message, after=None):
+    def _key_of(self, message):
+        """The message's chat_marks.GroupKey (None: it cannot join a group), made once and
+        kept: its neighbours' inserts compare it again."""
+        mid = message["id"]
+        keys = self.group_keys
+        if mid not in keys:
+            keys[mid] = group_key(message, self.tz_offset)
+        return keys[mid]
+
+    def _join_groups(self, index, message, key, after=None):
         """Issue 14: one sender's messages within 5 minutes form a group (app.css: closer
         together, one visible time, on the group's last message). Returns the new node's
         group classes; a neighbour's node is written only when its class changes. Each
@@ -369,8 +381,6 @@ class MessageList:
         the node already in the DOM once `after` comes."""
         ids, keys = self.rendered_ids, self.group_keys
         mid = message["id"]
-        key = keys[mid] if mid in keys else group_key(message, self.tz_offset)
-        keys[mid] = key
         mine = []
         if index > 0:
             joined = key_continues(keys.get(ids[index - 1]), key)
@@ -383,8 +393,7 @@ class MessageList:
                 mine.append("group-continues")
             self._mark_group(ids[index], "in-group", joined)
         elif after is not None and after["id"] > mid:
-            after_key = keys[after["id"]] = group_key(after, self.tz_offset)
-            if key_continues(key, after_key):
+            if key_continues(key, self._key_of(after)):
                 mine.append("group-continues")
         self.group_marks[mid] = set(mine)
         return mine
