@@ -19,7 +19,12 @@ from ui_support import WAIT_MS, enter, message_texts, open_chat, poll_until, row
 
 COUNTING_JS = """
 (() => {
-  const stats = window.__frames = { boxes: 0, calls: 0, taken: 0, toggles: 0 };
+  const stats = window.__frames = { boxes: 0, calls: 0, taken: 0, toggles: 0, ticks: 0 };
+  const query = Element.prototype.querySelector;
+  Element.prototype.querySelector = function (selector) {
+    if (selector === '.ticks') stats.ticks += 1;
+    return query.call(this, selector);
+  };
   const toggle = DOMTokenList.prototype.toggle;
   DOMTokenList.prototype.toggle = function (...args) { stats.toggles += 1; return toggle.apply(this, args); };
   let made;
@@ -78,5 +83,12 @@ def test_a_burst_on_two_sockets_enters_python_far_less_than_once_per_frame(page,
         assert taken > calls
         # A neighbour's group class is written once per batch at most, not once per message.
         assert after["toggles"] - before["toggles"] < COUNT / 2
+
+        # Seen at the bottom, they are marked read; their nodes turn read in place, and no
+        # node of theirs is searched for ticks it does not have.
+        poll_until(lambda: page.locator("[data-testid=message][data-read=false]").count() == 0,
+                   WAIT_MS / 1000, "every message read")
+        assert page.locator("[data-testid=message][data-read=true]").count() == COUNT
+        assert page.evaluate("window.__frames.ticks") == before["ticks"]
     finally:
         srv.stop()
