@@ -29,7 +29,7 @@ from server import messaging, seed
 from server.auth import ctx_of
 from server.db import transaction
 from server.errors import ApiError, bad_request
-from server.hub import MAX_BACKLOG, Connection, Hub
+from server.hub import MAX_BACKLOG, Connection, Hub, Outgoing
 from server.passwords import hash_password
 from server.request_body import guard_json_post
 from server.request_body import read_json_object as _read_json_object
@@ -71,11 +71,11 @@ class FaultyHub(Hub):
         conn.silent = conn.silent or self.state.silent
         super().join(conn)
 
-    def broadcast(self, conversation_id: int, event: dict, *, except_user: int | None = None) -> None:
+    def broadcast(self, conversation_id: int, event: dict | Outgoing, *, except_user: int | None = None) -> None:
         if not _hold_broadcasts.get():
             super().broadcast(conversation_id, event, except_user=except_user)
 
-    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict) -> None:
+    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict | Outgoing) -> None:
         if not _hold_broadcasts.get():
             super().notify_inboxes(user_ids, event)
 

@@ -13,6 +13,12 @@ Inbox connections (CONTRACT "Inbox socket", `conversation_id` None) are register
 user rather than per conversation: `notify_inboxes` sends a conversation's events to the
 inboxes of its participants, so a page's conversation list can be live.
 
+An event is encoded at most once (`Outgoing`): a new message goes to its conversation's
+sockets and to its participants' inboxes as the same frame text (CONTRACT: the same
+`{"type": "new_message", "message": ...}` on both), so `messaging.deliver` hands both the
+same `Outgoing` and json.dumps runs once per message, not once per audience; not at all when
+no socket is there to take it.
+
 `silent` connections model a half-open link (the `silent` fault): nothing more is sent on
 them, not even a close frame, until the peer gives up or the server shuts down.
 """
@@ -31,6 +37,26 @@ MAX_BACKLOG = 256
 class SocketLike(Protocol):
     async def send_text(self, data: str) -> None: ...
     async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+class Outgoing:
+    """One event to send, encoded on first use and then shared by every socket it goes to."""
+
+    __slots__ = ("event", "_text")
+
+    def __init__(self, event: dict) -> None:
+        self.event = event
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = json.dumps(self.event)
+        return self._text
+
+
+def _outgoing(event: dict | Outgoing) -> Outgoing:
+    return event if isinstance(event, Outgoing) else Outgoing(event)
 
 
 @dataclass(frozen=True)
@@ -167,18 +193,18 @@ class Hub:
             return list(self._groups.get(conversation_id, ()))
         return [conn for registry in (self._groups, self._inboxes) for group in registry.values() for conn in group]
 
-    def broadcast(self, conversation_id: int, event: dict, *, except_user: int | None = None) -> None:
-        text = json.dumps(event)
+    def broadcast(self, conversation_id: int, event: dict | Outgoing, *, except_user: int | None = None) -> None:
+        outgoing = _outgoing(event)
         for conn in self.connections(conversation_id):
             if conn.user_id != except_user:
-                conn.send_text(text)
+                conn.send_text(outgoing.text)
 
-    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict) -> None:
+    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict | Outgoing) -> None:
         """A conversation's event to its participants' inbox sockets (all their tabs)."""
-        text = json.dumps(event)
+        outgoing = _outgoing(event)
         for user_id in set(user_ids):
             for conn in list(self._inboxes.get(user_id, ())):
-                conn.send_text(text)
+                conn.send_text(outgoing.text)
 
     def inbox_count(self) -> int:
         return sum(len(group) for group in self._inboxes.values())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from server import images
 from server.context import AppContext
 from server.errors import ApiError, bad_request
+from server.hub import Outgoing
 from server.serializers import conversation_json, message_json
 from server.timefmt import iso_utc
 
@@ -152,7 +153,7 @@ def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft)
     row = ctx.store.message(message_id)
     assert row is not None
     message = message_json(row, ctx.user_row)
-    event = {"type": "new_message", "message": message}
+    event = Outgoing({"type": "new_message", "message": message})  # one encoding for both audiences
     ctx.hub.broadcast(conversation_id, event)
     ctx.hub.notify_inboxes(participants(ctx, conversation_id), event)
     return message, True

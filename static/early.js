@@ -71,3 +71,28 @@
     },
   };
 })();
+
+// WebSocket frames for Python (py/web/web_socket.py). Entering Python costs far more than a
+// frame's own handling, and a 2,000-message burst arrives on two sockets (the chat's and the
+// inbox). `coachlineFrames(handler)` makes a socket's "message" listener: it hands each frame
+// to Python's `handler` at once, except while Python has set `hold` (Python's frame batcher
+// is already gathering a burst for its next animation frame); then it only keeps the frame
+// and its arrival time, and Python takes them all in one call (`take()`). Python decides when
+// to hold and when to take; nothing here looks at what a frame says.
+globalThis.coachlineFrames = (handler) => {
+  const box = {
+    hold: false,
+    frames: [],
+    lastAt: 0, // performance.now() when the newest kept frame arrived
+    listener(event) {
+      if (!box.hold) return handler(event.data);
+      box.frames.push(event.data);
+      box.lastAt = performance.now();
+    },
+    take() {
+      box.hold = false;
+      return box.frames.splice(0, box.frames.length);
+    },
+  };
+  return box;
+};

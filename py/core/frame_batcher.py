@@ -12,6 +12,10 @@ update and one render cover them all.
 Order is kept: once something is queued, every later frame queues behind it
 until the queue is flushed. Time is an input.
 
+While something waits (`waiting`), the browser side need not even call in for each
+frame: it may keep later frames itself and hand them over at the flush (`add_held`,
+with the newest one's arrival time, which counts for the gap like any arrival).
+
     batcher = FrameBatcher()
     ready = batcher.arrive(frame, now)      # [] -> queued: ask for a flush
     ...
@@ -43,6 +47,14 @@ class FrameBatcher:
             self._queue.append(frame)
             return []
         return [frame]
+
+    def add_held(self, frames: List[Any], last_at: float) -> None:
+        """Frames kept outside while this queue waited join it behind what is queued, in
+        order; the newest arrived at `last_at`, so a frame just after the flush still
+        counts as part of the burst."""
+        if frames:
+            self._queue.extend(frames)
+            self._last_at = last_at
 
     def flush(self) -> List[Any]:
         """Everything queued, in arrival order; the queue is then empty."""

@@ -204,11 +204,10 @@ class MessageList:
         # the first page of history is not, whichever path brings it.
         live = bool(self.rendered_ids)
         now = perf_now() if live and changes.added_ids else None  # one clock read per batch
-        for mid in changes.added_ids:
-            message = log.get(mid)
-            if message is None or mid in self.nodes:
-                continue
-            if self._insert(message, animate=live, now=now) == "end":
+        fresh = [m for m in map(log.get, changes.added_ids) if m is not None and m["id"] not in self.nodes]
+        for i, message in enumerate(fresh):
+            after = fresh[i + 1] if i + 1 < len(fresh) else None
+            if self._insert(message, animate=live, now=now, after=after) == "end":
                 self._appended = True
                 if message["sender"]["id"] != self.me["id"]:
                     self._appended_others += 1
@@ -311,14 +310,18 @@ class MessageList:
         self.day_first = {}
         self.group_keys.clear()
         self.group_marks.clear()
-        for mid in log.ids():
-            message = log.get(mid)
-            if message is not None:
-                self._insert(message, animate=False)
+        messages = [m for m in map(log.get, log.ids()) if m is not None]
+        for i, message in enumerate(messages):
+            self._insert(message, animate=False, after=messages[i + 1] if i + 1 < len(messages) else None)
 
-    def _insert(self, message, animate=True, now=None):
+    def _insert(self, message, animate=True, now=None, after=None):
+        """One message's node into the list. `after`: the message inserted next, if any
+        (it goes right after this one when this one goes last)."""
         mid = message["id"]
-        clock, day, full = formatting.message_times(message.get("created_at"), self.tz_offset)
+        key = self._key_of(message)
+        # Its time parsed once: the key's UTC time, when there is one, formats as the text would.
+        when = key.at if key is not None else message.get("created_at")
+        clock, day, full = formatting.message_times(when, self.tz_offset)
         node = self.message_nodes.make(message, clock, full)
         index = bisect.bisect_left(self.rendered_ids, mid)
         at_end = index == len(self.rendered_ids)
@@ -346,7 +349,7 @@ class MessageList:
             if now - self._last_append_at >= SLIDE_IN_GAP_MS:
                 classes.append("slide-in")
             self._last_append_at = now
-        classes += self._join_groups(index, message)
+        classes += self._join_groups(index, message, key, after)
         if classes:
             node.classList.add(*classes)  # one call for all of the new node's classes
         self.items.insertBefore(node, before)
@@ -357,13 +360,27 @@ class MessageList:
         self.nodes[mid] = node
         return "end" if at_end else "middle"
 
-    def _join_groups(self, index, message):
+    def _key_of(self, message):
+        """The message's chat_marks.GroupKey (None: it cannot join a group), made once and
+        kept: its neighbours' inserts compare it again."""
+        mid = message["id"]
+        keys = self.group_keys
+        if mid not in keys:
+            keys[mid] = group_key(message, self.tz_offset)
+        return keys[mid]
+
+    def _join_groups(self, index, message, key, after=None):
         """Issue 14: one sender's messages within 5 minutes form a group (app.css: closer
         together, one visible time, on the group's last message). Returns the new node's
         group classes; a neighbour's node is written only when its class changes. Each
-        message's key is kept, so an insert parses one time, not its neighbours' too."""
+        message's key is kept, so an insert parses one time, not its neighbours' too.
+
+        A batch of new messages at the end (a burst, a first page) is one run: when the
+        message inserted next (`after`) joins this one's group, this node gets its
+        "group-continues" now, with its other classes, instead of a classList write on
+        the node already in the DOM once `after` comes."""
         ids, keys = self.rendered_ids, self.group_keys
-        key = keys[message["id"]] = group_key(message, self.tz_offset)
+        mid = message["id"]
         mine = []
         if index > 0:
             joined = key_continues(keys.get(ids[index - 1]), key)
@@ -375,7 +392,10 @@ class MessageList:
             if joined:
                 mine.append("group-continues")
             self._mark_group(ids[index], "in-group", joined)
-        self.group_marks[message["id"]] = set(mine)
+        elif after is not None and after["id"] > mid:
+            if key_continues(key, self._key_of(after)):
+                mine.append("group-continues")
+        self.group_marks[mid] = set(mine)
         return mine
 
     def _mark_group(self, mid, name, on):

@@ -100,6 +100,8 @@ class MessageNodes:
             return
         self.read_state[mid] = is_read
         node.setAttribute("data-read", "true" if is_read else "false")
+        if message["sender"]["id"] != self.me["id"]:
+            return  # only one's own messages have ticks (_proto): no lookup for the other party's
         ticks = node.querySelector(".ticks")
         if present(ticks):
             _set_ticks(ticks, is_read)

@@ -21,23 +21,50 @@ from web.web_dom import FrameScheduler, Listeners, perf_now
 
 
 class _Socket:
-    """One real WebSocket and the proxies of its handlers."""
+    """One real WebSocket and the proxies of its handlers.
+
+    Frames come in through the page's `coachlineFrames` listener (static/early.js) when
+    there is one: it calls in for each frame unless told to `hold` (a burst is being
+    gathered), then keeps them for `take_held`. Without it, each frame calls in.
+    """
 
     def __init__(self, socket_id, url, adapter):
         self.socket_id = socket_id
         self.ws = js.WebSocket.new(url)
-        self.proxies = []
+        self.proxies = []  # (event name, listener, proxy to destroy)
+        self.box = None
         self.closed = False
         on = self._bind
         on("open", lambda e: adapter._on_open(socket_id))
-        on("message", lambda e: adapter._on_message(socket_id, e.data))
+        make_box = getattr(js, "coachlineFrames", None)
+        if make_box is None:
+            on("message", lambda e: adapter._on_message(socket_id, e.data))
+        else:
+            proxy = create_proxy(lambda data: adapter._on_message(socket_id, data))
+            self.box = make_box(proxy)
+            self.ws.addEventListener("message", self.box.listener)
+            self.proxies.append(("message", self.box.listener, proxy))
         on("close", lambda e: self._on_close(adapter, e.code))
         on("error", lambda e: None)  # a close event always follows
 
     def _bind(self, name, handler):
         proxy = create_proxy(handler)
         self.ws.addEventListener(name, proxy)
-        self.proxies.append((name, proxy))
+        self.proxies.append((name, proxy, proxy))
+
+    def hold(self):
+        """Keep this socket's next frames in the page until `take_held`."""
+        if self.box is not None:
+            self.box.hold = True
+
+    def take_held(self):
+        """([(socket_id, text)...], when the newest arrived in seconds) of the frames kept
+        since `hold`, in order; holding stops. Binary frames are not part of the protocol."""
+        box = self.box
+        if box is None or not box.hold and not box.frames.length:
+            return [], 0.0
+        texts = box.take().to_py()
+        return [(self.socket_id, t) for t in texts if isinstance(t, str)], box.lastAt / 1000.0
 
     def _on_close(self, adapter, code):
         self.release()
@@ -56,11 +83,12 @@ class _Socket:
         self.release()
 
     def release(self):
+        """Listeners off, proxies destroyed. Frames already held can still be taken."""
         if self.closed:
             return
         self.closed = True
-        for name, proxy in self.proxies:
-            self.ws.removeEventListener(name, proxy)
+        for name, listener, proxy in self.proxies:
+            self.ws.removeEventListener(name, listener)
             proxy.destroy()
         self.proxies = []
 
@@ -134,17 +162,28 @@ class SocketAdapter:
         if not isinstance(data, str):
             return  # binary frames are not part of the protocol
         if not self.visible:
-            self._handle_frames(self.batcher.flush() + [(socket_id, data)])
+            self._handle_frames(self._take_waiting() + [(socket_id, data)])
             return
         ready = self.batcher.arrive((socket_id, data), perf_now() / 1000.0)
         if ready:
             self._handle_frames(ready)
         else:
+            # A burst: until the flush, its next frames wait in the page without calling in.
+            sock = self.sockets.get(socket_id)
+            if sock is not None:
+                sock.hold()
             self.frame.request()
 
+    def _take_waiting(self):
+        """Every frame waiting for the flush: the batcher's, then what the sockets held."""
+        for sock in self.sockets.values():
+            self.batcher.add_held(*sock.take_held())
+        return self.batcher.flush()
+
     def _flush_frames(self, _timestamp=None):
-        if self.batcher.waiting:
-            self._handle_frames(self.batcher.flush())
+        frames = self._take_waiting()
+        if frames:
+            self._handle_frames(frames)
 
     def _handle_frames(self, frames):
         """Feed frames to the machine; their events go to on_events together."""

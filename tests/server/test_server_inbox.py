@@ -5,6 +5,7 @@ socket's frames go out in order, so everything queued earlier comes first). No r
 wait for a frame that never comes.
 """
 
+import json
 import uuid
 
 import pytest
@@ -166,3 +167,53 @@ def test_a_backend_without_the_inbox_fails_the_handshake(make_app):
         # The conversation socket is unaffected.
         with client.websocket_connect(f"/ws/messaging/{ALEX_CHAT}/?token={token}") as chat:
             assert_nothing_pending(chat)
+
+
+def _count_hub_encodings(monkeypatch):
+    """Every text the hub encodes, in order (its json.dumps, counted)."""
+    import json
+    import types
+
+    from server import hub
+    texts = []
+
+    def dumps(obj, *args, **kwargs):
+        texts.append(json.dumps(obj, *args, **kwargs))
+        return texts[-1]
+
+    monkeypatch.setattr(hub, "json", types.SimpleNamespace(dumps=dumps, loads=json.loads))
+    return texts
+
+
+def test_a_new_message_is_encoded_once_for_the_chat_sockets_and_every_inbox(client, monkeypatch):
+    """The burst row: the open chat's messages go out on the chat socket AND the inbox; the
+    same frame text is made once per message, not once per audience."""
+    coach, alex = login(client), login(client, "alex@example.com")
+    with client.websocket_connect(f"/ws/messaging/{ALEX_CHAT}/?token={coach['access']}") as chat, \
+            client.websocket_connect(inbox_url(coach["access"])) as coach_inbox, \
+            client.websocket_connect(inbox_url(alex["access"])) as alex_inbox:
+        texts = _count_hub_encodings(monkeypatch)
+        message = send(client, alex, ALEX_CHAT, "Tempo run: 6 x 1 km").json()
+        on_chat = chat.receive_text()
+        assert coach_inbox.receive_text() == on_chat == alex_inbox.receive_text()
+        assert json.loads(on_chat) == {"type": "new_message", "message": message}
+        assert [text for text in texts if '"new_message"' in text] == [on_chat]
+
+
+def test_nothing_is_encoded_for_an_event_no_socket_takes(client, monkeypatch):
+    alex = login(client, "alex@example.com")
+    texts = _count_hub_encodings(monkeypatch)
+    assert send(client, alex, ALEX_CHAT, "Nobody is listening").status_code == 201
+    assert texts == []
+
+
+def test_read_receipts_still_differ_per_audience(client):
+    """The inbox's receipt names its conversation, the chat's does not (CONTRACT): sharing
+    one encoding is for identical events only."""
+    coach, alex = login(client), login(client, "alex@example.com")
+    with client.websocket_connect(f"/ws/messaging/{ALEX_CHAT}/?token={alex['access']}") as chat, \
+            client.websocket_connect(inbox_url(alex["access"])) as inbox:
+        assert client.post(f"{BASE}/{ALEX_CHAT}/read/", headers=bearer(coach)).json()["marked_read"] > 0
+        on_chat, on_inbox = chat.receive_json(), inbox.receive_json()
+        assert on_inbox == {**on_chat, "conversation_id": ALEX_CHAT}
+        assert "conversation_id" not in on_chat

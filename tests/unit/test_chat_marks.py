@@ -143,3 +143,22 @@ def test_only_the_other_partys_unread_messages_are_watched_for_seen():
     assert watch_until_seen(msg(1, ME, "t"), ME) is False  # mine never waits for my eyes
     assert watch_until_seen({"id": 1, "sender": None, "is_read": False}, ME) is False
     assert watch_until_seen(None, ME) is False
+
+
+# --- the message list formats a message's time from its group key's parsed time -------------------
+
+from core.formatting import message_times  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2200, 1, 1)),
+       st.sampled_from(["Z", "+00:00", "-01:00", "+05:30", "+14:00", ""]),
+       st.integers(min_value=-14 * 60, max_value=12 * 60))
+def test_a_keys_time_formats_exactly_as_the_text_it_was_parsed_from(moment, zone, tz):
+    """web/message_list.py parses a message's time once, for its group key, and formats the
+    key's time: that must give the node the same clock, day and tooltip as the text."""
+    text = moment.isoformat() + zone
+    key = group_key(msg(1, ALEX, text), tz)
+    assert key is not None
+    assert message_times(key.at, tz) == message_times(text, tz)
+    assert message_times(key.at, tz)[1] == key.day

@@ -57,3 +57,28 @@ def test_clear_drops_what_waits():
     batcher.clear()
     assert not batcher.waiting
     assert batcher.flush() == []
+
+
+def test_frames_held_outside_join_the_queue_in_order_behind_what_waits():
+    batcher = FrameBatcher(burst_gap=0.004)
+    assert batcher.arrive(1, 10.0) == [1]
+    assert batcher.arrive(2, 10.001) == [] and batcher.waiting   # the page may hold from here
+    batcher.add_held([3, 4, 5], 10.010)
+    assert batcher.flush() == [2, 3, 4, 5]
+    batcher.add_held([], 99.0)                                    # nothing held: nothing changes
+    assert not batcher.waiting and batcher.flush() == []
+
+
+def test_the_newest_held_frame_counts_for_the_gap():
+    """A frame 2 ms after the last held one is still the burst (queued), though 12 ms
+    passed since the last frame Python itself saw; 10 ms after it, it stands alone."""
+    batcher = FrameBatcher(burst_gap=0.004)
+    batcher.arrive(1, 10.0)
+    batcher.arrive(2, 10.001)
+    batcher.add_held([3], 10.011)
+    assert batcher.flush() == [2, 3]
+    assert batcher.arrive(4, 10.013) == []
+    assert batcher.flush() == [4]
+    batcher.add_held([5], 10.020)
+    assert batcher.flush() == [5]
+    assert batcher.arrive(6, 10.030) == [6]
