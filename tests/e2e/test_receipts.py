@@ -141,9 +141,21 @@ def test_read_only_when_seen_scrolled_up_a_new_message_stays_unread_until_scroll
     def last_read():
         return peer.messages(cid, limit=1)["results"][-1]["is_read"] is True
 
-    # Scrolled up in history, far from the bottom.
-    ui.evaluate("document.querySelector('[data-testid=message-list]').scrollTop = 200")
-    ui.wait_for_timeout(300)
+    # Scrolled up in history, far from the bottom, and still there after the page has had a few
+    # frames to take that scroll in (a loaded machine may still be placing the list it opened:
+    # then scroll again, as a user would).
+    settled = None
+    for _ in range(20):
+        settled = ui.evaluate("""async () => {
+            const list = document.querySelector('[data-testid=message-list]');
+            list.scrollTop = 200;
+            for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+            await new Promise((r) => setTimeout(r, 100));
+            return list.scrollTop;
+        }""")
+        if settled <= 210:
+            break
+    assert settled is not None and settled <= 210, f"the list would not stay scrolled up ({settled})"
     sent = peer.send(cid, "below the fold")
     node = ui.locator(f"[data-testid=message][data-message-id='{sent['id']}']")
     node.wait_for(state="attached", timeout=WAIT_MS)
