@@ -106,7 +106,7 @@ async function fetchSnapshot(manifest) {
   }
   try {
     const response = await fetch(url);
-    if (response.ok) return { name, bytes: gunzipped(response) };
+    if (response.ok) return { name, bytes: storedSnapshot(response) };
     console.info(`[boot] no snapshot (HTTP ${response.status}), booting normally`);
   } catch (error) {
     console.info("[boot] no snapshot, booting normally:", String(error));
@@ -114,7 +114,7 @@ async function fetchSnapshot(manifest) {
   return null;
 }
 
-async function gunzipped(response) {
+async function storedSnapshot(response) {
   return unpackSnapshot(new Uint8Array(await new Response(await plainStream(response)).arrayBuffer()));
 }
 
@@ -195,13 +195,12 @@ function startWasm() {
 }
 
 // load(config), with Pyodide's one wasm fetch answered empty and its instantiateStreaming
-// answered from the module compiled above: no second download, no second compile. If that
+// answered from `compiled` (startWasm): no second download, no second compile. If that
 // compile failed, Pyodide's wasm is fetched and compiled as Pyodide would have. Both
 // wrappers are installed just around this call, each removed at its first use or when the
-// call ends; every other fetch goes to the real fetch.
-async function withCompiledWasm(load, config) {
-  const compiled = wasmCompile; // a module can be instantiated again (a second boot attempt)
-  if (!compiled) return load(config);
+// call ends; every other fetch goes to the real fetch. A module can be instantiated again
+// (the second boot attempt, without the snapshot).
+async function withCompiledWasm(load, config, compiled) {
   const wasmUrl = INDEX_URL + WASM;
   const realFetch = globalThis.fetch;
   const realInstantiate = WebAssembly.instantiateStreaming;
@@ -233,9 +232,9 @@ async function withCompiledWasm(load, config) {
   }
 }
 
-async function unpackedWasm(download) {
-  const response = await download;
-  if (!response?.ok || !response.body) throw new Error(`HTTP ${response?.status ?? "error"}`);
+// The .gz wasm's response as a plain wasm response (application/wasm, for compileStreaming).
+async function unpackedWasm(response) {
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
   return new Response(await plainStream(response), { headers: { "Content-Type": "application/wasm" } });
 }
 
@@ -294,16 +293,17 @@ export async function loadPyodide(options = {}) {
   return booting;
 }
 
-async function boot() {
-  const { loadPyodide: load } = await pyodideModule;
+// `downloads`: what startDownloads started.
+async function boot(downloads) {
+  const { loadPyodide: load } = await downloads.module;
   mark("pyodide-module");
   const config = { indexURL: INDEX_URL };
-  const snapshot = await snapshotPromise.catch(() => null);
+  const snapshot = await downloads.snapshot.catch(() => null);
   let pyodide = null;
   if (snapshot) {
     try {
       snapshot.bytes.then(() => mark("snapshot-unpacked"), () => {});
-      pyodide = await withCompiledWasm(load, { ...config, _loadSnapshot: snapshot.bytes });
+      pyodide = await withCompiledWasm(load, { ...config, _loadSnapshot: snapshot.bytes }, downloads.wasm);
       pyodide.runPython(AFTER_RESTORE);
       remember(snapshot.name);
       document.documentElement.dataset.pyodideBoot = "snapshot";
@@ -313,13 +313,13 @@ async function boot() {
     }
   }
   if (!pyodide) {
-    const modules = manifestPromise.then((manifest) => fetchFiles(manifest.modules));
+    const modules = downloads.manifest.then((manifest) => fetchFiles(manifest.modules));
     modules.catch(() => {}); // awaited below; no unhandled rejection while Pyodide loads
-    pyodide = await withCompiledWasm(load, config);
+    pyodide = await withCompiledWasm(load, config, downloads.wasm);
     writeFiles(pyodide, await modules);
     document.documentElement.dataset.pyodideBoot = "plain";
   }
-  writeFiles(pyodide, await adaptersPromise);
+  writeFiles(pyodide, await downloads.adapters);
   return forBench(pyodide);
 }
 
@@ -342,10 +342,17 @@ function startDownloads() {
   const link = Object.assign(document.createElement("link"),
     { rel: "preload", href: INDEX_URL + PROBE, as: "fetch", crossOrigin: "anonymous" });
   document.head.append(link);
-  const module = import(INDEX_URL + "pyodide.mjs");
-  const wasm = startWasm();
   const manifest = fetchManifest();
-  return { module, wasm, manifest, snapshot: manifest.then(fetchSnapshot), adapters: manifest.then(inlineFiles) };
+  const downloads = {
+    module: import(INDEX_URL + "pyodide.mjs"),
+    wasm: startWasm(),
+    manifest,
+    snapshot: manifest.then(fetchSnapshot),
+    adapters: manifest.then(inlineFiles),
+  };
+  downloads.snapshot.catch(() => {}); // each is awaited in boot(); none is an unhandled rejection meanwhile
+  downloads.adapters.catch(() => {});
+  return downloads;
 }
 
 // A visitor without a session is shown the login form first (static/early.js, which runs
@@ -354,13 +361,5 @@ function startDownloads() {
 // session, they start at once.
 const loginFirst = inBrowser && document.body?.dataset.earlyLogin === "true";
 const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-const started = inBrowser ? (loginFirst ? afterPaint() : Promise.resolve()).then(startDownloads) : null;
-const pyodideModule = started?.then((d) => d.module);
-let wasmCompile = null; // set when the downloads start (startWasm), used by withCompiledWasm
-const manifestPromise = started?.then((d) => d.manifest);
-const snapshotPromise = started?.then((d) => d.snapshot);
-const adaptersPromise = started?.then((d) => d.adapters);
-adaptersPromise?.catch(() => {}); // awaited in boot()
-snapshotPromise?.catch(() => {});
-const booting = started?.then((d) => { wasmCompile = d.wasm; return boot(); }) ?? null;
+const booting = inBrowser ? (loginFirst ? afterPaint() : Promise.resolve()).then(startDownloads).then(boot) : null;
 booting?.catch(() => {}); // PyScript gets the rejection from loadPyodide()
