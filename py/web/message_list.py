@@ -29,6 +29,11 @@ SLIDE_IN_GAP_MS = 500
 SETTLE_FRAMES = 2
 
 
+def _with_next(items):
+    """(item, the item after it or None) for each item, in order."""
+    return zip(items, items[1:] + [None])
+
+
 class MessageList:
     def __init__(self, me, listeners, *, api_base, tz_offset, on_load_older, is_loading_older, on_retry,
                  on_unseen, on_frame):
@@ -205,8 +210,7 @@ class MessageList:
         live = bool(self.rendered_ids)
         now = perf_now() if live and changes.added_ids else None  # one clock read per batch
         fresh = [m for m in map(log.get, changes.added_ids) if m is not None and m["id"] not in self.nodes]
-        for i, message in enumerate(fresh):
-            after = fresh[i + 1] if i + 1 < len(fresh) else None
+        for message, after in _with_next(fresh):
             if self._insert(message, animate=live, now=now, after=after) == "end":
                 self._appended = True
                 if message["sender"]["id"] != self.me["id"]:
@@ -311,8 +315,8 @@ class MessageList:
         self.group_keys.clear()
         self.group_marks.clear()
         messages = [m for m in map(log.get, log.ids()) if m is not None]
-        for i, message in enumerate(messages):
-            self._insert(message, animate=False, after=messages[i + 1] if i + 1 < len(messages) else None)
+        for message, after in _with_next(messages):
+            self._insert(message, animate=False, after=after)
 
     def _insert(self, message, animate=True, now=None, after=None):
         """One message's node into the list. `after`: the message inserted next, if any
