@@ -144,7 +144,6 @@ def test_read_only_when_seen_scrolled_up_a_new_message_stays_unread_until_scroll
     # Scrolled up in history, far from the bottom, and still there after the page has had a few
     # frames to take that scroll in (a loaded machine may still be placing the list it opened:
     # then scroll again, as a user would).
-    settled = None
     for _ in range(20):
         settled = ui.evaluate("""async () => {
             const list = document.querySelector('[data-testid=message-list]');
@@ -155,7 +154,7 @@ def test_read_only_when_seen_scrolled_up_a_new_message_stays_unread_until_scroll
         }""")
         if settled <= 210:
             break
-    assert settled is not None and settled <= 210, f"the list would not stay scrolled up ({settled})"
+    assert settled <= 210, f"the list would not stay scrolled up ({settled})"
     sent = peer.send(cid, "below the fold")
     node = ui.locator(f"[data-testid=message][data-message-id='{sent['id']}']")
     node.wait_for(state="attached", timeout=WAIT_MS)
