@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: Python venv from pinned requirements,
-# PyScript + Pyodide from the exact-pinned npm lock, and (with --browser)
-# Debian's Chromium for the browser tests. Re-running it does only what changed.
+# PyScript + Pyodide from the exact-pinned npm lock, (with --browser) Debian's Chromium
+# for the browser tests and (with --services) Debian's Redis and PostgreSQL for the
+# scale-out tests. Re-running it does only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_browser=0
+want_services=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    *) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+    --services) want_services=1 ;;
+    *) echo "usage: scripts/setup.sh [--browser] [--services]" >&2; exit 2 ;;
   esac
 done
 
@@ -18,6 +21,12 @@ stamp_ok() {  # stamp_ok STAMPFILE INPUT...: true when the inputs are unchanged 
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(cat "$@" | sha256sum)" ]
 }
 write_stamp() { local stamp=$1; shift; cat "$@" | sha256sum > "$stamp"; }
+apt_install() {  # apt_install PACKAGE...: Debian packages, with sudo when not root
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
 
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
@@ -60,7 +69,18 @@ fi
 
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's Chromium" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
+fi
+
+# The scale-out tests (tests/scale/, tests/services.py) start their own redis-server and
+# postgres on free loopback ports and stop them at the end: they need the binaries only,
+# never a server that is already running.
+if [ "$want_services" = 1 ]; then
+  services=()
+  command -v redis-server >/dev/null || services+=(redis-server)
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || services+=(postgresql)
+  if [ "${#services[@]}" -gt 0 ]; then
+    echo "setup: installing Debian's ${services[*]}" >&2
+    apt_install "${services[@]}"
+  fi
 fi
