@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import ipaddress
+import os
+import socket
 import sys
 from pathlib import Path
 
@@ -36,7 +38,18 @@ def serve_parser() -> argparse.ArgumentParser:
                                      epilog="Or: serve.py export DIR  (write the static site into DIR)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--db", type=Path, default=Path("data/messaging.sqlite3"), help="SQLite file")
+    parser.add_argument("--database", "--db", dest="database", default="data/messaging.sqlite3", metavar="URL",
+                        help="a SQLite file (default data/messaging.sqlite3), or postgresql://USER@HOST/DB")
+    parser.add_argument("--media-dir", type=Path, default=None, metavar="DIR",
+                        help="where photos are stored (default: media/ beside the SQLite file, data/media "
+                             "with PostgreSQL; several machines need one shared folder)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="worker processes sharing the port, each with its own event loop (N > 1 needs --redis)")
+    parser.add_argument("--redis", default=None, metavar="URL",
+                        help="redis://HOST:PORT/DB: fan socket events out and count the limits across every "
+                             "worker and machine that names the same Redis")
+    parser.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--faults", action="store_true", help="mount the /__faults/ controls (tests only)")
     parser.add_argument("--no-inbox", dest="inbox", action="store_false",
                         help="leave out the optional inbox socket (/ws/inbox/), like a backend without it")
@@ -60,7 +73,42 @@ def serve_parser() -> argparse.ArgumentParser:
                         help="image bytes per user per rolling 24 hours")
     parser.add_argument("--header-timeout", type=float, default=defaults.header_timeout, metavar="SECONDS")
     parser.add_argument("--body-timeout", type=float, default=defaults.body_timeout, metavar="SECONDS")
+    _defaults_from_environment(parser)
     return parser
+
+
+ENV_PREFIX = "COACHLINE_"
+
+
+def _defaults_from_environment(parser: argparse.ArgumentParser) -> None:
+    """Every option can come from the environment: `--send-rate 50/5` is
+    COACHLINE_SEND_RATE=50/5; a list option takes its values separated by commas or spaces,
+    a switch 1/true/yes or 0/false/no. A command-line option wins over the environment."""
+    for action in parser._actions:
+        name = next((o for o in action.option_strings if o.startswith("--")), None)
+        if name is None or action.help == argparse.SUPPRESS or action.dest == "help":
+            continue
+        variable = ENV_PREFIX + name[2:].upper().replace("-", "_")
+        raw = os.environ.get(variable)
+        if raw is None:
+            continue
+        try:
+            if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+                if raw.strip().lower() not in ("1", "true", "yes", "0", "false", "no"):
+                    raise ValueError("expected 1/true/yes or 0/false/no")
+                on = raw.strip().lower() in ("1", "true", "yes")
+                value = on if isinstance(action, argparse._StoreTrueAction) else not on
+            elif action.nargs == "+":
+                value = [_convert(action, item) for item in raw.replace(",", " ").split()]
+            else:
+                value = _convert(action, raw)
+        except (ValueError, argparse.ArgumentTypeError) as exc:
+            parser.error(f"{variable}: {exc}")
+        parser.set_defaults(**{action.dest: value})
+
+
+def _convert(action: argparse.Action, raw: str):
+    return action.type(raw) if action.type is not None else raw
 
 
 def _rate(text: str) -> tuple[int, float]:
@@ -105,22 +153,44 @@ def main(argv: list[str]) -> int:
         print(f"Exported {len(written)} files to {args.dir}")
         return 0
 
-    args = serve_parser().parse_args(argv)
+    parser = serve_parser()
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.workers > 1 and not args.redis:
+        print(f"serve.py: --workers {args.workers} needs --redis URL (the workers share their sockets' "
+              "events and limits through Redis)", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        from server.supervisor import supervise
+
+        print_banner(args)
+        return supervise(Path(__file__).resolve(), argv, args.workers, args.host, args.port)
     from server.runner import run
 
-    app = create_app(args.db, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
+    app = create_app(args.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
-                     host_names=host_names(args), limits=limits_from(args), inbox=args.inbox)
+                     host_names=host_names(args), limits=limits_from(args), inbox=args.inbox,
+                     media_dir=args.media_dir, redis_url=args.redis)
+    if args.worker_fd is None:
+        print_banner(args)
+    sockets = [socket.socket(fileno=args.worker_fd)] if args.worker_fd is not None else None
+    run(app, args.host, args.port, limits=limits_from(args), trusted_proxies=args.trusted_proxy, sockets=sockets,
+        ready_fd=args.ready_fd)
+    return 0
+
+
+def print_banner(args: argparse.Namespace) -> None:
     print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
     for email, first, last, role in DEMO_USERS:
         print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
     print("Host names served: IP addresses, localhost" + "".join(f", {n}" for n in host_names(args))
           + " (add others with --host-name)")
+    if args.redis:
+        print(f"Fan-out and limits through Redis ({args.workers} worker process{'es' if args.workers > 1 else ''} here)")
     if args.faults:
         print("Fault controls are ON under /__faults/ (for tests only).")
     sys.stdout.flush()
-    run(app, args.host, args.port, trusted_proxies=args.trusted_proxy)
-    return 0
 
 
 if __name__ == "__main__":

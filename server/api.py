@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import anyio
+
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,31 +21,29 @@ FORM_LIMIT = images.MAX_IMAGE_BYTES + 256 * 1024
 
 
 async def conversations(request: Request) -> JSONResponse:
-    user = authenticated_user(request)
-    return JSONResponse(messaging.conversation_list(ctx_of(request), user["id"]))
+    user = await authenticated_user(request)
+    return JSONResponse(await messaging.conversation_list(ctx_of(request), user["id"]))
 
 
 async def messages(request: Request) -> JSONResponse:
-    user = authenticated_user(request)
+    user = await authenticated_user(request)
     ctx = ctx_of(request)
     conversation_id = request.path_params["conversation_id"]
-    messaging.participant_conversation(ctx, conversation_id, user["id"])
+    await messaging.participant_conversation(ctx, conversation_id, user["id"])
     query = messaging.parse_page_query(request.query_params)
-    return JSONResponse(messaging.message_page(ctx, conversation_id, query))
+    return JSONResponse(await messaging.message_page(ctx, conversation_id, query))
 
 
 async def send(request: Request) -> JSONResponse:
-    user = authenticated_user(request)
+    user = await authenticated_user(request)
     ctx = ctx_of(request)
     conversation_id = request.path_params["conversation_id"]
-    messaging.sendable_conversation(ctx, conversation_id, user["id"])
-    wait = ctx.send_limiter.take(user["id"], ctx.clock())
+    await messaging.sendable_conversation(ctx, conversation_id, user["id"])
+    wait = await ctx.shared.send_take(user["id"], ctx.clock())
     if wait is not None:
         raise ApiError(429, "Too many messages. Slow down.", {"Retry-After": str(max(1, math.ceil(wait)))})
     draft = await _read_draft(request)
-    if draft.image is not None:
-        messaging.check_upload_quota(ctx, user["id"], len(draft.image))
-    message, created = messaging.deliver(ctx, conversation_id, user["id"], draft)
+    message, created = await messaging.deliver(ctx, conversation_id, user["id"], draft)
     return JSONResponse(message, status_code=201 if created else 200)
 
 
@@ -69,16 +69,16 @@ async def _read_draft(request: Request) -> messaging.Draft:
 
 
 async def read(request: Request) -> JSONResponse:
-    user = authenticated_user(request)
+    user = await authenticated_user(request)
     ctx = ctx_of(request)
     conversation_id = request.path_params["conversation_id"]
-    messaging.participant_conversation(ctx, conversation_id, user["id"])
-    return JSONResponse({"marked_read": messaging.mark_read(ctx, conversation_id, user["id"])})
+    await messaging.participant_conversation(ctx, conversation_id, user["id"])
+    return JSONResponse({"marked_read": await messaging.mark_read(ctx, conversation_id, user["id"])})
 
 
 async def unread_count(request: Request) -> JSONResponse:
-    user = authenticated_user(request)
-    return JSONResponse({"unread_count": ctx_of(request).store.unread_total(user["id"])})
+    user = await authenticated_user(request)
+    return JSONResponse({"unread_count": await ctx_of(request).store.unread_total(user["id"])})
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -92,7 +92,7 @@ async def media(request: Request) -> Response:
     if content_type is None or not path.is_file():
         raise ApiError(404, "Not found.")
     return Response(
-        path.read_bytes(),
+        await anyio.to_thread.run_sync(path.read_bytes),
         media_type=content_type,
         headers={
             "Content-Security-Policy": images.MEDIA_CSP,

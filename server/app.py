@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -20,7 +21,12 @@ from server import api, auth, db, seed, ws
 from server import faults as fault_controls
 from server.context import AppContext, Limits
 from server.errors import EXCEPTION_HANDLERS, ApiError
+from server.fanout import RedisFanout
+from server.hub import Hub
 from server.origins import HostAllowListMiddleware
+from server import shared_limits
+from server.rate_limit import BucketLimiter, LoginRateLimiter
+from server.shared_limits import LocalLimits, RedisLimits
 from server.security_headers import SecurityHeadersMiddleware, backend_origins, read_config
 from server.sessions import DEFAULT_SESSION_TTL, Sessions
 from server.static_site import StaticSite
@@ -28,26 +34,83 @@ from server.store import Store
 from server.tokens import TokenService
 
 SECRET_KEY = "jwt_secret"
+REDIS_PREFIX = "coachline"  # every key and channel this app uses in Redis starts with it
 
 
-def open_context(db_path: Path, *, clock: Callable[[], float] = time.time, access_ttl: float = 300,
-                 refresh_ttl: float = 86400, session_ttl: float = DEFAULT_SESSION_TTL,
-                 allowed_origins: Iterable[str] = (), limits: Limits | None = None) -> AppContext:
-    """Open (create, migrate, seed when empty) the database and build the shared services."""
-    conn = db.connect(Path(db_path))
-    store = Store(conn)
-    # Generated once and kept in the database, so tokens outlive a restart.
-    secret = db.meta_set_default(conn, SECRET_KEY, secrets.token_urlsafe(48))
-    if store.user_count() == 0:
-        seed.seed_demo(store, clock())
+async def open_context(database: str | Path, *, clock: Callable[[], float] = time.time, access_ttl: float = 300,
+                       refresh_ttl: float = 86400, session_ttl: float = DEFAULT_SESSION_TTL,
+                       allowed_origins: Iterable[str] = (), limits: Limits | None = None,
+                       media_dir: Path | None = None, hub: Hub | None = None,
+                       redis_url: str | None = None) -> AppContext:
+    """Open (create, migrate, seed when empty) the database and build the shared services.
+    `database` is a SQLite path or a postgresql:// URL; `redis_url` fans the sockets' events
+    out through Redis and counts the limits there (`server.fanout`, `server.shared_limits`)."""
+
+    async def seed_when_empty(tx) -> None:
+        store = Store(tx)
+        if await store.user_count() == 0:
+            await seed.seed_demo(store, clock())
+
+    database_handle = await db.open_database(database, then=seed_when_empty)
+    store = Store(database_handle)
+    # Generated once and kept in the database, so tokens outlive a restart (and every worker
+    # signs with the same key).
+    secret = await db.meta_set_default(database_handle, SECRET_KEY, secrets.token_urlsafe(48))
     tokens = TokenService(secret=secret, clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl)
-    return AppContext(store=store, tokens=tokens, sessions=Sessions(store, tokens, session_ttl=session_ttl),
-                      clock=clock, media_dir=Path(db_path).parent / "media",
-                      allowed_origins=frozenset(allowed_origins), limits=limits or Limits())
+    limits = limits or Limits()
+    hub = hub or Hub()
+    fanout = None
+    shared = LocalLimits(LoginRateLimiter(), BucketLimiter(limits.send_burst, limits.send_rate))
+    if redis_url:
+        fanout = RedisFanout(hub, redis_url, prefix=REDIS_PREFIX)
+        shared = RedisLimits(shared_limits.connect(redis_url), REDIS_PREFIX, fallback=shared)
+    if media_dir is None:
+        media_dir = Path(database).parent / "media" if db.is_sqlite(database) else Path("data/media")
+    ctx = AppContext(store=store, tokens=tokens, sessions=Sessions(store, tokens, session_ttl=session_ttl),
+                     clock=clock, media_dir=media_dir, allowed_origins=frozenset(allowed_origins),
+                     limits=limits, hub=hub, fanout=fanout, shared=shared)
+    await ctx.fanout.start()
+    if isinstance(shared, RedisLimits):
+        ctx.background.append(asyncio.ensure_future(_renew_socket_leases(ctx, shared)))
+    return ctx
+
+
+async def _renew_socket_leases(ctx: AppContext, shared: RedisLimits) -> None:
+    """This worker's open sockets keep counting towards their users' caps; a worker that
+    dies stops renewing, and its sockets stop counting within one lease."""
+    while True:
+        await asyncio.sleep(shared.socket_lease / 3)
+        sockets: dict[int, list[str]] = {}
+        for conn in ctx.hub.connections():
+            if conn.socket_id is not None:
+                sockets.setdefault(conn.user_id, []).append(conn.socket_id)
+        try:
+            await shared.renew(sockets, ctx.clock())
+        except Exception:  # never let one failed renewal end the renewals
+            logging.getLogger("server").exception("could not renew the socket leases")
+
+
+def prepare_database(database: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    """Create, migrate and (when empty) seed the database, outside any running server."""
+
+    async def prepare() -> None:
+        await close_context(await open_context(database, clock=clock))
+
+    asyncio.run(prepare())
+
+
+async def close_context(ctx: AppContext) -> None:
+    for task in ctx.background:
+        task.cancel()
+    await ctx.fanout.stop()
+    if isinstance(ctx.shared, RedisLimits):
+        await ctx.shared.client.aclose()
+    ctx.hashing.close()
+    await ctx.store.close()
 
 
 def create_app(
-    db_path: str | Path,
+    database: str | Path,
     *,
     site_root: str | Path,
     faults: bool = False,
@@ -59,14 +122,16 @@ def create_app(
     limits: Limits | None = None,
     clock: Callable[[], float] = time.time,
     inbox: bool = True,
+    media_dir: Path | None = None,
+    redis_url: str | None = None,
 ) -> Starlette:
     """The app. `host_names` None serves any Host (in-process tests); serve.py always passes
     its allow-list (see `origins.host_allowed`). `inbox` False leaves out the optional inbox
-    socket, as a backend without it would (its handshake then fails)."""
+    socket, as a backend without it would (its handshake then fails). The database is
+    opened, and `app.state.ctx` set, when the app starts (its lifespan)."""
     allowed_origins = tuple(allowed_origins)
-    ctx = open_context(Path(db_path), clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
-                       session_ttl=session_ttl, allowed_origins=allowed_origins, limits=limits)
     site = StaticSite(Path(site_root))
+    fault_state = fault_controls.FaultState() if faults else None
 
     async def static(request: Request) -> Response:
         # Every other path lands here, whatever the method: unknown paths are 404 (as in DRF),
@@ -82,24 +147,26 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        ctx = await open_context(database, clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
+                                 session_ttl=session_ttl, allowed_origins=allowed_origins, limits=limits,
+                                 media_dir=media_dir, redis_url=redis_url,
+                                 hub=fault_controls.FaultyHub(fault_state) if fault_state else None)
+        app.state.ctx = ctx
         warm_up = asyncio.ensure_future(site.warm_up())
         try:
             yield
         finally:
             warm_up.cancel()
-            ctx.hashing.close()
-            ctx.store.conn.close()
+            await close_context(ctx)
 
     routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]
     middleware = []
     if host_names is not None:
         middleware.append(Middleware(HostAllowListMiddleware, names=host_names))
     middleware.append(Middleware(SecurityHeadersMiddleware, backends=backend_origins(read_config(Path(site_root)))))
-    fault_state = None
-    if faults:
+    if fault_state is not None:
         routes += fault_controls.ROUTES
-        fault_state, wrapper = fault_controls.install(ctx)
-        middleware.append(wrapper)
+        middleware.append(Middleware(fault_controls.FaultWrapper, state=fault_state))
     routes.append(Route("/{path:path}", static, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]))
     if allowed_origins:
         # Lets a copy of the site served from another origin use this backend (config.json api_base).
@@ -107,7 +174,6 @@ def create_app(
                                      allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
                                      max_age=600))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-    app.state.ctx = ctx
     app.state.faults = fault_state
     return app
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import functools
 import math
-import sqlite3
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from server.context import AppContext, HashingPool
+from server.db import Row
 from server.errors import ApiError, bad_request
+from server.fanout import Envelope
 from server.passwords import hash_password, needs_rehash, verify_password
 from server.request_body import guard_json_post, read_json_object, string_field
 from server.serializers import me_json
@@ -33,7 +34,7 @@ def ctx_of(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
-def authenticated_user(request: Request) -> sqlite3.Row:
+async def authenticated_user(request: Request) -> Row:
     """The user behind `Authorization: Bearer <access>`, else 401 (SimpleJWT wording)."""
     ctx = ctx_of(request)
     header = request.headers.get("authorization")
@@ -42,15 +43,15 @@ def authenticated_user(request: Request) -> sqlite3.Row:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "Authentication credentials were not provided.", _BEARER_CHALLENGE)
-    return user_for_token(ctx, token.strip(), ACCESS)
+    return await user_for_token(ctx, token.strip(), ACCESS)
 
 
-def user_for_token(ctx: AppContext, token: str, token_type: str) -> sqlite3.Row:
+async def user_for_token(ctx: AppContext, token: str, token_type: str) -> Row:
     try:
-        claims = ctx.sessions.claims(token, token_type)
+        claims = await ctx.sessions.claims(token, token_type)
     except TokenError as exc:
         raise ApiError(401, f"Given token not valid for any token type: {exc}", _BEARER_CHALLENGE) from None
-    user = ctx.store.user_by_id(claims["user_id"])
+    user = await ctx.store.user_by_id(claims["user_id"])
     if user is None:
         raise ApiError(401, "User not found.", _BEARER_CHALLENGE)
     return user
@@ -65,29 +66,30 @@ async def create_tokens(request: Request) -> JSONResponse:
         raise bad_request(f"email must be at most {MAX_EMAIL_CHARS} and password at most "
                           f"{MAX_PASSWORD_CHARS} characters.")
     now = ctx.clock()
-    key = (request.client.host if request.client else "", email.lower())
-    # Counted as a failure before the hash is awaited, so parallel guesses meet the limit too.
-    wait = ctx.login_limiter.reserve(key, now)
+    key = f"{request.client.host if request.client else ''} {email.lower()}"
+    # Counted as a failure before the hash is awaited, so parallel guesses meet the limit too
+    # (on every worker: `ctx.shared` counts in Redis when there is one).
+    wait, reservation = await ctx.shared.login_reserve(key, now)
     if wait is not None:
         raise ApiError(429, "Too many failed login attempts. Try again later.",
                        {"Retry-After": str(max(1, math.ceil(wait)))})
-    user = ctx.store.user_by_email(email)
+    user = await ctx.store.user_by_email(email)
     # Hash even for an unknown email, so the answer time does not tell which emails exist.
     stored = user["password_hash"] if user is not None else _unknown_user_hash()
     try:
         matches = await ctx.hashing.run(verify_password, password, stored)
     except HashingPool.Busy:
-        ctx.login_limiter.release(key, now)  # not an attempt: it was never checked
+        await ctx.shared.login_release(key, reservation)  # not an attempt: it was never checked
         raise ApiError(503, "Too many logins at once. Try again in a moment.", {"Retry-After": "1"}) from None
     if user is None or not matches:
         raise ApiError(401, "No active account found with the given credentials")
-    ctx.login_limiter.release(key, now)
+    await ctx.shared.login_release(key, reservation)
     if needs_rehash(stored):
         try:
-            ctx.store.set_password_hash(user["id"], await ctx.hashing.run(hash_password, password))
+            await ctx.store.set_password_hash(user["id"], await ctx.hashing.run(hash_password, password))
         except HashingPool.Busy:
             pass  # upgraded at a later login
-    return JSONResponse(ctx.sessions.open(user["id"]))
+    return JSONResponse(await ctx.sessions.open(user["id"]))
 
 
 @functools.cache
@@ -100,9 +102,9 @@ async def refresh_tokens(request: Request) -> JSONResponse:
     data = await guarded_json(request)
     try:
         # Rotation, as SimpleJWT's ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION.
-        pair = ctx.sessions.rotate(string_field(data, "refresh"))
+        pair = await ctx.sessions.rotate(string_field(data, "refresh"))
     except ReuseDetected as exc:
-        ctx.hub.close_session(exc.session_id, SESSION_REVOKED)
+        await close_session_sockets(ctx, exc.session_id)
         raise ApiError(401, "Token is invalid or expired") from None
     except TokenError:
         raise ApiError(401, "Token is invalid or expired") from None
@@ -114,11 +116,16 @@ async def blacklist(request: Request) -> JSONResponse:
     ctx = ctx_of(request)
     data = await guarded_json(request)
     try:
-        session_id = ctx.sessions.revoke(string_field(data, "refresh"))
+        session_id = await ctx.sessions.revoke(string_field(data, "refresh"))
     except TokenError:
         raise ApiError(401, "Token is invalid or expired") from None
-    ctx.hub.close_session(session_id, SESSION_REVOKED)
+    await close_session_sockets(ctx, session_id)
     return JSONResponse({})
+
+
+async def close_session_sockets(ctx: AppContext, session_id: str) -> None:
+    """The revoked session's sockets close, on every worker."""
+    await ctx.fanout.publish(Envelope("S", session_id=session_id, code=SESSION_REVOKED))
 
 
 async def guarded_json(request: Request) -> dict:
@@ -127,7 +134,7 @@ async def guarded_json(request: Request) -> dict:
 
 
 async def me(request: Request) -> JSONResponse:
-    return JSONResponse(me_json(authenticated_user(request)))
+    return JSONResponse(me_json(await authenticated_user(request)))
 
 
 ROUTES = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 
+from server.fanout import LocalFanout
 from server.hub import Hub
 from server.rate_limit import BucketLimiter, LoginRateLimiter
 from server.sessions import Sessions
+from server.shared_limits import LocalLimits
 from server.store import Store
 from server.tokens import TokenService
 
@@ -75,6 +78,10 @@ class HashingPool:
 
 @dataclass
 class AppContext:
+    """`fanout` carries socket events to every worker (`server.fanout`); `shared` holds the
+    limits that count across workers (`server.shared_limits`): in-process by default, in
+    Redis with `--redis`."""
+
     store: Store
     tokens: TokenService
     sessions: Sessions
@@ -83,18 +90,17 @@ class AppContext:
     allowed_origins: frozenset[str] = frozenset()
     limits: Limits = field(default_factory=Limits)
     hub: Hub = field(default_factory=Hub)
-    login_limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
-    send_limiter: BucketLimiter | None = None
+    fanout: Any = None
+    shared: Any = None
     hashing: HashingPool | None = None
+    worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
+    background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
 
     def __post_init__(self) -> None:
-        if self.send_limiter is None:
-            self.send_limiter = BucketLimiter(self.limits.send_burst, self.limits.send_rate)
+        if self.fanout is None:
+            self.fanout = LocalFanout(self.hub)
+        if self.shared is None:
+            self.shared = LocalLimits(LoginRateLimiter(),
+                                      BucketLimiter(self.limits.send_burst, self.limits.send_rate))
         if self.hashing is None:
             self.hashing = HashingPool(self.limits.hash_workers, self.limits.hash_queue)
-
-    def user_row(self, user_id: int):
-        row = self.store.user_by_id(user_id)
-        if row is None:
-            raise LookupError(user_id)
-        return row

@@ -1,27 +1,53 @@
-"""SQLite storage: one connection, WAL, and a commit after every write.
+"""The database: SQLite (the default, one file) or PostgreSQL (`--database postgresql://...`),
+behind one small async interface, with one schema and one ordered list of migrations.
 
-Theory of operation: the app runs on one event loop and touches the database only from it,
-so a single connection in autocommit mode is enough. Each write either is one statement
-or runs inside `transaction()`, and is committed before the API answers; a SIGKILL after an
-answer therefore loses nothing that was acknowledged. Schema changes are an ordered list of
-migrations, applied once each and counted in `PRAGMA user_version`.
+Theory of operation. Queries are written once, in the SQL both engines speak, with `?` and
+`:name` placeholders; `Database` runs them. Reads are `fetch_one` / `fetch_all`, writes are
+`execute` (the row count) and `execute_returning` (the first row of `RETURNING`). Statements
+that must land together run inside `async with db.transaction() as tx:`, where `tx` has the
+same four methods; the block commits on leaving it and rolls back on an exception. Every
+write is committed before the API answers, so a SIGKILL after an answer loses nothing that
+was acknowledged.
+
+No call blocks the event loop:
+
+- SQLite: two connections, each used by one thread of its own. Reads go to the reader; writes
+  and transactions to the writer, one at a time (an asyncio lock; `BEGIN IMMEDIATE` takes
+  SQLite's write lock, so several worker processes on one file queue there, waiting at most
+  `BUSY_TIMEOUT_MS`). WAL lets the reader go on while a write is under way.
+- PostgreSQL: psycopg 3's async driver and its connection pool, autocommit outside
+  transactions.
+
+Migrations run under a lock so that several workers starting at once on an empty database
+apply each one once (`SELECT pg_advisory_xact_lock` in PostgreSQL, `BEGIN IMMEDIATE` in
+SQLite); the caller's `then` (the demo seed) runs in the same transaction. SQLite counts
+the applied migrations in `PRAGMA user_version` (as databases made before PostgreSQL existed
+here do), PostgreSQL in a `schema_version` table.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Protocol
 
+Row = dict[str, Any]
+Params = Sequence[Any] | dict[str, Any]
+
+# `{...}` marks the few words the two engines spell differently (see `_DIALECTS`).
 MIGRATIONS: tuple[str, ...] = (
     # 1: the whole first schema.
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE users (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        id {serial},
+        email TEXT NOT NULL UNIQUE {nocase},
         password_hash TEXT NOT NULL,
         first_name TEXT NOT NULL,
         last_name TEXT NOT NULL,
@@ -29,16 +55,16 @@ MIGRATIONS: tuple[str, ...] = (
         profile_image TEXT
     );
     CREATE TABLE conversations (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        trainer_id INTEGER NOT NULL REFERENCES users(id),
-        trainee_id INTEGER NOT NULL REFERENCES users(id),
+        id {serial},
+        trainer_id BIGINT NOT NULL REFERENCES users(id),
+        trainee_id BIGINT NOT NULL REFERENCES users(id),
         is_archived INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL
     );
     CREATE TABLE messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-        sender_id INTEGER NOT NULL REFERENCES users(id),
+        id {serial},
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        sender_id BIGINT NOT NULL REFERENCES users(id),
         content TEXT NOT NULL,
         image TEXT,
         is_read INTEGER NOT NULL DEFAULT 0,
@@ -54,26 +80,116 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE sessions (
         id TEXT PRIMARY KEY,
-        user_id INTEGER NOT NULL REFERENCES users(id),
-        created_at REAL NOT NULL,
-        expires_at REAL NOT NULL,
-        revoked_at REAL
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        created_at {real} NOT NULL,
+        expires_at {real} NOT NULL,
+        revoked_at {real}
     );
     CREATE TABLE refresh_tokens (
         jti TEXT PRIMARY KEY,
         session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        expires_at REAL NOT NULL,
-        used_at REAL
+        expires_at {real} NOT NULL,
+        used_at {real}
     );
     CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
     ALTER TABLE messages ADD COLUMN image_bytes INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX messages_by_sender ON messages (sender_id, created_at);
     """,
+    # 3: e-mails are unique and looked up whatever their case, in both engines (the queries
+    # compare lower(email); SQLite's NOCASE above does not exist in PostgreSQL).
+    """
+    CREATE UNIQUE INDEX users_by_email ON users (lower(email));
+    CREATE INDEX conversations_by_trainer ON conversations (trainer_id);
+    CREATE INDEX conversations_by_trainee ON conversations (trainee_id);
+    """,
 )
 
+_DIALECTS = {
+    "sqlite": {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT", "nocase": "COLLATE NOCASE", "real": "REAL"},
+    "postgresql": {"serial": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "nocase": "",
+                   "real": "DOUBLE PRECISION"},
+}
+BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_LOCK = 0x636F6163686C  # any constant: the advisory lock's number ("coachl")
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the database at `path`.
+
+def migration_statements(number: int, dialect: str) -> list[str]:
+    """Migration `number` (1-based) as statements of `dialect`."""
+    script = MIGRATIONS[number - 1].format(**_DIALECTS[dialect])
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+class Executor(Protocol):
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+    async def execute(self, sql: str, params: Params = ()) -> int: ...
+    async def execute_returning(self, sql: str, params: Params = ()) -> Row | None: ...
+
+
+class Database(Executor, Protocol):
+    dialect: str
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Executor]: ...
+    async def close(self) -> None: ...
+
+
+def is_sqlite(url: str | Path) -> bool:
+    return not str(url).startswith(("postgresql://", "postgres://"))
+
+
+async def open_database(url: str | Path, *, then: Callable[[Executor], Awaitable[None]] | None = None) -> Database:
+    """Open (creating if needed) and migrate the database named by `url`: a
+    `postgresql://` URL, or else a SQLite file path (`sqlite:///path` also works).
+    `then(tx)` runs in the migrations' transaction, under their lock (the demo seed)."""
+    text = str(url)
+    if is_sqlite(text):
+        database: Database = SqliteDatabase(Path(text.removeprefix("sqlite://")))
+    else:
+        database = await PostgresDatabase.open(text)
+    try:
+        await migrate(database, then)
+    except BaseException:
+        await database.close()
+        raise
+    return database
+
+
+async def migrate(database: Database, then: Callable[[Executor], Awaitable[None]] | None = None) -> None:
+    async with database.transaction() as tx:
+        if database.dialect == "postgresql":
+            await tx.fetch_one(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            await tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = await tx.fetch_one("SELECT MAX(version) AS version FROM schema_version")
+            version = row["version"] or 0
+        else:  # BEGIN IMMEDIATE already holds the write lock
+            version = (await tx.fetch_one("PRAGMA user_version"))["user_version"]
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            for statement in migration_statements(number, database.dialect):
+                await tx.execute(statement)
+            if database.dialect == "postgresql":
+                await tx.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+            else:
+                await tx.execute(f"PRAGMA user_version = {number}")
+        if then is not None:
+            await then(tx)
+
+
+async def meta_set_default(executor: Executor, key: str, value: str) -> str:
+    """Store `value` under `key` unless a value is already there; return the stored one."""
+    await executor.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
+    row = await executor.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
+    assert row is not None
+    return row["value"]
+
+
+# --- SQLite -------------------------------------------------------------------------------
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> Row:
+    return {column[0]: value for column, value in zip(cursor.description, row)}
+
+
+def connect_sqlite(path: Path) -> sqlite3.Connection:
+    """A connection to the file at `path`, created if needed.
 
     The file holds the JWT secret and the password hashes: it is created (or narrowed) to
     0600 before SQLite opens it, and SQLite gives its -wal and -shm files the same mode.
@@ -85,45 +201,176 @@ def connect(path: Path) -> sqlite3.Connection:
         if companion.exists():
             os.chmod(companion, 0o600)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
+    conn.row_factory = _dict_row
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=5000")
-    migrate(conn)
     return conn
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        with transaction(conn):
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+class _Lane:
+    """One SQLite connection and the one thread that uses it."""
+
+    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
+        self.conn = conn
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+
+    async def call(self, func: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, func, *args)
+
+    def close(self) -> None:
+        self._thread.submit(self.conn.close).result()
+        self._thread.shutdown()
+
+    # run on the lane's thread
+    def one(self, sql: str, params: Params) -> Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Params) -> list[Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def count(self, sql: str, params: Params) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def returning(self, sql: str, params: Params) -> Row | None:
+        cursor = self.conn.execute(sql, params)
+        row = cursor.fetchone()
+        cursor.fetchall()  # a RETURNING statement is complete only once every row is read
+        return row
 
 
-@contextlib.contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Several statements that must land together; committed on leaving the block."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+class _SqliteWriter:
+    """The writer lane as an `Executor`: inside a transaction, or one statement at a time."""
+
+    def __init__(self, lane: _Lane) -> None:
+        self.lane = lane
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.lane.call(self.lane.one, sql, params)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.lane.call(self.lane.all, sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return await self.lane.call(self.lane.count, sql, params)
+
+    async def execute_returning(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.lane.call(self.lane.returning, sql, params)
 
 
-def meta_get(conn: sqlite3.Connection, key: str) -> str | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return None if row is None else row[0]
+class SqliteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer = _SqliteWriter(_Lane(connect_sqlite(path), "sqlite-write"))
+        self._reader = _Lane(connect_sqlite(path), "sqlite-read")
+        self._write_lock = asyncio.Lock()
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._reader.call(self._reader.one, sql, params)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._reader.call(self._reader.all, sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._write_lock:
+            return await self._writer.execute(sql, params)
+
+    async def execute_returning(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._write_lock:
+            return await self._writer.execute_returning(sql, params)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Executor]:
+        lane = self._writer.lane
+        async with self._write_lock:
+            # The lane's one thread runs what it is given in order: a ROLLBACK queued after a
+            # BEGIN that a cancellation stopped waiting for still comes after it.
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                yield self._writer
+                await asyncio.shield(self._writer.execute("COMMIT"))
+            except BaseException:
+                await asyncio.shield(lane.call(lane.rollback))
+                raise
+
+    async def close(self) -> None:
+        self._writer.lane.close()
+        self._reader.close()
 
 
-def meta_set_default(conn: sqlite3.Connection, key: str, value: str) -> str:
-    """Store `value` under `key` unless a value is already there; return the stored one."""
-    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
-    stored = meta_get(conn, key)
-    assert stored is not None
-    return stored
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def postgres_sql(sql: str) -> str:
+    """`?` and `:name` placeholders as psycopg's `%s` and `%(name)s` (a literal % doubled)."""
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%")).replace("?", "%s")
+
+
+class _PostgresExecutor:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        cursor = await self.conn.execute(postgres_sql(sql), params or None)
+        return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        cursor = await self.conn.execute(postgres_sql(sql), params or None)
+        return await cursor.fetchall()
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        cursor = await self.conn.execute(postgres_sql(sql), params or None)
+        return cursor.rowcount
+
+    execute_returning = fetch_one
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def open(cls, url: str, *, max_size: int = 10) -> PostgresDatabase:
+        # Imported here: the default (SQLite) server needs neither package.
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        pool = AsyncConnectionPool(url, min_size=1, max_size=max_size, open=False, name="coachline",
+                                   kwargs={"autocommit": True, "row_factory": dict_row})
+        await pool.open(wait=True, timeout=15)
+        return cls(pool)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.pool.connection() as conn:
+            return await _PostgresExecutor(conn).fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.pool.connection() as conn:
+            return await _PostgresExecutor(conn).fetch_all(sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self.pool.connection() as conn:
+            return await _PostgresExecutor(conn).execute(sql, params)
+
+    async def execute_returning(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.pool.connection() as conn:
+            return await _PostgresExecutor(conn).fetch_one(sql, params)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Executor]:
+        async with self.pool.connection() as conn, conn.transaction():
+            yield _PostgresExecutor(conn)
+
+    async def close(self) -> None:
+        await self.pool.close()

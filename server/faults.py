@@ -5,10 +5,11 @@ new ones, expire tokens, fail refreshes, lose send answers; and set up isolated
 conversations. JSON in, JSON out; a malformed control is a 400 like any other input, and
 like the auth routes they take JSON only and no foreign Origin.
 
-Production handlers carry no test hooks: `install(app)` wraps the app in `FaultWrapper`
-(an ASGI layer that refuses handshakes, fails refreshes and loses send answers from the
-outside) and gives the context a `FaultyHub` (which can hold back a broadcast and makes
-new sockets silent). Without `--faults` neither exists.
+Production handlers carry no test hooks: `create_app(faults=True)` wraps the app in
+`FaultWrapper` (an ASGI layer that refuses handshakes, fails refreshes and loses send answers
+from the outside) and gives the context a `FaultyHub` (which can hold back a broadcast and
+makes new sockets silent). Without `--faults` neither exists. The controls act on the worker
+that answers them (a test of several workers runs each on its own port).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import json
 import time
 from dataclasses import dataclass
 
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -27,9 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import messaging, seed
 from server.auth import ctx_of
-from server.db import transaction
 from server.errors import ApiError, bad_request
-from server.hub import MAX_BACKLOG, Connection, Hub, Outgoing
+from server.hub import MAX_BACKLOG, Connection, Hub
 from server.passwords import hash_password
 from server.request_body import guard_json_post
 from server.request_body import read_json_object as _read_json_object
@@ -71,13 +70,13 @@ class FaultyHub(Hub):
         conn.silent = conn.silent or self.state.silent
         super().join(conn)
 
-    def broadcast(self, conversation_id: int, event: dict | Outgoing, *, except_user: int | None = None) -> None:
+    def broadcast_text(self, conversation_id: int, text: str) -> None:
         if not _hold_broadcasts.get():
-            super().broadcast(conversation_id, event, except_user=except_user)
+            super().broadcast_text(conversation_id, text)
 
-    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict | Outgoing) -> None:
+    def notify_inboxes_text(self, user_ids: tuple[int, ...], text: str) -> None:
         if not _hold_broadcasts.get():
-            super().notify_inboxes(user_ids, event)
+            super().notify_inboxes_text(user_ids, text)
 
     def silence(self) -> None:
         """Every open socket goes silent (and stays so: a dead link does not come back)."""
@@ -260,7 +259,7 @@ async def reset(request: Request) -> JSONResponse:
     ctx = ctx_of(request)
     await read_json_object(request)
     state_of(request).reset()
-    ctx.login_limiter.clear()
+    await ctx.shared.login_clear()
     return JSONResponse(OK)
 
 
@@ -272,7 +271,7 @@ async def conversation(request: Request) -> JSONResponse:
     """
     ctx = ctx_of(request)
     data = await read_json_object(request)
-    trainer = ctx.store.user_by_email(_str(data, "trainer_email"))
+    trainer = await ctx.store.user_by_email(_str(data, "trainer_email"))
     if trainer is None or trainer["role"] != "TRAINER":
         raise bad_request("trainer_email must name an existing trainer.")
     trainee_email = _str(data, "trainee_email")
@@ -288,35 +287,35 @@ async def conversation(request: Request) -> JSONResponse:
     now = ctx.clock()
     # Hashed off the event loop, before the transaction (the loop must not wait on scrypt).
     password_hash = None
-    if ctx.store.user_by_email(trainee_email) is None:
+    if await ctx.store.user_by_email(trainee_email) is None:
         password_hash = await ctx.hashing.run(hash_password, seed.password_for(trainee_email))
-    with transaction(ctx.store.conn):
-        trainee = ctx.store.user_by_email(trainee_email)
+    async with ctx.store.transaction() as store:
+        trainee = await store.user_by_email(trainee_email)
         if trainee is None:
             if password_hash is None:  # created meanwhile, then gone: hash here after all
                 password_hash = hash_password(seed.password_for(trainee_email))
-            trainee_id = ctx.store.create_user(trainee_email, password_hash, first, last, "TRAINEE")
+            trainee_id = await store.create_user(trainee_email, password_hash, first, last, "TRAINEE")
         elif trainee["role"] != "TRAINEE":
             raise bad_request("trainee_email names a trainer.")
         else:
             trainee_id = trainee["id"]
-        conversation_id = ctx.store.create_conversation(trainer["id"], trainee_id, archived,
-                                                        iso_utc(now - (count + 1) * seed.MINUTE))
-    seed.seed_history(ctx.store, conversation_id, trainer["id"], trainee_id, count, now)
-    return JSONResponse(messaging.conversation_view(ctx, conversation_id, trainer["id"]), status_code=201)
+        conversation_id = await store.create_conversation(trainer["id"], trainee_id, archived,
+                                                          iso_utc(now - (count + 1) * seed.MINUTE))
+        await seed.seed_history(store, conversation_id, trainer["id"], trainee_id, count, now)
+    return JSONResponse(await messaging.conversation_view(ctx, conversation_id, trainer["id"]), status_code=201)
 
 
 async def send_as(request: Request) -> JSONResponse:
     """{"email", "conversation_id", "content"}: send as that user through the real send path."""
     ctx = ctx_of(request)
     data = await read_json_object(request)
-    user = ctx.store.user_by_email(_str(data, "email"))
+    user = await ctx.store.user_by_email(_str(data, "email"))
     if user is None:
         raise ApiError(404, "No such user.")
     conversation_id = _int(data, "conversation_id", minimum=1)
-    messaging.sendable_conversation(ctx, conversation_id, user["id"])
+    await messaging.sendable_conversation(ctx, conversation_id, user["id"])
     draft = messaging.make_draft(data.get("content"), data.get("client_message_id"))
-    message, created = messaging.deliver(ctx, conversation_id, user["id"], draft)
+    message, created = await messaging.deliver(ctx, conversation_id, user["id"], draft)
     return JSONResponse(message, status_code=201 if created else 200)
 
 
@@ -331,7 +330,7 @@ async def burst(request: Request) -> JSONResponse:
     """
     ctx = ctx_of(request)
     data = await read_json_object(request)
-    user = ctx.store.user_by_email(_str(data, "email"))
+    user = await ctx.store.user_by_email(_str(data, "email"))
     if user is None:
         raise ApiError(404, "No such user.")
     conversation_id = _int(data, "conversation_id", minimum=1)
@@ -339,11 +338,11 @@ async def burst(request: Request) -> JSONResponse:
     if count > 10_000:
         raise bad_request("count must be at most 10000.")
     interval = _int(data, "interval_ms", 0) / 1000
-    messaging.sendable_conversation(ctx, conversation_id, user["id"])
+    await messaging.sendable_conversation(ctx, conversation_id, user["id"])
     last_id = None
     for i in range(count):
         draft = messaging.make_draft(f"bench {i} {time.time():.6f}", None)
-        message, _ = messaging.deliver(ctx, conversation_id, user["id"], draft)
+        message, _ = await messaging.deliver(ctx, conversation_id, user["id"], draft)
         last_id = message["id"]
         if interval:
             await asyncio.sleep(interval)
@@ -372,11 +371,3 @@ ROUTES = [
     for name, (endpoint, method) in _CONTROLS.items()
     for slash in ("", "/")
 ]
-
-
-def install(ctx) -> tuple[FaultState, Middleware]:
-    """Turn the fault controls on for the app about to be built on `ctx`: a hub that can be
-    silenced and held back, and the wrapper (as a middleware entry). The caller adds ROUTES."""
-    state = FaultState()
-    ctx.hub = FaultyHub(state)
-    return state, Middleware(FaultWrapper, state=state)

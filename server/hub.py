@@ -55,6 +55,10 @@ class Outgoing:
         return self._text
 
 
+def _text(value: str | Outgoing) -> str:
+    return value if isinstance(value, str) else value.text
+
+
 def _outgoing(event: dict | Outgoing) -> Outgoing:
     return event if isinstance(event, Outgoing) else Outgoing(event)
 
@@ -69,8 +73,9 @@ ABNORMAL_CLOSURE = 1006  # not a code one can send: it means "the TCP link ended
 
 class Connection:
     def __init__(self, socket: SocketLike, conversation_id: int | None, user_id: int, *, silent: bool = False,
-                 session_id: str | None = None) -> None:
+                 session_id: str | None = None, socket_id: str | None = None) -> None:
         self.socket = socket
+        self.socket_id = socket_id  # its name in the per-user socket count (`ctx.shared`)
         self.conversation_id = conversation_id
         self.user_id = user_id
         self.session_id = session_id
@@ -199,19 +204,32 @@ class Hub:
             if conn.user_id != except_user:
                 conn.send_text(outgoing.text)
 
+    def broadcast_text(self, conversation_id: int, text: str | Outgoing) -> None:
+        """A frame to the conversation's sockets (what the fan-out delivers); an `Outgoing`
+        is encoded only when a socket is there to take it."""
+        group = self._groups.get(conversation_id)
+        if group:
+            text = _text(text)
+            for conn in list(group):
+                conn.send_text(text)
+
     def notify_inboxes(self, user_ids: tuple[int, ...], event: dict | Outgoing) -> None:
         """A conversation's event to its participants' inbox sockets (all their tabs)."""
-        outgoing = _outgoing(event)
+        self.notify_inboxes_text(user_ids, _outgoing(event).text)
+
+    def notify_inboxes_text(self, user_ids: tuple[int, ...], text: str | Outgoing) -> None:
         for user_id in set(user_ids):
             for conn in list(self._inboxes.get(user_id, ())):
-                conn.send_text(outgoing.text)
+                conn.send_text(_text(text))
 
     def inbox_count(self) -> int:
         return sum(len(group) for group in self._inboxes.values())
 
     def typing(self, conversation_id: int, typer_id: int, event: dict) -> None:
         """A typing indicator to the conversation's other participants' sockets, coalesced."""
-        text = json.dumps(event)
+        self.typing_text(conversation_id, typer_id, json.dumps(event))
+
+    def typing_text(self, conversation_id: int, typer_id: int, text: str) -> None:
         for conn in self.connections(conversation_id):
             if conn.user_id != typer_id:
                 conn.send_typing(typer_id, text)

@@ -283,6 +283,13 @@ def save_image(media_dir: Path, data: bytes, extension: str) -> str:
     return f"/media/{name}"
 
 
+def delete_image(media_dir: Path, url: str) -> None:
+    """Remove a file `save_image` stored (its message was not kept); gone already is fine."""
+    name = url.rsplit("/", 1)[-1]
+    if MEDIA_NAME.match(name):
+        (media_dir / name).unlink(missing_ok=True)
+
+
 def media_type(name: str) -> str | None:
     """The MIME type to serve a stored name with, or None when the name is not one we made."""
     match = MEDIA_NAME.match(name)

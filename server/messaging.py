@@ -6,15 +6,19 @@ message sent either way is stored, made idempotent and broadcast the same way.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from server import images
 from server.context import AppContext
+from server.db import Row
 from server.errors import ApiError, bad_request
+from server.fanout import Envelope
 from server.hub import Outgoing
+from server.store import Store
 from server.serializers import conversation_json, message_json
 from server.timefmt import iso_utc
 
@@ -86,9 +90,9 @@ def make_draft(content: object, client_message_id: object, image: bytes | None =
     return Draft(content=content, client_message_id=client_message_id, image=image, image_extension=extension)
 
 
-def participant_conversation(ctx: AppContext, conversation_id: int, user_id: int) -> sqlite3.Row:
+async def participant_conversation(ctx: AppContext, conversation_id: int, user_id: int) -> Row:
     """The conversation if `user_id` takes part in it: 404 when missing, 403 when not theirs."""
-    row = ctx.store.conversation(conversation_id) if 0 < conversation_id <= MAX_ID else None
+    row = await ctx.store.conversation(conversation_id) if 0 < conversation_id <= MAX_ID else None
     if row is None:
         raise ApiError(404, "Not found.")
     if user_id not in (row["trainer_id"], row["trainee_id"]):
@@ -96,81 +100,120 @@ def participant_conversation(ctx: AppContext, conversation_id: int, user_id: int
     return row
 
 
-def sendable_conversation(ctx: AppContext, conversation_id: int, user_id: int) -> sqlite3.Row:
-    row = participant_conversation(ctx, conversation_id, user_id)
+async def sendable_conversation(ctx: AppContext, conversation_id: int, user_id: int) -> Row:
+    row = await participant_conversation(ctx, conversation_id, user_id)
     if row["is_archived"]:
         raise ApiError(403, "This conversation is archived.")
     return row
 
 
-def conversation_list(ctx: AppContext, user_id: int) -> list[dict]:
-    return [conversation_json(row, ctx.user_row) for row in ctx.store.conversation_summaries(user_id)]
+async def conversation_list(ctx: AppContext, user_id: int) -> list[dict]:
+    return [conversation_json(row) for row in await ctx.store.conversation_summaries(user_id)]
 
 
-def conversation_view(ctx: AppContext, conversation_id: int, user_id: int) -> dict:
-    row = ctx.store.conversation_summary(conversation_id, user_id)
+async def conversation_view(ctx: AppContext, conversation_id: int, user_id: int) -> dict:
+    row = await ctx.store.conversation_summary(conversation_id, user_id)
     assert row is not None
-    return conversation_json(row, ctx.user_row)
+    return conversation_json(row)
 
 
-def message_page(ctx: AppContext, conversation_id: int, query: PageQuery) -> dict:
+async def message_page(ctx: AppContext, conversation_id: int, query: PageQuery) -> dict:
     if query.after is not None:
-        page = ctx.store.messages_after(conversation_id, query.after, query.limit)
+        page = await ctx.store.messages_after(conversation_id, query.after, query.limit)
     elif query.before is not None:
-        page = ctx.store.messages_before(conversation_id, query.before, query.limit)
+        page = await ctx.store.messages_before(conversation_id, query.before, query.limit)
     else:
-        page = ctx.store.newest_messages(conversation_id, query.limit)
-    return {"results": [message_json(row, ctx.user_row) for row in page.rows], "has_more": page.has_more}
+        page = await ctx.store.newest_messages(conversation_id, query.limit)
+    return {"results": [message_json(row) for row in page.rows], "has_more": page.has_more}
 
 
-def check_upload_quota(ctx: AppContext, sender_id: int, size: int) -> None:
-    """429 when `size` more image bytes would take the sender over the rolling 24 h quota."""
+async def _check_upload_quota(ctx: AppContext, store: Store, sender_id: int, size: int) -> None:
+    """429 when `size` more image bytes would take the sender over the rolling 24 h quota.
+    Run inside the send's transaction with the sender's row held, so that concurrent
+    uploads on any worker are counted one after the other."""
+    await store.lock_user(sender_id)
     since = iso_utc(ctx.clock() - UPLOAD_QUOTA_WINDOW)
-    if ctx.store.image_bytes_since(sender_id, since) + size > ctx.limits.upload_quota_bytes:
+    if await store.image_bytes_since(sender_id, since) + size > ctx.limits.upload_quota_bytes:
         raise ApiError(429, "Upload quota reached: try again tomorrow.", {"Retry-After": "3600"})
 
 
-def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft) -> tuple[dict, bool]:
+async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft) -> tuple[dict, bool]:
     """Store and broadcast a message; return (Message JSON, created).
 
     A repeated client_message_id from the same sender returns the stored message with
-    created=False and broadcasts nothing (CONTRACT: idempotent send).
+    created=False and broadcasts nothing (CONTRACT: idempotent send). The unique index
+    decides (`INSERT ... ON CONFLICT DO NOTHING`), so the same id sent to several workers at
+    once stores one row.
+
+    The message is published while its transaction still holds the conversation (its row
+    in PostgreSQL, the write lock in SQLite): the next message of the conversation can
+    neither take an id nor be published before this one is, so every worker's sockets get
+    them in id order, and a reader of `after=` never sees an id while a smaller one is still
+    uncommitted. (Should the COMMIT itself then fail, the sockets have seen a message the
+    database does not hold; a client that reloads drops it. A failed COMMIT after a
+    successful INSERT under a held lock is a lost database, not a rule.)
     """
     if draft.client_message_id is not None:
-        existing = ctx.store.message_by_client_id(sender_id, draft.client_message_id)
+        existing = await _repeat(ctx, conversation_id, sender_id, draft.client_message_id)
         if existing is not None:
-            if existing["conversation_id"] != conversation_id:
-                raise bad_request("client_message_id was already used for another conversation.")
-            return message_json(existing, ctx.user_row), False
+            return existing, False
     image_url = None
     if draft.image is not None:
         assert draft.image_extension is not None
-        image_url = images.save_image(ctx.media_dir, draft.image, draft.image_extension)
-    message_id = ctx.store.insert_message(
-        conversation_id, sender_id, draft.content, image_url, iso_utc(ctx.clock()), draft.client_message_id,
-        image_bytes=len(draft.image) if draft.image is not None else 0,
-    )
-    row = ctx.store.message(message_id)
-    assert row is not None
-    message = message_json(row, ctx.user_row)
-    event = Outgoing({"type": "new_message", "message": message})  # one encoding for both audiences
-    ctx.hub.broadcast(conversation_id, event)
-    ctx.hub.notify_inboxes(participants(ctx, conversation_id), event)
+        image_url = await asyncio.to_thread(images.save_image, ctx.media_dir, draft.image, draft.image_extension)
+    try:
+        async with ctx.store.transaction() as store:
+            if draft.image is not None:
+                await _check_upload_quota(ctx, store, sender_id, len(draft.image))
+            await store.lock_conversation(conversation_id)
+            message_id = await store.insert_message(
+                conversation_id, sender_id, draft.content, image_url, iso_utc(ctx.clock()), draft.client_message_id,
+                image_bytes=len(draft.image) if draft.image is not None else 0,
+            )
+            if message_id is not None:
+                row = await store.message(message_id)
+                conversation = await store.conversation(conversation_id)
+                message = message_json(row)
+                # One encoding for the chat's sockets and both participants' inboxes.
+                await ctx.fanout.publish(Envelope(
+                    "M", Outgoing({"type": "new_message", "message": message}),
+                    conversation_id=conversation_id, users=(conversation["trainer_id"], conversation["trainee_id"])))
+    except BaseException:
+        _forget_image(ctx, image_url)
+        raise
+    if message_id is None:  # another request with this client_message_id won the race
+        _forget_image(ctx, image_url)
+        existing = await _repeat(ctx, conversation_id, sender_id, draft.client_message_id)
+        assert existing is not None
+        return existing, False
     return message, True
 
 
-def mark_read(ctx: AppContext, conversation_id: int, reader_id: int) -> int:
+async def _repeat(ctx: AppContext, conversation_id: int, sender_id: int, client_message_id: str) -> dict | None:
+    existing = await ctx.store.message_by_client_id(sender_id, client_message_id)
+    if existing is None:
+        return None
+    if existing["conversation_id"] != conversation_id:
+        raise bad_request("client_message_id was already used for another conversation.")
+    return message_json(existing)
+
+
+def _forget_image(ctx: AppContext, image_url: str | None) -> None:
+    """A saved image whose message was not stored is not kept (nor counted by nobody)."""
+    if image_url is not None:
+        images.delete_image(ctx.media_dir, image_url)
+
+
+async def mark_read(ctx: AppContext, conversation_id: int, reader_id: int) -> int:
     """Mark the other party's messages read; broadcast a read_receipt when any changed."""
     read_at = iso_utc(ctx.clock())
-    marked = ctx.store.mark_read(conversation_id, reader_id, read_at)
+    marked = await ctx.store.mark_read(conversation_id, reader_id, read_at)
     if marked:
-        ctx.hub.broadcast(conversation_id, {"type": "read_receipt", "reader_id": reader_id, "read_at": read_at})
-        ctx.hub.notify_inboxes(participants(ctx, conversation_id), {
-            "type": "read_receipt", "conversation_id": conversation_id, "reader_id": reader_id, "read_at": read_at,
-        })
+        conversation = await ctx.store.conversation(conversation_id)
+        chat = {"type": "read_receipt", "reader_id": reader_id, "read_at": read_at}
+        inbox = {"type": "read_receipt", "conversation_id": conversation_id, "reader_id": reader_id,
+                 "read_at": read_at}
+        await ctx.fanout.publish(
+            Envelope("C", json.dumps(chat), conversation_id=conversation_id),
+            Envelope("I", json.dumps(inbox), users=(conversation["trainer_id"], conversation["trainee_id"])))
     return marked
-
-
-def participants(ctx: AppContext, conversation_id: int) -> tuple[int, ...]:
-    conversation = ctx.store.conversation(conversation_id)
-    return () if conversation is None else (conversation["trainer_id"], conversation["trainee_id"])

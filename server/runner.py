@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -28,7 +30,7 @@ from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from server import logging_redact
-from server.context import AppContext
+from server.context import AppContext, Limits
 from server.ws_frames import MAX_FRAME_BYTES
 
 GOING_AWAY = 1001
@@ -36,18 +38,25 @@ MAX_CONNECTIONS = 4096  # over this uvicorn answers 503
 
 
 class GracefulServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, ctx: AppContext) -> None:
+    def __init__(self, config: uvicorn.Config, app: Starlette, ready_fd: int | None = None) -> None:
         super().__init__(config)
-        self.ctx = ctx
+        self.app = app
+        self.ready_fd = ready_fd
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets)
-        if self.started:
+        if self.started and self.ready_fd is not None:  # a worker: its supervisor says when all listen
+            os.write(self.ready_fd, b"1")
+            os.close(self.ready_fd)
+            self.ready_fd = None
+        elif self.started:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             print(f"Serving at http://{self.config.host if port == self.config.port else host}:{port}", flush=True)
 
     async def shutdown(self, sockets=None) -> None:
-        await self.ctx.hub.close_all(GOING_AWAY)
+        ctx: AppContext | None = getattr(self.app.state, "ctx", None)  # set once the app has started
+        if ctx is not None:
+            await ctx.hub.close_all(GOING_AWAY)
         await super().shutdown(sockets)
 
 
@@ -114,8 +123,8 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def make_config(app: Starlette, host: str, port: int, *, trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
-    limits = app.state.ctx.limits
+def make_config(app: Starlette, host: str, port: int, *, limits: Limits,
+                trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
     protocol = type("GuardedH11", (GuardedH11Protocol,),
                     {"header_timeout": limits.header_timeout, "body_timeout": limits.body_timeout})
     config = uvicorn.Config(
@@ -147,5 +156,9 @@ def _log_to_stderr(name: str) -> None:
         logger.propagate = False
 
 
-def run(app: Starlette, host: str, port: int, *, trusted_proxies: Sequence[str] = ()) -> None:
-    GracefulServer(make_config(app, host, port, trusted_proxies=trusted_proxies), app.state.ctx).run()
+def run(app: Starlette, host: str, port: int, *, limits: Limits, trusted_proxies: Sequence[str] = (),
+        sockets: Sequence[socket.socket] | None = None, ready_fd: int | None = None) -> None:
+    """Serve `app` until stopped; on `sockets` when given (a worker of `serve.py --workers`,
+    sharing the listening socket its supervisor bound)."""
+    config = make_config(app, host, port, limits=limits, trusted_proxies=trusted_proxies)
+    GracefulServer(config, app, ready_fd).run(sockets=list(sockets) if sockets else None)

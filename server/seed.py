@@ -5,7 +5,8 @@ Every account's password is the part of its email before `@` plus `-pass`.
 
 from __future__ import annotations
 
-from server import db
+import asyncio
+
 from server.passwords import hash_password
 from server.store import Store
 from server.timefmt import iso_utc
@@ -74,48 +75,50 @@ def password_for(email: str) -> str:
     return email.split("@", 1)[0] + "-pass"
 
 
-def seed_demo(store: Store, now: float) -> None:
-    """Fill an empty database with the demo accounts and conversations."""
-    with db.transaction(store.conn):
-        ids = {
-            email.split("@", 1)[0]: store.create_user(email, hash_password(password_for(email)), first, last, role)
-            for email, first, last, role in DEMO_USERS
-        }
-        _seed_alex(store, ids["coach"], ids["alex"], now)
-        _seed_scripted(store, ids, ids["sam"], SAM_LINES, start=now - 5 * HOUR, last_unread=True, archived=False)
-        _seed_scripted(store, ids, ids["jo"], JO_LINES, start=now - 30 * DAY, last_unread=False, archived=True)
+async def seed_demo(store: Store, now: float) -> None:
+    """Fill an empty database with the demo accounts and conversations; `store` is inside
+    the transaction (and lock) that found the database empty."""
+    hashes = await asyncio.gather(*(asyncio.to_thread(hash_password, password_for(email))
+                                    for email, *_ in DEMO_USERS))
+    ids = {}
+    for (email, first, last, role), password_hash in zip(DEMO_USERS, hashes):
+        ids[email.split("@", 1)[0]] = await store.create_user(email, password_hash, first, last, role)
+    await _seed_alex(store, ids["coach"], ids["alex"], now)
+    await _seed_scripted(store, ids, ids["sam"], SAM_LINES, start=now - 5 * HOUR, last_unread=True, archived=False)
+    await _seed_scripted(store, ids, ids["jo"], JO_LINES, start=now - 30 * DAY, last_unread=False, archived=True)
 
 
-def _seed_alex(store: Store, coach: int, alex: int, now: float) -> None:
+async def _seed_alex(store: Store, coach: int, alex: int, now: float) -> None:
     """120 messages in bursts of 20 a day over six days; the last 3, from Alex, unread."""
     count = 120
     times = [now - (5 - i // 20) * DAY - (19 - i % 20) * 4 * MINUTE - 10 * MINUTE for i in range(count)]
-    conversation = store.create_conversation(coach, alex, False, iso_utc(times[0] - HOUR))
+    conversation = await store.create_conversation(coach, alex, False, iso_utc(times[0] - HOUR))
     for i, at in enumerate(times):
         unread_tail = i >= count - len(ALEX_LAST_WORDS)
         if unread_tail:
             sender, text = alex, ALEX_LAST_WORDS[i - (count - len(ALEX_LAST_WORDS))]
         else:
             sender, text = (coach if i % 2 == 0 else alex), CHAT_LINES[i % len(CHAT_LINES)]
-        store.insert_message(conversation, sender, text, None, iso_utc(at),
-                             read_at=None if unread_tail else iso_utc(at + MINUTE))
+        await store.insert_message(conversation, sender, text, None, iso_utc(at),
+                                   read_at=None if unread_tail else iso_utc(at + MINUTE))
 
 
-def _seed_scripted(store: Store, ids: dict[str, int], trainee: int, lines, *, start: float,
-                   last_unread: bool, archived: bool) -> None:
-    conversation = store.create_conversation(ids["coach"], trainee, archived, iso_utc(start - HOUR))
+async def _seed_scripted(store: Store, ids: dict[str, int], trainee: int, lines, *, start: float,
+                         last_unread: bool, archived: bool) -> None:
+    conversation = await store.create_conversation(ids["coach"], trainee, archived, iso_utc(start - HOUR))
     for i, (who, text) in enumerate(lines):
         at = start + i * 40 * MINUTE
         unread = last_unread and i == len(lines) - 1
-        store.insert_message(conversation, ids[who], text, None, iso_utc(at),
-                             read_at=None if unread else iso_utc(at + MINUTE))
+        await store.insert_message(conversation, ids[who], text, None, iso_utc(at),
+                                   read_at=None if unread else iso_utc(at + MINUTE))
 
 
-def seed_history(store: Store, conversation_id: int, trainer: int, trainee: int, count: int, now: float) -> None:
-    """`count` alternating messages (trainer first), all read, one a minute, ending a minute ago."""
-    with db.transaction(store.conn):
-        for i in range(count):
-            at = now - (count - i) * MINUTE
-            sender = trainer if i % 2 == 0 else trainee
-            store.insert_message(conversation_id, sender, CHAT_LINES[i % len(CHAT_LINES)], None, iso_utc(at),
-                                 read_at=iso_utc(at + 1))
+async def seed_history(store: Store, conversation_id: int, trainer: int, trainee: int, count: int,
+                       now: float) -> None:
+    """`count` alternating messages (trainer first), all read, one a minute, ending a minute ago;
+    `store` is inside a transaction."""
+    for i in range(count):
+        at = now - (count - i) * MINUTE
+        sender = trainer if i % 2 == 0 else trainee
+        await store.insert_message(conversation_id, sender, CHAT_LINES[i % len(CHAT_LINES)], None, iso_utc(at),
+                                   read_at=iso_utc(at + 1))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
 
 PHOTO_PREVIEW = "Photo"
+Row = Mapping[str, Any]
 
 
-def user_json(row: sqlite3.Row) -> dict:
+def user_json(row: Row, prefix: str = "") -> dict:
+    """A user from a users row, or from the `<prefix>_...` columns joined into another row
+    (`Store` joins the sender's, trainer's and trainee's names)."""
+    if prefix:
+        return {
+            "id": row[f"{prefix}_id"],
+            "first_name": row[f"{prefix}_first_name"],
+            "last_name": row[f"{prefix}_last_name"],
+            "profile_image": row[f"{prefix}_profile_image"],
+        }
     return {
         "id": row["id"],
         "first_name": row["first_name"],
@@ -17,18 +27,15 @@ def user_json(row: sqlite3.Row) -> dict:
     }
 
 
-def me_json(row: sqlite3.Row) -> dict:
+def me_json(row: Row) -> dict:
     return {**user_json(row), "email": row["email"], "role": row["role"]}
 
 
-UserLookup = Callable[[int], sqlite3.Row]
-
-
-def message_json(row: sqlite3.Row, user: UserLookup) -> dict:
+def message_json(row: Row) -> dict:
     return {
         "id": row["id"],
         "conversation_id": row["conversation_id"],
-        "sender": user_json(user(row["sender_id"])),
+        "sender": user_json(row, "sender"),
         "content": row["content"],
         "image": row["image"],
         "is_read": bool(row["is_read"]),
@@ -39,7 +46,7 @@ def message_json(row: sqlite3.Row, user: UserLookup) -> dict:
     }
 
 
-def conversation_json(row: sqlite3.Row, user: UserLookup) -> dict:
+def conversation_json(row: Row) -> dict:
     if row["last_message_at"] is None:
         preview = None
     elif not row["last_content"] and row["last_image"]:
@@ -48,8 +55,8 @@ def conversation_json(row: sqlite3.Row, user: UserLookup) -> dict:
         preview = row["last_content"]
     return {
         "id": row["id"],
-        "trainer": user_json(user(row["trainer_id"])),
-        "trainee": user_json(user(row["trainee_id"])),
+        "trainer": user_json(row, "trainer"),
+        "trainee": user_json(row, "trainee"),
         "last_message_at": row["last_message_at"],
         "last_message_preview": preview,
         "unread_count": row["unread_count"],

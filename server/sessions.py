@@ -41,47 +41,47 @@ class Sessions:
     session_ttl: float = DEFAULT_SESSION_TTL
     reuse_grace: float = DEFAULT_REUSE_GRACE
 
-    def open(self, user_id: int) -> dict[str, str]:
+    async def open(self, user_id: int) -> dict[str, str]:
         """A new session for `user_id`: its first {"access", "refresh"}."""
         now = self.tokens.clock()
-        self.store.forget_expired_sessions(now)
+        await self.store.forget_expired_sessions(now)
         session_id = secrets.token_urlsafe(16)
         ends_at = now + self.session_ttl
-        self.store.create_session(session_id, user_id, now, ends_at)
-        return self._pair(user_id, session_id, ends_at)
+        await self.store.create_session(session_id, user_id, now, ends_at)
+        return await self._pair(user_id, session_id, ends_at)
 
-    def claims(self, token: object, token_type: str) -> dict:
+    async def claims(self, token: object, token_type: str) -> dict:
         """Verified claims of a token whose session is still live, else TokenError."""
         claims = self.tokens.claims(token, token_type)
-        session = self.store.session(claims["sid"])
+        session = await self.store.session(claims["sid"])
         if (session is None or session["revoked_at"] is not None or session["user_id"] != claims["user_id"]
                 or session["expires_at"] <= self.tokens.clock()):
             raise TokenError("Token is blacklisted")
         return claims
 
-    def rotate(self, refresh: object) -> dict[str, str]:
+    async def rotate(self, refresh: object) -> dict[str, str]:
         """A new pair for a live, unused refresh token; a reused one revokes its session."""
-        claims = self.claims(refresh, REFRESH)
+        claims = await self.claims(refresh, REFRESH)
         now = self.tokens.clock()
-        record = self.store.refresh_token(claims["jti"])
+        record = await self.store.refresh_token(claims["jti"])
         if record is None or record["session_id"] != claims["sid"]:
             raise TokenError("Token is blacklisted")
-        if not self.store.use_refresh_token(claims["jti"], now):
-            used_at = self.store.refresh_token(claims["jti"])["used_at"]
+        if not await self.store.use_refresh_token(claims["jti"], now):
+            used_at = (await self.store.refresh_token(claims["jti"]))["used_at"]
             if now - used_at > self.reuse_grace:
-                self.store.revoke_session(claims["sid"], now)
+                await self.store.revoke_session(claims["sid"], now)
                 raise ReuseDetected(claims["sid"])
-        session = self.store.session(claims["sid"])
-        return self._pair(claims["user_id"], claims["sid"], session["expires_at"])
+        session = await self.store.session(claims["sid"])
+        return await self._pair(claims["user_id"], claims["sid"], session["expires_at"])
 
-    def revoke(self, refresh: object) -> str:
+    async def revoke(self, refresh: object) -> str:
         """Logout: the session of this refresh token ends now. Returns the session id."""
-        claims = self.claims(refresh, REFRESH)
-        self.store.revoke_session(claims["sid"], self.tokens.clock())
+        claims = await self.claims(refresh, REFRESH)
+        await self.store.revoke_session(claims["sid"], self.tokens.clock())
         return claims["sid"]
 
-    def _pair(self, user_id: int, session_id: str, ends_at: float) -> dict[str, str]:
+    async def _pair(self, user_id: int, session_id: str, ends_at: float) -> dict[str, str]:
         access, _ = self.tokens.issue(user_id, ACCESS, session_id, ends_at)
         refresh, refresh_claims = self.tokens.issue(user_id, REFRESH, session_id, ends_at)
-        self.store.add_refresh_token(refresh_claims["jti"], session_id, refresh_claims["exp"])
+        await self.store.add_refresh_token(refresh_claims["jti"], session_id, refresh_claims["exp"])
         return {"access": access, "refresh": refresh}

@@ -1,26 +1,39 @@
-"""Queries over the SQLite schema in `server.db`; rows in, rows out, no HTTP and no rules.
+"""Queries over the schema in `server.db`; rows in, rows out, no HTTP and no rules.
 
-Rules (who may read what, validation, idempotency) live in `server.messaging`.
+Rules (who may read what, validation, idempotency) live in `server.messaging`. The SQL is
+the part SQLite and PostgreSQL share; `Store(db)` runs it on the database, and
+`async with store.transaction() as tx:` gives a `Store` whose queries land together.
+
+Message and conversation rows come with their people's names joined in (`sender_*`,
+`trainer_*`, `trainee_*`), so a page of 200 messages is one query, not one per sender.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-_MESSAGE_SELECT = """
+from server.db import Database, Executor, Row
+
+_PERSON = "{p}.first_name AS {n}_first_name, {p}.last_name AS {n}_last_name, {p}.profile_image AS {n}_profile_image"
+
+_MESSAGE_SELECT = f"""
     SELECT m.id, m.conversation_id, m.sender_id, m.content, m.image, m.is_read, m.read_at,
-           m.created_at, m.client_message_id
-    FROM messages m
+           m.created_at, m.client_message_id, {_PERSON.format(p="s", n="sender")}
+    FROM messages m JOIN users s ON s.id = m.sender_id
 """
 
 # One row per conversation with what the list needs, computed for one viewing user.
-_CONVERSATION_SELECT = """
+_CONVERSATION_SELECT = f"""
     SELECT c.id, c.trainer_id, c.trainee_id, c.is_archived, c.created_at,
+           {_PERSON.format(p="t", n="trainer")}, {_PERSON.format(p="p", n="trainee")},
            last.created_at AS last_message_at, last.content AS last_content, last.image AS last_image,
            (SELECT COUNT(*) FROM messages u
              WHERE u.conversation_id = c.id AND u.sender_id != :viewer AND u.is_read = 0) AS unread_count
     FROM conversations c
+    JOIN users t ON t.id = c.trainer_id
+    JOIN users p ON p.id = c.trainee_id
     LEFT JOIN messages last ON last.id = (
         SELECT MAX(id) FROM messages WHERE conversation_id = c.id)
 """
@@ -28,93 +41,122 @@ _CONVERSATION_SELECT = """
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[sqlite3.Row]
+    rows: list[Row]
     has_more: bool
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    @property
+    def dialect(self) -> str:
+        return getattr(self.db, "dialect", "")
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Store]:
+        database: Database = self.db  # type: ignore[assignment]
+        async with database.transaction() as tx:
+            yield TransactionStore(tx, database.dialect)
+
+    async def close(self) -> None:
+        await self.db.close()  # type: ignore[attr-defined]
 
     # users
 
-    def create_user(self, email: str, password_hash: str, first_name: str, last_name: str, role: str) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO users (email, password_hash, first_name, last_name, role) VALUES (?, ?, ?, ?, ?)",
+    async def create_user(self, email: str, password_hash: str, first_name: str, last_name: str, role: str) -> int:
+        row = await self.db.execute_returning(
+            "INSERT INTO users (email, password_hash, first_name, last_name, role) VALUES (?, ?, ?, ?, ?) RETURNING id",
             (email, password_hash, first_name, last_name, role),
         )
-        return int(cur.lastrowid)
+        return int(row["id"])
 
-    def user_by_email(self, email: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
+    async def user_by_email(self, email: str) -> Row | None:
+        return await self.db.fetch_one("SELECT * FROM users WHERE lower(email) = lower(?)", (email,))
 
-    def user_by_id(self, user_id: int) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+    async def user_by_id(self, user_id: int) -> Row | None:
+        return await self.db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
 
-    def user_count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+    async def user_count(self) -> int:
+        return int((await self.db.fetch_one("SELECT COUNT(*) AS n FROM users"))["n"])
 
-    def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+    async def lock_user(self, user_id: int) -> None:
+        """Inside a transaction: hold `user_id`'s row until it ends (the sender's upload quota)."""
+        if self.dialect == "postgresql":
+            await self.db.fetch_one("SELECT id FROM users WHERE id = ? FOR UPDATE", (user_id,))
+        # SQLite: BEGIN IMMEDIATE already holds the one write lock.
 
     # sessions: one per login; its refresh tokens form one rotation family
 
-    def create_session(self, session_id: str, user_id: int, created_at: float, expires_at: float) -> None:
-        self.conn.execute("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                          (session_id, user_id, created_at, expires_at))
+    async def create_session(self, session_id: str, user_id: int, created_at: float, expires_at: float) -> None:
+        await self.db.execute("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                              (session_id, user_id, created_at, expires_at))
 
-    def session(self, session_id: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    async def session(self, session_id: str) -> Row | None:
+        return await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
 
-    def revoke_session(self, session_id: str, at: float) -> None:
-        self.conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (at, session_id))
+    async def revoke_session(self, session_id: str, at: float) -> None:
+        await self.db.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                              (at, session_id))
 
-    def add_refresh_token(self, jti: str, session_id: str, expires_at: float) -> None:
-        self.conn.execute("INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?, ?, ?)",
-                          (jti, session_id, expires_at))
+    async def add_refresh_token(self, jti: str, session_id: str, expires_at: float) -> None:
+        await self.db.execute("INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?, ?, ?)",
+                              (jti, session_id, expires_at))
 
-    def refresh_token(self, jti: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM refresh_tokens WHERE jti = ?", (jti,)).fetchone()
+    async def refresh_token(self, jti: str) -> Row | None:
+        return await self.db.fetch_one("SELECT * FROM refresh_tokens WHERE jti = ?", (jti,))
 
-    def use_refresh_token(self, jti: str, at: float) -> bool:
-        """Mark it used; False when it already was (a concurrent or repeated use)."""
-        cur = self.conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE jti = ? AND used_at IS NULL", (at, jti))
-        return cur.rowcount == 1
+    async def use_refresh_token(self, jti: str, at: float) -> bool:
+        """Mark it used; False when it already was (a concurrent or repeated use, on any worker)."""
+        changed = await self.db.execute("UPDATE refresh_tokens SET used_at = ? WHERE jti = ? AND used_at IS NULL",
+                                        (at, jti))
+        return changed == 1
 
-    def forget_expired_sessions(self, now: float) -> None:
+    async def forget_expired_sessions(self, now: float) -> None:
         """Sessions past their absolute end (their refresh tokens go with them)."""
-        self.conn.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", (now,))
-        self.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+        await self.db.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", (now,))
+        await self.db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
 
     # conversations
 
-    def create_conversation(self, trainer_id: int, trainee_id: int, is_archived: bool, created_at: str) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO conversations (trainer_id, trainee_id, is_archived, created_at) VALUES (?, ?, ?, ?)",
+    async def create_conversation(self, trainer_id: int, trainee_id: int, is_archived: bool, created_at: str) -> int:
+        row = await self.db.execute_returning(
+            "INSERT INTO conversations (trainer_id, trainee_id, is_archived, created_at) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
             (trainer_id, trainee_id, int(is_archived), created_at),
         )
-        return int(cur.lastrowid)
+        return int(row["id"])
 
-    def conversation(self, conversation_id: int) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    async def conversation(self, conversation_id: int) -> Row | None:
+        return await self.db.fetch_one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
 
-    def conversation_summaries(self, viewer_id: int) -> list[sqlite3.Row]:
+    async def lock_conversation(self, conversation_id: int) -> None:
+        """Inside a transaction: hold the conversation's row until it ends, so that its
+        messages get their ids and become visible in the same order (issue 19: no message
+        may commit behind one a reader of `after=` has already seen)."""
+        if self.dialect == "postgresql":
+            await self.db.fetch_one("SELECT id FROM conversations WHERE id = ? FOR UPDATE", (conversation_id,))
+        # SQLite: BEGIN IMMEDIATE already holds the one write lock.
+
+    async def conversation_summaries(self, viewer_id: int) -> list[Row]:
         """The viewer's conversations, newest last message first, never-messaged ones last."""
-        return self.conn.execute(
+        return await self.db.fetch_all(
             _CONVERSATION_SELECT
             + """ WHERE c.trainer_id = :viewer OR c.trainee_id = :viewer
                   ORDER BY last_message_at IS NULL, last_message_at DESC, c.id DESC""",
             {"viewer": viewer_id},
-        ).fetchall()
+        )
 
-    def conversation_summary(self, conversation_id: int, viewer_id: int) -> sqlite3.Row | None:
-        return self.conn.execute(
-            _CONVERSATION_SELECT + " WHERE c.id = :cid", {"viewer": viewer_id, "cid": conversation_id}
-        ).fetchone()
+    async def conversation_summary(self, conversation_id: int, viewer_id: int) -> Row | None:
+        return await self.db.fetch_one(
+            _CONVERSATION_SELECT + " WHERE c.id = :cid", {"viewer": viewer_id, "cid": conversation_id})
 
     # messages
 
-    def insert_message(
+    async def insert_message(
         self,
         conversation_id: int,
         sender_id: int,
@@ -124,67 +166,85 @@ class Store:
         client_message_id: str | None = None,
         read_at: str | None = None,
         image_bytes: int = 0,
-    ) -> int:
-        cur = self.conn.execute(
+    ) -> int | None:
+        """The new message's id; None when the sender already used `client_message_id`
+        (the unique index decides, so two workers racing with one id store one row)."""
+        row = await self.db.execute_returning(
             """INSERT INTO messages
                (conversation_id, sender_id, content, image, is_read, read_at, created_at, client_message_id,
                 image_bytes)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
+               RETURNING id""",
             (conversation_id, sender_id, content, image, int(read_at is not None), read_at, created_at,
              client_message_id, image_bytes),
         )
-        return int(cur.lastrowid)
+        return None if row is None else int(row["id"])
 
-    def message(self, message_id: int) -> sqlite3.Row | None:
-        return self.conn.execute(_MESSAGE_SELECT + " WHERE m.id = ?", (message_id,)).fetchone()
+    async def message(self, message_id: int) -> Row | None:
+        return await self.db.fetch_one(_MESSAGE_SELECT + " WHERE m.id = ?", (message_id,))
 
-    def message_by_client_id(self, sender_id: int, client_message_id: str) -> sqlite3.Row | None:
-        return self.conn.execute(
+    async def message_by_client_id(self, sender_id: int, client_message_id: str) -> Row | None:
+        return await self.db.fetch_one(
             _MESSAGE_SELECT + " WHERE m.sender_id = ? AND m.client_message_id = ?",
             (sender_id, client_message_id),
-        ).fetchone()
+        )
 
-    def newest_messages(self, conversation_id: int, limit: int) -> Page:
-        return self._older_than(conversation_id, None, limit)
+    async def newest_messages(self, conversation_id: int, limit: int) -> Page:
+        return await self._older_than(conversation_id, None, limit)
 
-    def messages_before(self, conversation_id: int, before_id: int, limit: int) -> Page:
-        return self._older_than(conversation_id, before_id, limit)
+    async def messages_before(self, conversation_id: int, before_id: int, limit: int) -> Page:
+        return await self._older_than(conversation_id, before_id, limit)
 
-    def _older_than(self, conversation_id: int, before_id: int | None, limit: int) -> Page:
+    async def _older_than(self, conversation_id: int, before_id: int | None, limit: int) -> Page:
         bound = "" if before_id is None else " AND m.id < :before"
-        rows = self.conn.execute(
+        rows = await self.db.fetch_all(
             _MESSAGE_SELECT + " WHERE m.conversation_id = :cid" + bound + " ORDER BY m.id DESC LIMIT :n",
             {"cid": conversation_id, "before": before_id, "n": limit + 1},
-        ).fetchall()
+        )
         return Page(rows=list(reversed(rows[:limit])), has_more=len(rows) > limit)
 
-    def messages_after(self, conversation_id: int, after_id: int, limit: int) -> Page:
-        rows = self.conn.execute(
+    async def messages_after(self, conversation_id: int, after_id: int, limit: int) -> Page:
+        rows = await self.db.fetch_all(
             _MESSAGE_SELECT + " WHERE m.conversation_id = :cid AND m.id > :after ORDER BY m.id ASC LIMIT :n",
             {"cid": conversation_id, "after": after_id, "n": limit + 1},
-        ).fetchall()
+        )
         return Page(rows=rows[:limit], has_more=len(rows) > limit)
 
-    def mark_read(self, conversation_id: int, reader_id: int, read_at: str) -> int:
+    async def mark_read(self, conversation_id: int, reader_id: int, read_at: str) -> int:
         """Mark the other party's unread messages read; return how many changed."""
-        cur = self.conn.execute(
+        return await self.db.execute(
             """UPDATE messages SET is_read = 1, read_at = ?
                WHERE conversation_id = ? AND sender_id != ? AND is_read = 0""",
             (read_at, conversation_id, reader_id),
         )
-        return cur.rowcount
 
-    def image_bytes_since(self, sender_id: int, since: str) -> int:
+    async def image_bytes_since(self, sender_id: int, since: str) -> int:
         """Bytes of images `sender_id` stored at or after `since` (an iso_utc time)."""
-        return int(self.conn.execute(
-            "SELECT COALESCE(SUM(image_bytes), 0) FROM messages WHERE sender_id = ? AND created_at >= ?",
-            (sender_id, since)).fetchone()[0])
+        row = await self.db.fetch_one(
+            "SELECT COALESCE(SUM(image_bytes), 0) AS n FROM messages WHERE sender_id = ? AND created_at >= ?",
+            (sender_id, since))
+        return int(row["n"])
 
-    def unread_total(self, user_id: int) -> int:
-        return int(
-            self.conn.execute(
-                """SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                   WHERE (c.trainer_id = :u OR c.trainee_id = :u) AND m.sender_id != :u AND m.is_read = 0""",
-                {"u": user_id},
-            ).fetchone()[0]
+    async def unread_total(self, user_id: int) -> int:
+        row = await self.db.fetch_one(
+            """SELECT COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+               WHERE (c.trainer_id = :u OR c.trainee_id = :u) AND m.sender_id != :u AND m.is_read = 0""",
+            {"u": user_id},
         )
+        return int(row["n"])
+
+
+class TransactionStore(Store):
+    """A `Store` inside a transaction (it cannot open another)."""
+
+    def __init__(self, tx: Executor, dialect: str) -> None:
+        super().__init__(tx)
+        self._dialect = dialect
+
+    @property
+    def dialect(self) -> str:
+        return self._dialect
+
+    def transaction(self):  # type: ignore[override]
+        raise RuntimeError("already inside a transaction")

@@ -16,13 +16,16 @@ a client over it is closed with 1008. Typing relays are throttled and coalesced
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 
 import anyio
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from server import ws_frames
+from server import fanout, ws_frames
 from server.context import AppContext
+from server.fanout import Envelope
 from server.hub import Connection
 from server.messaging import MAX_ID
 from server.origins import origin_allowed
@@ -33,57 +36,74 @@ AUTH_FAILED = 4001
 FORBIDDEN = 4003
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+_socket_numbers = itertools.count(1)
 
 
 async def messaging_socket(websocket: WebSocket) -> None:
     ctx: AppContext = websocket.app.state.ctx
-    claims = await _accept(ctx, websocket)
-    if claims is None:
+    if not await _origin_ok(ctx, websocket):
         return
-    user_id = claims["user_id"]
+    claims, refusal = await _check_token(ctx, websocket)
     conversation_id = websocket.path_params["conversation_id"]
-    conversation = ctx.store.conversation(conversation_id) if conversation_id <= MAX_ID else None
-    if (conversation is None or conversation["is_archived"]
-            or user_id not in (conversation["trainer_id"], conversation["trainee_id"])):
-        return await websocket.close(FORBIDDEN)
-    await _serve(ctx, websocket, conversation_id, claims)
+    if refusal is None:
+        conversation = await ctx.store.conversation(conversation_id) if conversation_id <= MAX_ID else None
+        if (conversation is None or conversation["is_archived"]
+                or claims["user_id"] not in (conversation["trainer_id"], conversation["trainee_id"])):
+            refusal = FORBIDDEN
+    await _serve(ctx, websocket, conversation_id, claims, refusal)
 
 
 async def inbox_socket(websocket: WebSocket) -> None:
     """CONTRACT "Inbox socket": the events of all the user's conversations on one socket."""
     ctx: AppContext = websocket.app.state.ctx
-    claims = await _accept(ctx, websocket)
-    if claims is not None:
-        await _serve(ctx, websocket, None, claims)
+    if await _origin_ok(ctx, websocket):
+        claims, refusal = await _check_token(ctx, websocket)
+        await _serve(ctx, websocket, None, claims, refusal)
 
 
-async def _accept(ctx: AppContext, websocket: WebSocket) -> dict | None:
-    """Origin check, accept, token check: the claims, or None once the socket is refused."""
-    origin_ok = origin_allowed(
-        websocket.headers.get("origin"), websocket.headers.get("host"), websocket.url.scheme, ctx.allowed_origins
-    )
-    if not origin_ok:
-        await websocket.close()  # before accept: the server answers the handshake with 403
-        return None
-    await websocket.accept()
+async def _origin_ok(ctx: AppContext, websocket: WebSocket) -> bool:
+    if origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), websocket.url.scheme,
+                      ctx.allowed_origins):
+        return True
+    await websocket.close()  # before accept: the server answers the handshake with 403
+    return False
+
+
+async def _check_token(ctx: AppContext, websocket: WebSocket) -> tuple[dict | None, int | None]:
+    """(claims, None), or (None, the close code) for a bad token or a revoked session."""
     try:
-        claims = ctx.sessions.claims(websocket.query_params.get("token"), ACCESS)
+        claims = await ctx.sessions.claims(websocket.query_params.get("token"), ACCESS)
     except TokenError:
-        await websocket.close(AUTH_FAILED)
-        return None
-    if ctx.store.user_by_id(claims["user_id"]) is None:
-        await websocket.close(AUTH_FAILED)
-        return None
-    return claims
+        return None, AUTH_FAILED
+    if await ctx.store.user_by_id(claims["user_id"]) is None:
+        return None, AUTH_FAILED
+    return claims, None
 
 
-async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | None, claims: dict) -> None:
+async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | None, claims: dict | None,
+                 refusal: int | None) -> None:
+    """Accept, then close with `refusal`, or serve the socket until it ends.
+
+    Every check is made before the handshake is accepted, and a socket that passes them
+    joins the hub before it is: an event published while the client learns that its socket
+    is open is queued for it, not lost between the accept and the join.
+    """
+    reason = None
+    if refusal is None and not ctx.fanout.available:  # this worker lost Redis: it could not deliver
+        refusal = fanout.UNAVAILABLE
+    if refusal is None:
+        socket_id = f"{ctx.worker_id}:{next(_socket_numbers)}"
+        if not await ctx.shared.socket_acquire(claims["user_id"], socket_id, ctx.limits.max_sockets_per_user,
+                                               ctx.clock()):
+            refusal, reason = TRY_AGAIN_LATER, "Too many open sockets for this user."
+    if refusal is not None:
+        await websocket.accept()
+        return await websocket.close(refusal, reason)
     user_id = claims["user_id"]
-    if ctx.hub.user_count(user_id) >= ctx.limits.max_sockets_per_user:
-        return await websocket.close(TRY_AGAIN_LATER, "Too many open sockets for this user.")
-    conn = Connection(websocket, conversation_id, user_id, session_id=claims["sid"])
+    conn = Connection(websocket, conversation_id, user_id, session_id=claims["sid"], socket_id=socket_id)
     ctx.hub.join(conn)
     try:
+        await websocket.accept()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(conn.run_writer)
             tasks.start_soon(_read_frames, ctx, conn)
@@ -92,6 +112,7 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
             tasks.cancel_scope.cancel()
     finally:
         ctx.hub.leave(conn)
+        await asyncio.shield(ctx.shared.socket_release(user_id, socket_id))
     # Returning without a close frame after abort() makes the server drop the TCP link: 1006.
 
 
@@ -100,10 +121,17 @@ async def _read_frames(ctx: AppContext, conn: Connection) -> None:
     typing = ws_frames.TypingThrottle(ctx.limits.typing_interval)
     flush: asyncio.TimerHandle | None = None
 
+    relays: set[asyncio.Task] = set()
+
+    def relay(event: dict) -> None:
+        task = asyncio.ensure_future(_relay_typing(ctx, conn, event))
+        relays.add(task)
+        task.add_done_callback(relays.discard)
+
     def relay_pending() -> None:
         event = typing.flush(ctx.clock())
         if event is not None and not conn.closing:
-            ctx.hub.typing(conn.conversation_id, conn.user_id, event)
+            relay(event)
 
     try:
         while True:
@@ -126,7 +154,7 @@ async def _read_frames(ctx: AppContext, conn: Connection) -> None:
             elif isinstance(action, ws_frames.ToOthers) and conn.conversation_id is not None:
                 now_event, due = typing.offer(action.event, ctx.clock())
                 if now_event is not None:
-                    ctx.hub.typing(conn.conversation_id, conn.user_id, now_event)
+                    relay(now_event)
                 if due is not None:
                     flush = asyncio.get_running_loop().call_later(due, relay_pending)
     except Exception:  # the socket went away under us
@@ -135,6 +163,20 @@ async def _read_frames(ctx: AppContext, conn: Connection) -> None:
         if flush is not None:
             flush.cancel()
         conn.finished.set()
+
+
+async def _relay_typing(ctx: AppContext, conn: Connection, event: dict) -> None:
+    """To the conversation's other sockets on every worker.
+
+    Each socket already relays at most one indicator per `typing_interval` (and its last one
+    after it: `ws_frames.TypingThrottle`); `ctx.shared.typing_gate` adds a budget per user and
+    conversation over all their sockets on all workers, half that interval, which an honest
+    client's one socket never meets, and which caps a user who opens many."""
+    interval = ctx.limits.typing_interval / 2
+    wait = await ctx.shared.typing_gate(conn.conversation_id, conn.user_id, interval, ctx.clock())
+    if wait is None and not conn.closing:
+        await ctx.fanout.publish(Envelope("T", json.dumps(event), conversation_id=conn.conversation_id,
+                                          typer_id=conn.user_id))
 
 
 async def _close_when_expired(ctx: AppContext, conn: Connection, exp: float) -> None:

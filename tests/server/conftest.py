@@ -25,7 +25,7 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from server.app import create_app, open_context  # noqa: E402
+from server.app import create_app, prepare_database  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,7 +44,7 @@ def cheap_password_hashing():
 def demo_db_template(tmp_path_factory, cheap_password_hashing) -> Path:
     """Seeding hashes four passwords with scrypt; do it once and copy the file per test."""
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
-    open_context(path).store.conn.close()
+    prepare_database(path)
     return path
 
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import websockets
 
-from server.app import open_context
+from server.app import close_context, open_context
 from server.passwords import hash_password
 
 pytestmark = pytest.mark.slow
@@ -33,16 +33,19 @@ def _peak_rss_mb(pid):
 
 def _prepare(db):
     """50 trainers and 50 trainees, one conversation each pair, written before the server starts."""
-    ctx = open_context(db)
-    pairs = []
-    password = hash_password("load-pass")
-    for i in range(CONVERSATIONS):
-        trainer = ctx.store.create_user(f"t{i}@load.example", password, "T", str(i), "TRAINER")
-        trainee = ctx.store.create_user(f"p{i}@load.example", password, "P", str(i), "TRAINEE")
-        cid = ctx.store.create_conversation(trainer, trainee, False, "2026-11-30T00:00:00.000000Z")
-        pairs.append((cid, f"t{i}@load.example", f"p{i}@load.example"))
-    ctx.store.conn.close()
-    return pairs
+    async def prepare() -> list:
+        ctx = await open_context(db)
+        pairs = []
+        password = hash_password("load-pass")
+        for i in range(CONVERSATIONS):
+            trainer = await ctx.store.create_user(f"t{i}@load.example", password, "T", str(i), "TRAINER")
+            trainee = await ctx.store.create_user(f"p{i}@load.example", password, "P", str(i), "TRAINEE")
+            cid = await ctx.store.create_conversation(trainer, trainee, False, "2026-11-30T00:00:00.000000Z")
+            pairs.append((cid, f"t{i}@load.example", f"p{i}@load.example"))
+        await close_context(ctx)
+        return pairs
+
+    return asyncio.run(prepare())
 
 
 def test_1000_sockets_with_abuse_alongside(live_server, tmp_path, demo_db_template):

@@ -82,6 +82,6 @@ def test_every_token_of_a_session_ends_with_the_session_row(client):
     """The session's end is checked on each use, not only baked into each token's exp."""
     tokens = login(client)
     store = client.app.state.ctx.store
-    store.conn.execute("UPDATE sessions SET expires_at = 0")  # ended (e.g. an admin cut it short)
+    client.portal.call(store.db.execute, "UPDATE sessions SET expires_at = 0")  # ended (e.g. an admin cut it short)
     assert refresh(client, tokens["refresh"]).status_code == 401
     assert client.get(ME, headers=bearer(tokens)).status_code == 401
