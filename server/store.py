@@ -146,7 +146,7 @@ class Store:
         return await self.db.fetch_all(
             _CONVERSATION_SELECT
             + """ WHERE c.trainer_id = :viewer OR c.trainee_id = :viewer
-                  ORDER BY last_message_at IS NULL, last_message_at DESC, c.id DESC""",
+                  ORDER BY last.created_at IS NULL, last.created_at DESC, c.id DESC""",
             {"viewer": viewer_id},
         )
 
