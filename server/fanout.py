@@ -172,7 +172,12 @@ class RedisFanout:
 
     async def publish(self, *envelopes: Envelope) -> None:
         """Publish, in order; a lost Redis is logged, never raised (the message is stored,
-        and every socket that would have taken it is being closed)."""
+        and every socket that would have taken it is being closed). While this worker knows
+        Redis is gone it does not try (a send would otherwise wait for a timeout while it
+        holds its conversation); the other workers' clients then get the message when they
+        next catch up (`after=`), not live."""
+        if not self.available:
+            return
         try:
             if len(envelopes) == 1:
                 await self.client.publish(self.channel, encode(envelopes[0]))
