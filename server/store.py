@@ -141,6 +141,23 @@ class Store:
             await self.db.fetch_one("SELECT id FROM conversations WHERE id = ? FOR UPDATE", (conversation_id,))
         # SQLite: BEGIN IMMEDIATE already holds the one write lock.
 
+    async def wait_for_sends(self, *, conversation_id: int | None = None, user_id: int | None = None) -> None:
+        """Return once every send that has begun in that conversation (or in any of that
+        user's) has committed, on any worker.
+
+        A send publishes its message while its transaction still holds the conversation
+        (`messaging.deliver`); a socket that joins its worker's hub just after that publish
+        misses the frame, and its client's `after=` must then find the message committed.
+        A socket calls this between joining and accepting, so that it does."""
+        async with self.transaction() as tx:
+            if self.dialect != "postgresql":
+                return  # SQLite: BEGIN IMMEDIATE waited for the one write lock, held by any send
+            if conversation_id is not None:
+                await tx.db.fetch_one("SELECT id FROM conversations WHERE id = ? FOR SHARE", (conversation_id,))
+            else:
+                await tx.db.fetch_all("SELECT id FROM conversations WHERE trainer_id = ? OR trainee_id = ? FOR SHARE",
+                                      (user_id, user_id))
+
     async def conversation_summaries(self, viewer_id: int) -> list[Row]:
         """The viewer's conversations, newest last message first, never-messaged ones last."""
         return await self.db.fetch_all(

@@ -86,7 +86,9 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
 
     Every check is made before the handshake is accepted, and a socket that passes them
     joins the hub before it is: an event published while the client learns that its socket
-    is open is queued for it, not lost between the accept and the join.
+    is open is queued for it, not lost between the accept and the join. A message published
+    just before the join (its send not committed yet) is not on the socket: the socket waits
+    for such sends to commit before it is accepted, so the client's `after=` finds it.
     """
     reason = None
     if refusal is None and not ctx.fanout.available:  # this worker lost Redis: it could not deliver
@@ -103,6 +105,7 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
     conn = Connection(websocket, conversation_id, user_id, session_id=claims["sid"], socket_id=socket_id)
     ctx.hub.join(conn)
     try:
+        await ctx.store.wait_for_sends(conversation_id=conversation_id, user_id=user_id)
         await websocket.accept()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(conn.run_writer)

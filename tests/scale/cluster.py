@@ -23,12 +23,14 @@ The clients are asyncio code for `asyncio.run` inside a test:
   an order violation) and every socket's life (opened, proved served by a pong, closed
   with which code, when).
 
-  One step more than "connect, then fill": when the first message arrives on a new socket,
-  the client fills again up to it. A message published before the socket joined but
-  committed only after the first fill read is on neither (the server publishes before it
-  commits: see test_publish_before_commit.py, a known server bug); once the socket delivers
-  a message, every smaller id is committed (each send holds the conversation until its
-  commit), so the second fill is complete. `refilled` counts what it recovered.
+  One step more than "connect, then fill", as a detector: when the first message arrives on
+  a new socket, the client fills again up to it and records in `refilled` what only that
+  second fill found. A CONTRACT client does not do this, so it must find nothing: a message
+  published before the socket joined but committed only after the first fill read would be
+  on neither (see test_publish_before_commit.py; the server waits for such sends to commit
+  before it accepts a socket). Once the socket delivers a message, every smaller id is
+  committed (each send holds the conversation until its commit), so the second fill is
+  complete.
 """
 
 from __future__ import annotations
