@@ -101,7 +101,7 @@ async def media(request: Request) -> Response:
     )
 
 
-_CONVERSATION = "/api/messaging/conversations/{conversation_id:int}"
+_CONVERSATION = "/api/messaging/conversations/{conversation_id:id}"
 ROUTES = [
     Route("/api/messaging/conversations/", conversations, methods=["GET"]),
     Route(_CONVERSATION + "/messages/", messages, methods=["GET"]),

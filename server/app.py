@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from server import api, auth, db, seed, ws
 from server import faults as fault_controls
@@ -109,6 +109,17 @@ async def close_context(ctx: AppContext) -> None:
     await ctx.store.close()
 
 
+def _allowed_methods(routes: list, scope: dict) -> list[str]:
+    """The methods of the routes whose path is this request's (but not its method)."""
+    allowed: set[str] = set()
+    for route in routes:
+        if isinstance(route, Route) and route.methods and route.path != "/{path:path}":
+            match, _ = route.matches(scope)
+            if match == Match.PARTIAL:
+                allowed |= route.methods
+    return sorted(allowed)
+
+
 def create_app(
     database: str | Path,
     *,
@@ -134,8 +145,11 @@ def create_app(
     fault_state = fault_controls.FaultState() if faults else None
 
     async def static(request: Request) -> Response:
-        # Every other path lands here, whatever the method: unknown paths are 404 (as in DRF),
-        # site files are read-only.
+        # Every other path lands here, whatever the method: a path a route serves with other
+        # methods is 405 with Allow (as in DRF), unknown paths are 404, site files read-only.
+        allowed = _allowed_methods(routes, request.scope)
+        if allowed:
+            raise ApiError(405, f'Method "{request.method}" not allowed.', {"Allow": ", ".join(allowed)})
         if request.method not in ("GET", "HEAD"):
             if site.find(request.url.path) is None:
                 raise ApiError(404, "Not found.")

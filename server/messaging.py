@@ -18,6 +18,8 @@ from server.db import Row
 from server.errors import ApiError, bad_request
 from server.fanout import Envelope
 from server.hub import Outgoing
+from server.request_body import LONE_SURROGATE, has_lone_surrogate
+from server.path_ids import MAX_ID  # SQLite's INTEGER; a larger id cannot name anything
 from server.store import Store
 from server.serializers import conversation_json, message_json
 from server.timefmt import iso_utc
@@ -26,8 +28,7 @@ MAX_CONTENT_CHARS = 2000
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 UPLOAD_QUOTA_WINDOW = 86400.0
-MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot name anything
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")  # fullmatch
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ def make_draft(content: object, client_message_id: object, image: bytes | None =
         raise bad_request("content must be a string.")
     if len(content) > MAX_CONTENT_CHARS:
         raise bad_request(f"content must be at most {MAX_CONTENT_CHARS} characters.")
-    if client_message_id is not None and not (isinstance(client_message_id, str) and _UUID.match(client_message_id)):
+    if has_lone_surrogate(content):  # whatever the body's encoding (JSON and forms check too)
+        raise bad_request(LONE_SURROGATE)
+    # fullmatch: `$` with match() lets a trailing newline through.
+    if client_message_id is not None and not (isinstance(client_message_id, str)
+                                              and _UUID.fullmatch(client_message_id)):
         raise bad_request("client_message_id must be a UUID string.")
     extension = None
     if image is not None:

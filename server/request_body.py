@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import FormData
@@ -13,12 +14,15 @@ from server.errors import ApiError, bad_request
 from server.origins import origin_allowed
 
 JSON_BODY_LIMIT = 256 * 1024
+LONE_SURROGATE = "Text must be valid Unicode (a lone surrogate is not)."
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, or 413 as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # ASCII digits only (`isdigit()` takes "²"), and a length too long to be a size is too
+    # large without int() (which refuses over 4,300 digits).
+    if declared is not None and re.fullmatch(r"[0-9]+", declared) and (len(declared) > 19 or int(declared) > limit):
         raise ApiError(413, "Request body is too large.")
     chunks: list[bytes] = []
     size = 0
@@ -34,17 +38,19 @@ async def read_json_object(request: Request, limit: int = JSON_BODY_LIMIT) -> di
     body = await read_body(request, limit)
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise bad_request("Malformed JSON body.") from None
+    except (ValueError, RecursionError):
+        # ValueError covers JSONDecodeError, UnicodeDecodeError and an integer over Python's
+        # 4,300-digit conversion limit (a plain ValueError, which used to be a 500).
+        raise bad_request("JSON parse error - Malformed JSON body.") from None
     if not isinstance(data, dict):
         raise bad_request("The body must be a JSON object.")
-    if _has_lone_surrogate(data):
+    if has_lone_surrogate(data):
         # JSON may spell one ("\\ud800"); it is not text and cannot be stored or sent on.
-        raise bad_request("Text must be valid Unicode (a lone surrogate is not).")
+        raise bad_request(LONE_SURROGATE)
     return data
 
 
-def _has_lone_surrogate(value: object) -> bool:
+def has_lone_surrogate(value: object) -> bool:
     stack = [value]  # a loop, not recursion: a body may nest hundreds deep
     while stack:
         item = stack.pop()
@@ -89,10 +95,17 @@ async def read_form(request: Request, limit: int) -> FormData:
 
     try:
         if request.headers.get("content-type", "").lower().startswith("multipart/"):
-            return await MultiPartParser(request.headers, one_chunk(), max_files=2, max_fields=10).parse()
-        return await FormParser(request.headers, one_chunk(), max_fields=10).parse()
+            form = await MultiPartParser(request.headers, one_chunk(), max_files=2, max_fields=10).parse()
+        else:
+            form = await FormParser(request.headers, one_chunk(), max_fields=10).parse()
     except MultiPartException as exc:
         raise bad_request(f"Malformed form body: {exc.message}") from None
+    # The text fields are checked exactly as a JSON body's: a part's charset (utf-7,
+    # unicode_escape...) can decode to a lone surrogate, which no database takes.
+    if has_lone_surrogate([*form.keys(), *(value for value in form.values() if isinstance(value, str))]):
+        await form.close()
+        raise bad_request(LONE_SURROGATE)
+    return form
 
 
 def string_field(data: dict, name: str) -> str:

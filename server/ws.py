@@ -188,8 +188,8 @@ async def _close_when_expired(ctx: AppContext, conn: Connection, exp: float) -> 
 
 
 ROUTES = [
-    WebSocketRoute("/ws/messaging/{conversation_id:int}/", messaging_socket),
-    WebSocketRoute("/ws/messaging/{conversation_id:int}", messaging_socket),
+    WebSocketRoute("/ws/messaging/{conversation_id:id}/", messaging_socket),
+    WebSocketRoute("/ws/messaging/{conversation_id:id}", messaging_socket),
 ]
 INBOX_ROUTES = [
     WebSocketRoute("/ws/inbox/", inbox_socket),
