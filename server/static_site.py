@@ -268,26 +268,91 @@ def _etag_matches(if_none_match: str, etags: tuple[str, ...]) -> bool:
     return "*" in candidates or any(tag in etags for tag in candidates)
 
 
+def source_of(site_root: Path, url_path: str) -> Path | None:
+    """Where a listing would find the file of `url_path`, or None when no rule of
+    `site_files` could serve it (a dot segment, a hidden name, an ending a tree does not
+    serve, another prefix). Used only to tell whether a relisting could find something."""
+    parts = url_path.split("/")[1:]
+    if not parts or any(not part or part.startswith(".") or "\\" in part for part in parts):
+        return None
+    head, rest = parts[0], parts[1:]
+    if not rest:
+        return site_root / head if head in ROOT_FILES else None
+    if head in TREES:
+        return site_root.joinpath(head, *rest) if url_path.lower().endswith(TREES[head]) else None
+    if head == "vendor" and len(rest) >= 3:
+        vendor = next((v for v in VENDORS if v.name == rest[0]), None)
+        if vendor is None:
+            return None
+        source = site_root.joinpath(vendor.package_dir, vendor.served_dir, *rest[2:])
+        if url_path.endswith(".gz") and precompress.wants_gz(url_path[:-3]):  # a copy made at set-up
+            return precompress.copy_path(site_root, url_path[:-3], source.with_name(source.name[:-3]), "gz")
+        return source
+    if "/" + head == SNAPSHOT_URL and url_path.endswith(".gz"):
+        return site_root.joinpath(SNAPSHOT_DIR, *rest)
+    return None
+
+
 class StaticSite:
-    """Serves `site_files(root)`, relisting when a path is not (or no longer) there."""
+    """Serves `site_files(root)`, listed once at start.
+
+    The site is relisted (a walk of its trees) only when that can find something new: a
+    listed file that changed out of its listing (gone, or a copy made from an older
+    version), or a path whose file exists where a listing would look (`source_of`: a file
+    added since) and was not already found unlisted at that version. Any other unknown path
+    is a 404 after one dictionary lookup and at most one stat(), no more than a known file
+    costs (issue 23 item 7: a 404 used to walk the whole tree).
+    """
+
+    MAX_UNLISTED = 1024  # remembered unlisted paths (then forgotten all at once)
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._files = site_files(root)
+        self._unlisted: dict[Path, str] = {}  # source -> stamp of a file a relisting did not take
+        self._relist()
         self._gzipped_cache: dict[str, tuple[str, bytes | None]] = {}  # url -> (stamp, gzip bytes)
         self._gzip_locks: dict[str, asyncio.Lock] = {}
 
     def find(self, url_path: str) -> tuple[SiteFile, str] | None:
         if url_path == "/":
             url_path = "/index.html"
-        for attempt in range(2):
-            site_file = self._files.get(url_path)
-            stamp = site_file.stamp() if site_file is not None else None
-            if site_file is not None and stamp is not None:
+        site_file = self._files.get(url_path)
+        if site_file is not None:
+            stamp = site_file.stamp()
+            if stamp is not None:
                 return site_file, stamp
-            if attempt == 0:
-                self._files = site_files(self.root)
-        return None
+        else:
+            source = source_of(self.root, url_path)
+            stamp = precompress.stat_stamp(source) if source is not None else None
+            if stamp is None or self._unlisted.get(source) == stamp or not self._vendor_may_have(url_path):
+                return None
+        self._relist()
+        site_file = self._files.get(url_path)
+        found = site_file.stamp() if site_file is not None else None
+        if found is None:
+            if site_file is None and stamp is not None:
+                if len(self._unlisted) >= self.MAX_UNLISTED:
+                    self._unlisted.clear()
+                self._unlisted[source] = stamp  # by file, not URL: any version in a URL is one key
+            return None
+        return site_file, found
+
+    def _relist(self) -> None:
+        self._files = site_files(self.root)
+        self._packages = {v.name: (vendor_version(self.root, v),
+                                   precompress.stat_stamp(self.root / v.package_dir / "package.json"))
+                          for v in VENDORS}
+
+    def _vendor_may_have(self, url_path: str) -> bool:
+        """False for a vendor URL whose version is not the listed one while the package
+        (its package.json) has not changed since the listing."""
+        parts = url_path.split("/")
+        if parts[1] != "vendor":
+            return True
+        vendor = next(v for v in VENDORS if v.name == parts[2])
+        version, package_stamp = self._packages[vendor.name]
+        return (parts[3] == version
+                or precompress.stat_stamp(self.root / vendor.package_dir / "package.json") != package_stamp)
 
     async def respond(self, request: Request) -> Response | None:
         found = self.find(request.url.path)
