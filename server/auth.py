@@ -21,7 +21,7 @@ from server.fanout import Envelope
 from server.passwords import hash_password, needs_rehash, verify_password
 from server.request_body import guard_json_post, read_json_object, string_field
 from server.serializers import me_json
-from server.sessions import ReuseDetected
+from server.sessions import RefreshLimited, ReuseDetected
 from server.tokens import ACCESS, TokenError
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
@@ -106,6 +106,9 @@ async def refresh_tokens(request: Request) -> JSONResponse:
     except ReuseDetected as exc:
         await close_session_sockets(ctx, exc.session_id)
         raise ApiError(401, "Token is invalid or expired") from None
+    except RefreshLimited as exc:
+        raise ApiError(429, "Too many token refreshes. Try again later.",
+                       {"Retry-After": str(max(1, math.ceil(exc.wait)))}) from None
     except TokenError:
         raise ApiError(401, "Token is invalid or expired") from None
     return JSONResponse(pair)

@@ -6,8 +6,14 @@ a refresh token that both carry its id (`sid`). Each refresh token is recorded b
 A refresh marks its token used and issues a new pair in the same session (the rotation
 family). Presenting a used refresh token again means it was copied: the whole session is
 revoked (RFC 9700 section 4.14.2's reuse detection) and the answer is 401. One exception: a
-reuse within `reuse_grace` seconds of the rotation gets a fresh pair, because two tabs of
-one browser share one stored token and may refresh at the same moment.
+reuse within `reuse_grace` seconds of the rotation gets the same pair that rotation issued,
+because two tabs of one browser share one stored token and may refresh at the same moment.
+That pair is derived again, not stored: its jtis are an HMAC of the used token's jti and it
+is issued at the recorded `used_at` (`TokenService.derived_jti`), so a replay is idempotent
+and never a second branch of the session that reuse detection would not see.
+
+A session rotates at most `refresh_limit` times per `refresh_window` seconds (counted on
+the database's `used_at`, so on every worker); more is `RefreshLimited` (429).
 
 Every token of a session stops working when the session is revoked (logout, reuse) or
 reaches its absolute end (`session_ttl` after the login), whatever the tokens' own `exp`:
@@ -30,8 +36,19 @@ class ReuseDetected(TokenError):
         super().__init__("Token is blacklisted")
         self.session_id = session_id
 
+
+class RefreshLimited(TokenError):
+    """Too many rotations of one session: try again in `wait` seconds."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("Too many refreshes")
+        self.wait = wait
+
+
 DEFAULT_SESSION_TTL = 7 * 86400
 DEFAULT_REUSE_GRACE = 10.0
+DEFAULT_REFRESH_LIMIT = 10  # rotations of one session
+DEFAULT_REFRESH_WINDOW = 60.0  # per this many seconds
 
 
 @dataclass
@@ -40,6 +57,8 @@ class Sessions:
     tokens: TokenService
     session_ttl: float = DEFAULT_SESSION_TTL
     reuse_grace: float = DEFAULT_REUSE_GRACE
+    refresh_limit: int = DEFAULT_REFRESH_LIMIT
+    refresh_window: float = DEFAULT_REFRESH_WINDOW
 
     async def open(self, user_id: int) -> dict[str, str]:
         """A new session for `user_id`: its first {"access", "refresh"}."""
@@ -60,19 +79,31 @@ class Sessions:
         return claims
 
     async def rotate(self, refresh: object) -> dict[str, str]:
-        """A new pair for a live, unused refresh token; a reused one revokes its session."""
+        """The successor pair of a live refresh token: new for an unused one, the same again
+        for one used within the grace; a reuse after it revokes the session."""
         claims = await self.claims(refresh, REFRESH)
         now = self.tokens.clock()
         record = await self.store.refresh_token(claims["jti"])
         if record is None or record["session_id"] != claims["sid"]:
             raise TokenError("Token is blacklisted")
-        if not await self.store.use_refresh_token(claims["jti"], now):
-            used_at = (await self.store.refresh_token(claims["jti"]))["used_at"]
-            if now - used_at > self.reuse_grace:
-                await self.store.revoke_session(claims["sid"], now)
-                raise ReuseDetected(claims["sid"])
+        used_at = record["used_at"]
+        if used_at is None:
+            await self._check_rate(claims["sid"], now)
+            if await self.store.use_refresh_token(claims["jti"], now):
+                used_at = now
+            else:  # used meanwhile (another tab, another worker)
+                used_at = (await self.store.refresh_token(claims["jti"]))["used_at"]
+        if now - used_at > self.reuse_grace:
+            await self.store.revoke_session(claims["sid"], now)
+            raise ReuseDetected(claims["sid"])
         session = await self.store.session(claims["sid"])
-        return await self._pair(claims["user_id"], claims["sid"], session["expires_at"])
+        return await self._pair(claims["user_id"], claims["sid"], session["expires_at"], at=used_at,
+                                parent=claims["jti"])
+
+    async def _check_rate(self, session_id: str, now: float) -> None:
+        count, first = await self.store.rotations_since(session_id, now - self.refresh_window)
+        if count >= self.refresh_limit:
+            raise RefreshLimited(max(0.0, first + self.refresh_window - now))
 
     async def revoke(self, refresh: object) -> str:
         """Logout: the session of this refresh token ends now. Returns the session id."""
@@ -80,8 +111,14 @@ class Sessions:
         await self.store.revoke_session(claims["sid"], self.tokens.clock())
         return claims["sid"]
 
-    async def _pair(self, user_id: int, session_id: str, ends_at: float) -> dict[str, str]:
-        access, _ = self.tokens.issue(user_id, ACCESS, session_id, ends_at)
-        refresh, refresh_claims = self.tokens.issue(user_id, REFRESH, session_id, ends_at)
+    async def _pair(self, user_id: int, session_id: str, ends_at: float, *, at: float | None = None,
+                    parent: str | None = None) -> dict[str, str]:
+        """A new pair; with `parent` (the rotated token's jti) and `at` (its use), the one
+        pair that rotation issues, however often it is asked for."""
+        def jti(token_type: str) -> str | None:
+            return self.tokens.derived_jti(parent, token_type) if parent is not None else None
+
+        access, _ = self.tokens.issue(user_id, ACCESS, session_id, ends_at, now=at, jti=jti(ACCESS))
+        refresh, refresh_claims = self.tokens.issue(user_id, REFRESH, session_id, ends_at, now=at, jti=jti(REFRESH))
         await self.store.add_refresh_token(refresh_claims["jti"], session_id, refresh_claims["exp"])
         return {"access": access, "refresh": refresh}

@@ -103,8 +103,15 @@ class Store:
                               (at, session_id))
 
     async def add_refresh_token(self, jti: str, session_id: str, expires_at: float) -> None:
-        await self.db.execute("INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?, ?, ?)",
-                              (jti, session_id, expires_at))
+        """Record it; a replayed rotation records the same jti again, which changes nothing."""
+        await self.db.execute("INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?, ?, ?) "
+                              "ON CONFLICT (jti) DO NOTHING", (jti, session_id, expires_at))
+
+    async def rotations_since(self, session_id: str, since: float) -> tuple[int, float | None]:
+        """(how many of the session's refresh tokens were used after `since`, the earliest use)."""
+        row = await self.db.fetch_one("SELECT COUNT(*) AS n, MIN(used_at) AS first FROM refresh_tokens "
+                                      "WHERE session_id = ? AND used_at > ?", (session_id, since))
+        return int(row["n"]), row["first"]
 
     async def refresh_token(self, jti: str) -> Row | None:
         return await self.db.fetch_one("SELECT * FROM refresh_tokens WHERE jti = ?", (jti,))

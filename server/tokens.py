@@ -10,6 +10,8 @@ PyJWT would use. `iat` keeps sub-second precision so that `revoke_access_before(
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import uuid
 from collections.abc import Callable
@@ -33,9 +35,11 @@ class TokenService:
     refresh_ttl: float = 86400
     access_not_before: float = float("-inf")
 
-    def issue(self, user_id: int, token_type: str, session_id: str, ends_at: float = math.inf) -> tuple[str, dict]:
-        """(token, its claims); `exp` is never after `ends_at` (the session's absolute end)."""
-        now = self.clock()
+    def issue(self, user_id: int, token_type: str, session_id: str, ends_at: float = math.inf, *,
+              now: float | None = None, jti: str | None = None) -> tuple[str, dict]:
+        """(token, its claims); `exp` is never after `ends_at` (the session's absolute end).
+        Given `now` and `jti`, the same token every time (HS256 signs deterministically)."""
+        now = self.clock() if now is None else now
         ttl = self.access_ttl if token_type == ACCESS else self.refresh_ttl
         claims = {
             "token_type": token_type,
@@ -43,7 +47,7 @@ class TokenService:
             # never earlier than asked (a short TTL is not already over), never past the session
             "exp": min(math.ceil(now + ttl), math.floor(ends_at)) if ends_at < math.inf else math.ceil(now + ttl),
             "iat": now,
-            "jti": uuid.uuid4().hex,
+            "jti": jti or uuid.uuid4().hex,
             "sid": session_id,
         }
         return jwt.encode(claims, self.secret, algorithm="HS256"), claims
@@ -72,6 +76,11 @@ class TokenService:
         if token_type == ACCESS and not claims["iat"] > self.access_not_before:
             raise TokenError("Token is expired")
         return claims
+
+    def derived_jti(self, parent_jti: str, token_type: str) -> str:
+        """The jti of the `token_type` token that the rotation of `parent_jti` issues: the
+        same on every replay of that rotation, unguessable without the secret."""
+        return hmac.new(self.secret.encode(), f"{token_type}:{parent_jti}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def revoke_access_before(self, instant: float) -> None:
         """Every access token issued up to `instant` stops working; refresh tokens are untouched."""
