@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import re
 import sqlite3
@@ -210,11 +211,19 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
 
 
 class _Lane:
-    """One SQLite connection and the one thread that uses it."""
+    """One SQLite connection and the one thread that uses it.
 
-    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
+    The writer's lane also holds a lock file (`<db>-writer.lock`, `flock`) from BEGIN to
+    COMMIT or ROLLBACK: worker processes that share the file then queue for it in the
+    kernel, each woken the moment the previous writer is done, instead of SQLite's busy
+    handler, which sleeps and retries in steps of up to 100 ms (seen: 0.8 s waits at 200
+    sends/s on 4 workers, for transactions that held the lock 3-4 ms)."""
+
+    def __init__(self, conn: sqlite3.Connection, name: str, lock_path: Path | None = None) -> None:
         self.conn = conn
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._lock_fd = None if lock_path is None else os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._locked = False
 
     async def call(self, func: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._thread, func, *args)
@@ -222,6 +231,8 @@ class _Lane:
     def close(self) -> None:
         self._thread.submit(self.conn.close).result()
         self._thread.shutdown()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
 
     # run on the lane's thread
     def one(self, sql: str, params: Params) -> Row | None:
@@ -233,9 +244,31 @@ class _Lane:
     def count(self, sql: str, params: Params) -> int:
         return self.conn.execute(sql, params).rowcount
 
+    def begin(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._locked = True
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._unlock()
+            raise
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")  # on failure the transaction is still open: rollback() follows
+        self._unlock()
+
     def rollback(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self._unlock()
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def returning(self, sql: str, params: Params) -> Row | None:
         cursor = self.conn.execute(sql, params)
@@ -268,7 +301,8 @@ class SqliteDatabase:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer = _SqliteWriter(_Lane(connect_sqlite(path), "sqlite-write"))
+        self._writer = _SqliteWriter(_Lane(connect_sqlite(path), "sqlite-write",
+                                           lock_path=path.with_name(path.name + "-writer.lock")))
         self._reader = _Lane(connect_sqlite(path), "sqlite-read")
         self._write_lock = asyncio.Lock()
 
@@ -279,12 +313,12 @@ class SqliteDatabase:
         return await self._reader.call(self._reader.all, sql, params)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._write_lock:
-            return await self._writer.execute(sql, params)
+        async with self.transaction() as tx:  # one statement: its own transaction, in the queue
+            return await tx.execute(sql, params)
 
     async def execute_returning(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._write_lock:
-            return await self._writer.execute_returning(sql, params)
+        async with self.transaction() as tx:
+            return await tx.execute_returning(sql, params)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Executor]:
@@ -293,9 +327,9 @@ class SqliteDatabase:
             # The lane's one thread runs what it is given in order: a ROLLBACK queued after a
             # BEGIN that a cancellation stopped waiting for still comes after it.
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
+                await lane.call(lane.begin)
                 yield self._writer
-                await asyncio.shield(self._writer.execute("COMMIT"))
+                await asyncio.shield(lane.call(lane.commit))
             except BaseException:
                 await asyncio.shield(lane.call(lane.rollback))
                 raise
