@@ -34,7 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -90,6 +90,38 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+class LogPipe:
+    """A child's output, copied line by line into its log file by a thread of its own, so a
+    test can wait for the line that says the child is ready (`wait_for`) instead of polling.
+    A line is in the file before a waiter hears of it."""
+
+    def __init__(self, stream, log_path: Path) -> None:
+        self._lines: list[str] = []
+        self._ended = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._copy, args=(stream, log_path), daemon=True)
+        self._thread.start()
+
+    def _copy(self, stream, log_path: Path) -> None:
+        with stream, open(log_path, "ab") as log:
+            for raw in iter(stream.readline, b""):
+                log.write(raw)
+                log.flush()
+                with self._changed:
+                    self._lines.append(raw.decode(errors="replace"))
+                    self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        """True once a line containing `text` was printed; False when the output ended
+        (the child exited) or `timeout` passed first."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._ended or any(text in line for line in self._lines), timeout)
+            return any(text in line for line in self._lines)
+
+
 class _Process:
     """One child server process with its log file; shared by the two servers below."""
 
@@ -103,23 +135,22 @@ class _Process:
         return self.process is not None and self.process.poll() is None
 
     def spawn(self, argv: list[str], **popen) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None, **popen)
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None, **popen)
+        self.output = LogPipe(self.process.stdout, self.log_path)
 
-    def wait_ready(self, ready) -> None:
-        """Poll `ready()` until it is true; fail with the log if the process dies or stalls."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
+    def wait_ready(self, banner: str, ready) -> None:
+        """Wait for the line `banner` that the server prints once it accepts connections,
+        then check that it answers (`ready()`); fail with the log if it dies or stalls."""
+        if not self.output.wait_for(banner, STARTUP_TIMEOUT):
             if not self.running:
                 raise ServiceError(f"{self.name} exited at start-up:\n{self.log_tail()}")
-            if ready():
-                return
-            if time.monotonic() > deadline:
-                self.end(signal.SIGKILL)
-                raise ServiceError(f"{self.name} did not answer within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.02)
+            self.end(signal.SIGKILL)
+            raise ServiceError(f"{self.name} did not start within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
+        if not ready():
+            self.end(signal.SIGKILL)
+            raise ServiceError(f"{self.name} said it was ready but does not answer:\n{self.log_tail()}")
 
     def end(self, sig: int) -> None:
         if self.process is None:
@@ -163,7 +194,7 @@ class RedisServer:
         if not self.running:
             self._proc.spawn([self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", str(self.folder)])
-            self._proc.wait_ready(self.ping)
+            self._proc.wait_ready("Ready to accept connections", self.ping)
         return self
 
     def ping(self) -> bool:
@@ -244,7 +275,7 @@ class PostgresServer:
              "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=off",
              "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
             cwd=self.folder, **self._as_owner)
-        self._proc.wait_ready(self._answers)
+        self._proc.wait_ready("database system is ready to accept connections", self._answers)
         return self
 
     def _answers(self) -> bool:

@@ -93,19 +93,19 @@ class Server:
         self.logs.mkdir(parents=True, exist_ok=True)
         environment = {k: v for k, v in os.environ.items() if not k.startswith("COACHLINE_")}
         environment.update(PYTHONUNBUFFERED="1", **self.env)
-        with open(self.logs / "stdout.txt", "ab") as out, open(self.logs / "stderr.txt", "ab") as err:
+        with open(self.logs / "stderr.txt", "ab") as err:
             self.proc = subprocess.Popen([sys.executable, str(SERVE), *self.args], cwd=ROOT, env=environment,
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
                                          preexec_fn=_own_group_dying_with_parent)
+        self.output = services.LogPipe(self.proc.stdout, self.logs / "stdout.txt")
         return self
 
-    def ready(self) -> bool:
-        """Whether it printed its "Serving at" line; raises if it ended instead."""
-        if f"Serving at {self.origin}" in self.stdout():
-            return True
-        if self.proc is None or self.proc.poll() is not None:
-            raise RuntimeError(f"serve.py {' '.join(self.args)} ended at start-up:\n{self.log_tail()}")
-        return False
+    def wait_ready(self, timeout: float) -> None:
+        """Until it prints its "Serving at" line; raises if it ended or stalled instead."""
+        if not self.output.wait_for(f"Serving at {self.origin}", timeout):
+            ended = self.proc is None or self.proc.poll() is not None
+            raise RuntimeError(f"serve.py {' '.join(self.args)} {'ended at start-up' if ended else 'did not start'}"
+                               f":\n{self.log_tail()}")
 
     def stdout(self) -> str:
         return _read(self.logs / "stdout.txt")
@@ -170,13 +170,8 @@ def _read(path: Path) -> str:
 
 def wait_ready(servers: list[Server], timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
-    waiting = list(servers)
-    while waiting:
-        waiting = [s for s in waiting if not s.ready()]
-        if waiting and time.monotonic() > deadline:
-            raise RuntimeError("serve.py did not start in time:\n" + "\n".join(s.log_tail() for s in waiting))
-        if waiting:
-            time.sleep(0.05)  # polling the log files for the banner, bounded by the deadline
+    for server in servers:  # they start together; each is waited for within the one deadline
+        server.wait_ready(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture
