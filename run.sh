@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Start the app: set up what is missing, then serve the site + backend with demo data.
+# Start the app: set up what is missing (the server's locked Python set only; the Redis and
+# PostgreSQL drivers too when the options or COACHLINE_* variables name Redis or PostgreSQL),
+# then serve the site + backend with demo data.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup.sh
+set_flags=()
+case " $* ${COACHLINE_REDIS:-} ${COACHLINE_DATABASE:-} " in
+  *" --redis"* | *redis://* | *rediss://* | *postgres://* | *postgresql://*) set_flags+=(--scale) ;;
+esac
+bash scripts/setup.sh "${set_flags[@]}"
 exec .venv/bin/python serve.py "$@"

@@ -28,6 +28,7 @@ sys.path.insert(0, str(SITE_ROOT))
 
 from server.app import create_app  # noqa: E402
 from server.context import Limits  # noqa: E402
+from server.db import is_sqlite  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
 from server.snapshot_plan import rebuild  # noqa: E402
 from server.static_site import export_site  # noqa: E402
@@ -133,6 +134,23 @@ def host_names(args: argparse.Namespace) -> list[str]:
     return []
 
 
+def missing_drivers(args: argparse.Namespace) -> str | None:
+    """The scale-out drivers are an extra (requirements/scale.txt): say so in one line before
+    starting, rather than a traceback from the first worker."""
+    import importlib.util
+
+    wanted = []
+    if args.redis:
+        wanted.append(("redis", "--redis needs the Redis driver (redis)"))
+    if not is_sqlite(args.database):
+        wanted += [("psycopg", "a PostgreSQL database needs its driver (psycopg)"),
+                   ("psycopg_pool", "a PostgreSQL database needs psycopg_pool")]
+    for module, message in wanted:
+        if importlib.util.find_spec(module) is None:
+            return message
+    return None
+
+
 def limits_from(args: argparse.Namespace) -> Limits:
     return dataclasses.replace(
         Limits(), max_sockets_per_user=args.max_sockets_per_user, send_burst=args.send_rate[0],
@@ -160,6 +178,11 @@ def main(argv: list[str]) -> int:
     if args.workers > 1 and not args.redis:
         print(f"serve.py: --workers {args.workers} needs --redis URL (the workers share their sockets' "
               "events and limits through Redis)", file=sys.stderr)
+        return 2
+    missing = missing_drivers(args)
+    if missing:
+        print(f"serve.py: {missing} (./run.sh installs them when its options name Redis or PostgreSQL; "
+              "or: .venv/bin/pip install --require-hashes --no-deps -r requirements/scale.txt)", file=sys.stderr)
         return 2
     if args.workers > 1:
         from server.supervisor import supervise

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh machine: Python venv from pinned requirements,
-# PyScript + Pyodide from the exact-pinned npm lock, (with --browser) Debian's Chromium
-# for the browser tests and (with --services) Debian's Redis and PostgreSQL for the
-# scale-out tests. Re-running it does only what changed.
+# Idempotent set-up for a fresh machine: a Python venv holding the locked set each use needs
+# (requirements/*.txt, exact versions with hashes, generated from pyproject.toml by
+# scripts/lock.sh), PyScript + Pyodide from the exact-pinned npm lock, (with --browser)
+# Debian's Chromium for the browser tests and (with --services) Debian's Redis and PostgreSQL
+# for the scale-out tests. Re-running it does only what changed.
+#   scripts/setup.sh            the server alone                          (./run.sh)
+#   scripts/setup.sh --scale    + the Redis and PostgreSQL drivers        (./run.sh --redis ...)
+#   scripts/setup.sh --test     + the test tools (implies --scale)        (./test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_browser=0
 want_services=0
+python_set=run
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
     --services) want_services=1 ;;
-    *) echo "usage: scripts/setup.sh [--browser] [--services]" >&2; exit 2 ;;
+    --scale) [ "$python_set" = test ] || python_set=scale ;;
+    --test) python_set=test ;;
+    *) echo "usage: scripts/setup.sh [--scale] [--test] [--browser] [--services]" >&2; exit 2 ;;
   esac
 done
 
@@ -28,14 +35,22 @@ apt_install() {  # apt_install PACKAGE...: Debian packages, with sudo when not r
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: Python 3.11 or newer is needed (pyproject.toml requires-python); found $(python3 --version 2>&1)" >&2
+  exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   python3 -m venv .venv
 fi
-if ! stamp_ok .venv/.requirements.stamp requirements.txt; then
-  echo "setup: installing Python requirements" >&2
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-  write_stamp .venv/.requirements.stamp requirements.txt
+# Each set holds the smaller ones (scripts/lock.sh), so one install of the largest asked for
+# is enough; its stamp records what was installed. --require-hashes: every file pip installs,
+# dependencies included, must match a hash in the lock.
+lock="requirements/$python_set.txt"
+if ! stamp_ok ".venv/.$python_set.stamp" "$lock"; then
+  echo "setup: installing the locked Python set '$python_set' ($lock)" >&2
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$lock"
+  write_stamp ".venv/.$python_set.stamp" "$lock"
 fi
 
 if ! stamp_ok node_modules/.lock.stamp package-lock.json; then

@@ -40,11 +40,16 @@ import secrets
 from collections import OrderedDict
 from typing import Awaitable, Callable, Protocol, TypeVar
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+try:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+except ModuleNotFoundError:  # a server without the scale extra (requirements/scale.txt) never talks to Redis
+    RedisConnectionError = RedisTimeoutError = OSError
 
 from server.rate_limit import BucketLimiter, LoginRateLimiter
 
@@ -85,6 +90,10 @@ def connect(url: str, timeout: float = 2.0) -> Redis:
     """A client that gives up quickly, for `RedisLimits`: short timeouts and one immediate
     retry (a pooled connection broken by a Redis restart is replaced once), where
     redis-py's default of 10 retries with backoff would hold a request for seconds."""
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
     return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                           retry=Retry(NoBackoff(), 1))
 
