@@ -3,7 +3,7 @@
 # (requirements/*.txt, exact versions with hashes, generated from pyproject.toml by
 # scripts/lock.sh), PyScript + Pyodide from the exact-pinned npm lock, (with --browser)
 # Debian's Chromium for the browser tests and (with --services) Debian's Redis and PostgreSQL
-# for the scale-out tests. Re-running it does only what changed.
+# for the scale-out tests (and nginx for the deployment test). Re-running it does only what changed.
 #   scripts/setup.sh            the server alone                          (./run.sh)
 #   scripts/setup.sh --scale    + the Redis and PostgreSQL drivers        (./run.sh --redis ...)
 #   scripts/setup.sh --test     + the test tools (implies --scale)        (./test.sh)
@@ -94,6 +94,8 @@ if [ "$want_services" = 1 ]; then
   services=()
   command -v redis-server >/dev/null || services+=(redis-server)
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || services+=(postgresql)
+  # tests/server/test_deploy.py runs docs/DEPLOY.md's nginx configuration in front of serve.py.
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || services+=(nginx)
   if [ "${#services[@]}" -gt 0 ]; then
     echo "setup: installing Debian's ${services[*]}" >&2
     apt_install "${services[@]}"
