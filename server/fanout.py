@@ -25,7 +25,7 @@ as the sockets will get it, so a worker never decodes or re-encodes the frame:
 
     M <conversation> <user,user>\\n<frame>   a new message: the chat's sockets and the inboxes
     C <conversation>\\n<frame>               the chat's sockets
-    I <user,user>\\n<frame>                  those users' inbox sockets
+    I <user,user> <conversation or ->\\n<frame>  those users' inbox sockets (but pages that hold its own)
     T <conversation> <typer>\\n<frame>       a typing indicator (coalesced, not to the typer)
     S <code> <session>\\n                    close the sockets opened by that session
 """
@@ -67,7 +67,7 @@ def encode(envelope: Envelope) -> str:
     elif kind == "C":
         head = f"C {envelope.conversation_id}"
     elif kind == "I":
-        head = f"I {users}"
+        head = f"I {users} {envelope.conversation_id if envelope.conversation_id is not None else '-'}"
     elif kind == "T":
         head = f"T {envelope.conversation_id} {envelope.typer_id}"
     elif kind == "S":
@@ -93,8 +93,8 @@ def decode(payload: str) -> Envelope:
         return Envelope("M", text, conversation_id=int(words[1]), users=ids(words[2]))
     if kind == "C" and len(words) == 2:
         return Envelope("C", text, conversation_id=int(words[1]))
-    if kind == "I" and len(words) == 2:
-        return Envelope("I", text, users=ids(words[1]))
+    if kind == "I" and len(words) == 3:
+        return Envelope("I", text, users=ids(words[1]), conversation_id=None if words[2] == "-" else int(words[2]))
     if kind == "T" and len(words) == 3:
         return Envelope("T", text, conversation_id=int(words[1]), typer_id=int(words[2]))
     if kind == "S" and len(words) == 3:
@@ -108,7 +108,7 @@ def deliver_locally(hub: Hub, envelope: Envelope) -> None:
     if kind in ("M", "C"):
         hub.broadcast_text(envelope.conversation_id, envelope.text)
     if kind in ("M", "I"):
-        hub.notify_inboxes_text(envelope.users, envelope.text)
+        hub.notify_inboxes_text(envelope.users, envelope.text, envelope.conversation_id)
     elif kind == "T":
         hub.typing_text(envelope.conversation_id, envelope.typer_id, envelope.text)
     elif kind == "S":

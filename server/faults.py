@@ -74,9 +74,9 @@ class FaultyHub(Hub):
         if not _hold_broadcasts.get():
             super().broadcast_text(conversation_id, text)
 
-    def notify_inboxes_text(self, user_ids: tuple[int, ...], text: str) -> None:
+    def notify_inboxes_text(self, user_ids: tuple[int, ...], text: str, conversation_id: int | None = None) -> None:
         if not _hold_broadcasts.get():
-            super().notify_inboxes_text(user_ids, text)
+            super().notify_inboxes_text(user_ids, text, conversation_id)
 
     def silence(self) -> None:
         """Every open socket goes silent (and stays so: a dead link does not come back)."""

@@ -80,6 +80,9 @@ class Connection:
         self.user_id = user_id
         self.session_id = session_id
         self.silent = silent
+        # An inbox socket's page holds this conversation's own socket (its `focus` frame): the
+        # conversation's events are left out of this inbox, so a burst reaches the page once.
+        self.focus: int | None = None
         self.aborted = False
         self.closing = False  # a close frame is queued; what the peer sends now is moot
         # Set when the socket's handler should return: closed, aborted, or the peer went away.
@@ -213,14 +216,18 @@ class Hub:
             for conn in list(group):
                 conn.send_text(text)
 
-    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict | Outgoing) -> None:
+    def notify_inboxes(self, user_ids: tuple[int, ...], event: dict | Outgoing,
+                       conversation_id: int | None = None) -> None:
         """A conversation's event to its participants' inbox sockets (all their tabs)."""
-        self.notify_inboxes_text(user_ids, _outgoing(event).text)
+        self.notify_inboxes_text(user_ids, _outgoing(event).text, conversation_id)
 
-    def notify_inboxes_text(self, user_ids: tuple[int, ...], text: str | Outgoing) -> None:
+    def notify_inboxes_text(self, user_ids: tuple[int, ...], text: str | Outgoing,
+                            conversation_id: int | None = None) -> None:
+        """... except the inboxes whose page holds `conversation_id`'s own socket (`focus`)."""
         for user_id in set(user_ids):
             for conn in list(self._inboxes.get(user_id, ())):
-                conn.send_text(_text(text))
+                if conversation_id is None or conn.focus != conversation_id:
+                    conn.send_text(_text(text))
 
     def inbox_count(self) -> int:
         return sum(len(group) for group in self._inboxes.values())

@@ -220,5 +220,6 @@ async def mark_read(ctx: AppContext, conversation_id: int, reader_id: int) -> in
                  "read_at": read_at}
         await ctx.fanout.publish(
             Envelope("C", json.dumps(chat), conversation_id=conversation_id),
-            Envelope("I", json.dumps(inbox), users=(conversation["trainer_id"], conversation["trainee_id"])))
+            Envelope("I", json.dumps(inbox), users=(conversation["trainer_id"], conversation["trainee_id"]),
+                     conversation_id=conversation_id))
     return marked

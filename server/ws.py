@@ -154,6 +154,9 @@ async def _read_frames(ctx: AppContext, conn: Connection) -> None:
             action = ws_frames.interpret(message["text"], conn.user_id)
             if isinstance(action, ws_frames.Reply):
                 conn.send_json(action.event)
+            elif isinstance(action, ws_frames.Focus):
+                if conn.conversation_id is None:  # only an inbox leaves a conversation out
+                    conn.focus = action.conversation_id
             elif isinstance(action, ws_frames.ToOthers) and conn.conversation_id is not None:
                 now_event, due = typing.offer(action.event, ctx.clock())
                 if now_event is not None:

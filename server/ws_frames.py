@@ -25,7 +25,17 @@ class ToOthers:
     event: dict
 
 
-def interpret(text: str, user_id: int) -> Reply | ToOthers | None:
+@dataclass(frozen=True)
+class Focus:
+    """An inbox socket's page holds this conversation's own socket (None: none), CONTRACT
+    "Inbox socket": its new_message and read_receipt may be left out of this inbox."""
+    conversation_id: int | None
+
+
+MAX_ID = 2**63 - 1  # the largest id either database stores
+
+
+def interpret(text: str, user_id: int) -> Reply | ToOthers | Focus | None:
     try:
         frame = json.loads(text)
     except (ValueError, RecursionError):
@@ -39,6 +49,10 @@ def interpret(text: str, user_id: int) -> Reply | ToOthers | None:
         return Reply({"type": "pong"})
     if kind == "typing" and isinstance(frame.get("is_typing"), bool):
         return ToOthers({"type": "typing_indicator", "user_id": user_id, "is_typing": frame["is_typing"]})
+    if kind == "focus" and "conversation_id" in frame:
+        focus = frame["conversation_id"]
+        if focus is None or (type(focus) is int and 0 < focus <= MAX_ID):
+            return Focus(focus)
     return None
 
 

@@ -27,7 +27,7 @@ FRAME = json.dumps({"type": "new_message", "message": {"id": 7, "content": "line
     Envelope("M", FRAME, conversation_id=12, users=(3, 41)),
     Envelope("M", FRAME, conversation_id=1, users=()),
     Envelope("C", '{"type": "read_receipt", "reader_id": 2, "read_at": "2026-12-06T10:00:00Z"}', conversation_id=9),
-    Envelope("I", '{"type": "read_receipt", "conversation_id": 9}', users=(5,)),
+    Envelope("I", '{"type": "read_receipt", "conversation_id": 9}', users=(5,), conversation_id=9),
     Envelope("I", "{}", users=(5, 6, 7)),
     Envelope("T", '{"type": "typing_indicator", "user_id": 4, "is_typing": true}', conversation_id=2, typer_id=4),
     Envelope("S", session_id="Zm9v-YmFy_baz0123456789", code=4001),
@@ -53,7 +53,8 @@ def test_the_wire_form_of_each_kind():
     assert encode(Envelope("M", "x", conversation_id=1, users=(2, 3))) == "M 1 2,3\nx"
     assert encode(Envelope("M", "x", conversation_id=1)) == "M 1 -\nx"
     assert encode(Envelope("C", "x", conversation_id=1)) == "C 1\nx"
-    assert encode(Envelope("I", "x", users=(2,))) == "I 2\nx"
+    assert encode(Envelope("I", "x", users=(2,))) == "I 2 -\nx"
+    assert encode(Envelope("I", "x", users=(2, 3), conversation_id=7)) == "I 2,3 7\nx"
     assert encode(Envelope("T", "x", conversation_id=1, typer_id=2)) == "T 1 2\nx"
     assert encode(Envelope("S", session_id="abc", code=4001)) == "S 4001 abc\n"
 
@@ -163,6 +164,23 @@ def test_an_inbox_envelope_reaches_the_named_users_inboxes_only(sockets):
     hub, named = sockets
     deliver_locally(hub, Envelope("I", "receipt", users=(ALEX, SAM)))
     assert received(named) == {"alex inbox": [("text", "receipt")], "sam inbox": [("text", "receipt")]}
+
+
+def test_an_inbox_whose_page_holds_the_conversations_own_socket_is_left_out_of_its_events(sockets):
+    """CONTRACT "Inbox socket", the optional `focus` frame: a burst reaches the page once."""
+    hub, named = sockets
+    coach_inbox = named["coach inbox"]
+    coach_inbox.focus = 1
+    deliver_locally(hub, Envelope("M", FRAME, conversation_id=1, users=(COACH, ALEX)))
+    deliver_locally(hub, Envelope("I", "receipt", users=(COACH, ALEX), conversation_id=1))
+    deliver_locally(hub, Envelope("M", FRAME, conversation_id=2, users=(COACH, SAM)))
+    got = received(named)
+    assert got["coach inbox"] == [("text", FRAME)]  # conversation 2's only
+    assert got["alex inbox"] == [("text", FRAME), ("text", "receipt")]
+    assert got["coach@1"] == [("text", FRAME)]  # the chat's own socket still gets it
+    coach_inbox.focus = None
+    deliver_locally(hub, Envelope("M", FRAME, conversation_id=1, users=(COACH, ALEX)))
+    assert named["coach inbox"].got[-1] == ("text", FRAME)
 
 
 def test_typing_reaches_the_other_participants_chat_sockets_not_the_typer_nor_inboxes(sockets):

@@ -106,6 +106,52 @@ def test_a_read_names_its_conversation_on_the_inbox(client):
         assert_nothing_pending(alex_inbox)
 
 
+def test_a_focus_frame_leaves_that_conversations_events_out_of_this_inbox_only(client):
+    """CONTRACT "Inbox socket", optional `focus`: the page holds the chat's own socket, so its
+    new messages and read receipts reach the page once; other conversations, and the user's
+    other inboxes, are unchanged; `null` leaves nothing out again."""
+    coach, alex, sam = login(client), login(client, "alex@example.com"), login(client, "sam@example.com")
+    with client.websocket_connect(inbox_url(coach["access"])) as focused, \
+            client.websocket_connect(inbox_url(coach["access"])) as other_tab:
+        focused.send_json({"type": "focus", "conversation_id": ALEX_CHAT})
+        assert_nothing_pending(focused)  # the frame has no answer
+        in_focus = send(client, alex, ALEX_CHAT, "in the open chat").json()
+        assert client.post(f"{BASE}/{ALEX_CHAT}/read/", headers=bearer(coach)).json()["marked_read"] > 0
+        elsewhere = send(client, sam, SAM_CHAT, "another chat").json()
+        assert arrived(focused) == [{"type": "new_message", "message": elsewhere}]
+        assert [e["type"] for e in arrived(other_tab)] == ["new_message", "read_receipt", "new_message"]
+
+        focused.send_json({"type": "focus", "conversation_id": None})
+        again = send(client, alex, ALEX_CHAT, "chat closed").json()
+        assert arrived(focused) == [{"type": "new_message", "message": again}]
+        assert in_focus["id"] < again["id"]
+
+
+@pytest.mark.parametrize("frame", [{"type": "focus"}, {"type": "focus", "conversation_id": "1"},
+                                   {"type": "focus", "conversation_id": True}, {"type": "focus", "conversation_id": 0},
+                                   {"type": "focus", "conversation_id": 2**63}, {"type": "focus", "conversation_id": 1.0}])
+def test_a_malformed_focus_is_ignored(client, frame):
+    coach, alex = login(client), login(client, "alex@example.com")
+    with client.websocket_connect(inbox_url(coach["access"])) as inbox:
+        inbox.send_json({"type": "focus", "conversation_id": ALEX_CHAT})
+        inbox.send_json(frame)  # does not replace the focus, does not close the socket
+        send(client, alex, ALEX_CHAT, "left out")
+        assert_nothing_pending(inbox)
+        inbox.send_json({"type": "focus", "conversation_id": None})
+        kept = send(client, alex, ALEX_CHAT, "kept").json()
+        assert arrived(inbox) == [{"type": "new_message", "message": kept}]
+
+
+def test_a_focus_on_a_chat_socket_changes_nothing(client):
+    coach, alex = login(client), login(client, "alex@example.com")
+    with client.websocket_connect(f"/ws/messaging/{ALEX_CHAT}/?token={coach['access']}") as chat, \
+            client.websocket_connect(inbox_url(coach["access"])) as inbox:
+        chat.send_json({"type": "focus", "conversation_id": ALEX_CHAT})
+        message = send(client, alex, ALEX_CHAT, "both").json()
+        assert arrived(chat) == [{"type": "new_message", "message": message}]
+        assert arrived(inbox) == [{"type": "new_message", "message": message}]
+
+
 def test_an_idempotent_repeat_notifies_no_inbox(client):
     coach, alex = login(client), login(client, "alex@example.com")
     client_message_id = str(uuid.uuid4())
