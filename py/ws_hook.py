@@ -429,9 +429,13 @@ class ConnectionMachine:
 
     def send_typing(self, is_typing: bool, now: float) -> List[Action]:
         """AC-16..AC-19: a typing frame, only when there is a live link to carry it."""
+        return self.send_frame(typing_frame(bool(is_typing)))
+
+    def send_frame(self, text: str) -> List[Action]:
+        """A client frame on the live link; nothing when there is none (it is not queued)."""
         if self._phase is not _Phase.OPEN or self._socket_id is None:
             return []
-        return [SendFrame(self._socket_id, typing_frame(bool(is_typing)))]
+        return [SendFrame(self._socket_id, text)]
 
     # ------------------------------------------------------------------ internals
 

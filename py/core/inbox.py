@@ -37,9 +37,10 @@ The rules:
 - 4001: the token is refreshed once and the link retried (the machine's rule); a second 4001
   in a row is ABSENT (10 min), never a loop.
 - While the open chat's own socket is live it carries that conversation's new messages (and
-  reports them to the session): `carried_by_chat(cid)` makes the link drop the inbox's copy
-  of each, unread, so a burst in the open chat costs one parse, not two
-  (ws_events.classify_inbox_frame). `carried_by_chat(None)` as soon as that socket is down:
+  reports them to the session): `carried_by_chat(cid)` tells the server (a `focus` frame on
+  the live link, and again on each new link), which then leaves that chat's events out of the
+  inbox, so a burst in the open chat reaches the page once; a server that ignores the frame
+  still sends copies, which the link drops unread (ws_events.classify_inbox_frame). `carried_by_chat(None)` as soon as that socket is down:
   the inbox's copies then go to the chat again. A copy dropped just before the chat's socket
   failed is the chat's to recover (its gap fill), as it would be without an inbox.
 - Only live/not live is reported (StateChanged CONNECTED / DISCONNECTED): the inbox never
@@ -54,7 +55,7 @@ import ws_hook
 from core.constants import CLOSE_AUTH_FAILED, CLOSE_CLIENT_TIMEOUT, CLOSE_NO_INBOX, CLOSE_NORMAL, CONNECT_TIMEOUT, \
     INBOX_ABSENT_RETRY
 from core.models import is_int
-from core.ws_events import classify_inbox_frame
+from core.ws_events import classify_inbox_frame, focus_frame
 from ws_hook import Action, CloseSocket, ConnectionMachine, ConnectionState, FailReason, Log, OpenSocket, StateChanged
 
 _GONE = (FailReason.AUTH, FailReason.FORBIDDEN, FailReason.UNSUPPORTED)
@@ -93,9 +94,14 @@ class InboxLink:
     def stopped(self) -> bool:
         return self._stopped
 
-    def carried_by_chat(self, conversation_id: Optional[int]) -> None:
-        """The conversation whose own live socket brings its new messages, or None."""
-        self._carried = conversation_id if is_int(conversation_id) else None
+    def carried_by_chat(self, conversation_id: Optional[int]) -> List[Action]:
+        """The conversation whose own live socket brings its new messages, or None; the server
+        hears it (a `focus` frame) on the live link, or as soon as the next link opens."""
+        carried = conversation_id if is_int(conversation_id) else None
+        if carried == self._carried:
+            return []
+        self._carried = carried
+        return self._tell_focus()
 
     def next_wakeup(self) -> Optional[float]:
         if self._stopped:
@@ -134,10 +140,13 @@ class InboxLink:
         return self._delegate(now, lambda m: m.token_failed(now))
 
     def socket_open(self, socket_id: int, now: float) -> List[Action]:
+        was_live = self.realtime
         actions = self._delegate(now, lambda m: m.socket_open(socket_id, now))
         if self.realtime:
             self._ever_open = True
             self._opening = None
+            if not was_live and self._carried is not None:  # a new link starts with no focus
+                actions = actions + self._tell_focus()
         return actions
 
     def socket_message(self, socket_id: Any, text: Any, now: float) -> List[Action]:
@@ -204,6 +213,14 @@ class InboxLink:
         self._probe_id = self._last_probe_id
         self._probe_deadline = now + CONNECT_TIMEOUT
         return [OpenSocket(self._probe_id, url)]
+
+    def _tell_focus(self) -> List[Action]:
+        """CONTRACT "Inbox socket", the optional `focus` frame: a server that knows it leaves the
+        carried chat's events out, so a burst reaches the page once (one that does not is
+        covered by dropping the copies here, `_classify`)."""
+        if self._machine is None or self._stopped:
+            return []
+        return self._machine.send_frame(focus_frame(self._carried))
 
     def _classify(self, text: Any) -> Any:
         return classify_inbox_frame(text, self._carried)

@@ -21,7 +21,7 @@ from core.models import is_int, parse_conversation, parse_message
 __all__ = [
     "Pong", "NewMessage", "TypingIndicator", "ReadReceipt", "ServerEvent",
     "InboxReadReceipt", "ConversationUpdated", "InboxEvent",
-    "parse_server_frame", "classify_server_frame", "classify_inbox_frame", "CARRIED_ELSEWHERE", "typing_frame", "PING_FRAME",
+    "parse_server_frame", "classify_server_frame", "classify_inbox_frame", "CARRIED_ELSEWHERE", "typing_frame", "focus_frame", "PING_FRAME",
 ]
 
 # Client-to-server frames, built in one place.
@@ -30,6 +30,11 @@ PING_FRAME = '{"type": "ping"}'
 
 def typing_frame(is_typing: bool) -> str:
     return json.dumps({"type": "typing", "is_typing": bool(is_typing)})
+
+
+def focus_frame(conversation_id: Optional[int]) -> str:
+    """CONTRACT "Inbox socket": the page holds this conversation's own socket (None: none)."""
+    return json.dumps({"type": "focus", "conversation_id": conversation_id})
 
 
 @dataclass(frozen=True)

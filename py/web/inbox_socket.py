@@ -33,7 +33,7 @@ class InboxSocket:
 
     def carried_by_chat(self, conversation_id):
         """The open chat whose live socket brings its messages (None: none); core/inbox.py."""
-        self.link.carried_by_chat(conversation_id)
+        self.adapter.perform(self.link.carried_by_chat(conversation_id))
 
     def start(self):
         self.adapter.start()

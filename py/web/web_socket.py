@@ -146,6 +146,10 @@ class SocketAdapter:
     def send_typing(self, is_typing):
         self._feed(self.machine.send_typing(is_typing, wall_clock()))
 
+    def perform(self, actions):
+        """Carry out what the machine answered to an input the owner gave it directly."""
+        self._feed(actions)
+
     # ----- events in ------------------------------------------------------------
 
     def _on_visibility(self, _event):

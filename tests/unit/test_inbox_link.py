@@ -299,3 +299,45 @@ def test_a_dropped_copy_builds_no_message(monkeypatch):
     assert built == []
     link.socket_message(sid, json.dumps({"type": "new_message", "message": message(200, 43)}), T0 + 1)
     assert len(built) == 1
+
+
+def focus(sid, conversation_id):
+    return SendFrame(sid, json.dumps({"type": "focus", "conversation_id": conversation_id}))
+
+
+def test_the_server_hears_which_chat_the_page_holds_on_the_live_link_once_per_change():
+    """CONTRACT "Inbox socket", the optional `focus` frame."""
+    link, sid = live_link()
+    assert link.carried_by_chat(42) == [focus(sid, 42)]
+    assert link.carried_by_chat(42) == []  # no change, no frame
+    assert link.carried_by_chat(43) == [focus(sid, 43)]
+    assert link.carried_by_chat("43") == [focus(sid, None)]  # not an id: nothing is carried
+    assert link.carried_by_chat(None) == []
+
+
+def test_a_new_link_is_told_the_carried_chat_when_it_opens_and_a_link_down_sends_nothing():
+    link, sid = live_link()
+    link.carried_by_chat(42)
+    link.socket_closed(sid, 1006, T0 + 1)
+    assert link.carried_by_chat(43) == []  # no live link: the next one will hear it
+    retry = [a for a in link.tick(T0 + 60) if isinstance(a, (OpenSocket, RequestToken))]
+    if retry and isinstance(retry[0], RequestToken):
+        retry = nolog(link.token_ready("t", T0 + 60))
+    (opened,) = [a for a in retry if isinstance(a, OpenSocket)]
+    assert nolog(link.socket_open(opened.socket_id, T0 + 60)) == [LIVE, focus(opened.socket_id, 43)]
+
+
+def test_a_link_that_opens_with_no_carried_chat_sends_no_focus():
+    link = started()
+    sid = handshake(link, T0)
+    assert nolog(link.socket_open(sid, T0)) == [LIVE]
+
+
+def test_no_focus_after_stop_or_while_the_inbox_is_absent():
+    link = InboxLink(url_for)
+    probe(link, T0, 1006)
+    assert link.absent
+    assert link.carried_by_chat(42) == []
+    live, _ = live_link()
+    live.stop(T0 + 1)
+    assert live.carried_by_chat(42) == []
