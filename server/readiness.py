@@ -45,8 +45,9 @@ async def _bounded(check: Awaitable[str], timeout: float) -> str:
         return "error"
 
 
-async def readiness(ctx: AppContext, timeout: float = CHECK_TIMEOUT) -> dict[str, str]:
+async def readiness(ctx: AppContext, timeout: float | None = None) -> dict[str, str]:
     """{part: "ready" or why not}, for every part this process depends on."""
+    timeout = CHECK_TIMEOUT if timeout is None else timeout
     checks = {"database": _database(ctx)}
     if isinstance(ctx.fanout, RedisFanout):
         checks["redis"] = _redis(ctx.fanout)
