@@ -84,12 +84,24 @@ class GracefulServer(uvicorn.Server):
             server.close()
         for sock in sockets or []:
             sock.close()
+        # A request still unfinished at DRAIN_TIMEOUT is cut as a too-slow client's is (its
+        # connection closes, the app hears a disconnect) rather than left to uvicorn's own
+        # timeout, which cancels the app's task: a 500 and a traceback for a planned stop.
+        cut = asyncio.get_running_loop().call_later(DRAIN_TIMEOUT, self._cut_unfinished)
         ctx: AppContext | None = getattr(self.app.state, "ctx", None)  # set once the app has started
         if ctx is not None:
             await ctx.hub.close_all(SERVICE_RESTART, timeout=SOCKETS_CLOSE_TIMEOUT)
         await super().shutdown(sockets)
+        cut.cancel()
         self._captured_signals.clear()  # exit 0, not by the signal: this stop was planned
         log.info("shutdown complete in %.2f s", time.monotonic() - started)
+
+    def _cut_unfinished(self) -> None:
+        unfinished = [conn for conn in list(self.server_state.connections) if isinstance(conn, GuardedH11Protocol)]
+        if unfinished:
+            log.warning("%d connection(s) still unfinished after %.0f s: closing them", len(unfinished), DRAIN_TIMEOUT)
+        for conn in unfinished:
+            conn.cut()
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -146,6 +158,11 @@ class GuardedH11Protocol(H11Protocol):
             self._deadline.cancel()
             self._deadline = None
 
+    def cut(self) -> None:
+        """Close now, the app's request (if any) hearing a disconnect (a planned stop's drain is over)."""
+        self._disarm()
+        self._too_slow()
+
     def _too_slow(self) -> None:
         self._deadline = None
         if self.cycle is not None and not self.cycle.response_complete:
@@ -176,7 +193,7 @@ def make_config(app: Starlette, host: str, port: int, *, limits: Limits,
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies) or None,
         limit_concurrency=MAX_CONNECTIONS,
-        timeout_graceful_shutdown=DRAIN_TIMEOUT,
+        timeout_graceful_shutdown=DRAIN_TIMEOUT + 1.0,  # a backstop: `_cut_unfinished` comes first
         log_config=log_format.logging_config(log_style),
     )
     logging_redact.install()  # after uvicorn's dictConfig made the handlers
