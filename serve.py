@@ -189,7 +189,8 @@ def main(argv: list[str]) -> int:
         from server.supervisor import supervise
 
         print_banner(args)
-        return supervise(Path(__file__).resolve(), argv, args.workers, args.host, args.port)
+        return supervise(Path(__file__).resolve(), argv, args.workers, args.host, args.port,
+                         log_style=args.log_format)
     from server.runner import run
 
     app = create_app(args.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,

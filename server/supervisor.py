@@ -19,6 +19,8 @@ they have: 0, or 1 when it had to kill a worker still running `STOP_TIMEOUT` sec
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 import select
 import signal
@@ -29,8 +31,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from server import log_format, logging_redact
+
 STOP_TIMEOUT = 9.7  # a worker's own watchdog ends it at 9.5 s; the whole stop stays under 10 s
 RESTART_DELAY = 1.0
+log = logging.getLogger("server.supervisor")
 READY_TIMEOUT = 60.0
 
 
@@ -88,7 +93,7 @@ class Supervisor:
             self.spawn(slot)
         if not self.wait_ready():
             if not self.stopping:
-                print("serve.py: a worker failed to start (its error is above)", file=sys.stderr, flush=True)
+                log.error("a worker failed to start (its error is above)")
             self.stop()
             self._reap()
             return 1
@@ -99,11 +104,11 @@ class Supervisor:
             for slot, proc in list(self.procs.items()):
                 code = proc.poll()
                 if code is not None and not self.stopping:
-                    print(f"serve.py: worker {proc.pid} ended (exit {code}); starting another", file=sys.stderr,
-                          flush=True)
+                    log.warning("worker %d ended (exit %s); starting another", proc.pid, code)
                     time.sleep(RESTART_DELAY)
                     if not self.stopping:
                         self.spawn(slot)
+        log.info("planned shutdown: %d workers draining, none restarted", len(self.procs))
         return self._reap()
 
     def _drain_ready_pipe(self) -> None:
@@ -121,10 +126,15 @@ class Supervisor:
                 proc.kill()
                 proc.wait()
                 killed = True
+                log.error("worker %d still running after %.1f s: killed", proc.pid, STOP_TIMEOUT)
+        log.info("every worker ended within %.2f s", time.monotonic() - deadline + STOP_TIMEOUT)
         return 1 if killed else 0
 
 
-def supervise(script: Path, worker_args: Sequence[str], workers: int, host: str, port: int) -> int:
+def supervise(script: Path, worker_args: Sequence[str], workers: int, host: str, port: int,
+              log_style: str = "text") -> int:
+    logging.config.dictConfig(log_format.logging_config(log_style))  # the workers' lines look the same
+    logging_redact.install()
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     return Supervisor(script, worker_args, workers, sock).run(

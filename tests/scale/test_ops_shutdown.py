@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import time
 import uuid
@@ -21,6 +22,8 @@ import httpx
 
 from cluster import CONVERSATION, Rest, Session, Socket, chat_path, database_args, http_client, run
 from cluster import launch, sqlite_db, sqlite_template  # noqa: F401  (fixtures, and those they use)
+
+TEXT_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO |WARNING|ERROR|CRITICAL) [\w.]+: ")
 
 SERVICE_RESTART = 1012
 HARD_DEADLINE = 10.0
@@ -96,7 +99,8 @@ async def refused(server, deadline: float = 5.0) -> bool:
     return False
 
 
-def planned_shutdown(launch, args: list[str], workers: int) -> float:
+def planned_shutdown(launch, args: list[str], workers: int):
+    """The scenario of the module's docstring; returns the stopped server (its logs)."""
     (server,) = launch(1, *args)
 
     async def scenario() -> float:
@@ -157,9 +161,9 @@ def planned_shutdown(launch, args: list[str], workers: int) -> float:
             assert response.status_code in (200, 201), response.text
             assert contents.count(content) == 1
         assert not set(stream.refused) & set(contents), "a refused send was stored"
-        return took
 
-    return run(scenario)
+    run(scenario)
+    return server
 
 
 def test_sigterm_one_process_drains_and_loses_nothing(launch, sqlite_db, tmp_path):
@@ -167,5 +171,10 @@ def test_sigterm_one_process_drains_and_loses_nothing(launch, sqlite_db, tmp_pat
 
 
 def test_sigterm_to_the_supervisor_drains_both_workers(launch, redis_url, sqlite_db, tmp_path):
-    planned_shutdown(launch, [*database_args(sqlite_db, redis_url, tmp_path / "media"), *NO_SEND_LIMIT,
-                              "--workers", "2"], 2)
+    server = planned_shutdown(launch, [*database_args(sqlite_db, redis_url, tmp_path / "media"), *NO_SEND_LIMIT,
+                                       "--workers", "2"], 2)
+    lines = server.stderr().splitlines()
+    assert [line for line in lines if not TEXT_LINE.match(line)] == []  # the supervisor's and the workers'
+    assert sum("INFO  server: shutdown complete" in line for line in lines) == 2
+    assert any("server.supervisor: planned shutdown: 2 workers draining, none restarted" in line for line in lines)
+    assert not any("starting another" in line for line in lines)
