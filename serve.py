@@ -5,6 +5,7 @@
                     [--access-ttl SECONDS] [--refresh-ttl SECONDS] [--session-ttl SECONDS]
                     [--allow-origin ORIGIN ...] [--host-name NAME ...] [--trusted-proxy IP ...]
                     [--max-sockets-per-user N] [--send-rate BURST/PER_SECOND] [--upload-quota-mb MB]
+                    [--log-format text|json]   (serve.py --help tells each option)
     python serve.py export DIR
 
 The first form serves the page, the API and the WebSocket on one origin (creating and
@@ -29,16 +30,27 @@ sys.path.insert(0, str(SITE_ROOT))
 from server.app import create_app  # noqa: E402
 from server.context import Limits  # noqa: E402
 from server.db import is_sqlite  # noqa: E402
+from server.log_format import FORMATS  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
 from server.snapshot_plan import rebuild  # noqa: E402
 from server.static_site import export_site  # noqa: E402
 
 
 def serve_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="serve.py", description="Serve the app, its API and its WebSocket.",
-                                     epilog="Or: serve.py export DIR  (write the static site into DIR)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser = argparse.ArgumentParser(
+        prog="serve.py", description="Serve the app, its API and its WebSocket.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"Every option can also be set from the environment: --send-rate 50/5 is {ENV_PREFIX}SEND_RATE=50/5\n"
+               f"(a list takes values separated by commas or spaces, a switch 1/true/yes or 0/false/no);\n"
+               "the command line wins over the environment.\n\n"
+               "SIGTERM or SIGINT is a planned shutdown: no new connections, WebSockets closed with 1012\n"
+               "(the page reconnects at once), answers in flight finished, exit 0 within 10 s.\n"
+               "GET /healthz answers while the process runs; GET /readyz only while the database (and\n"
+               "Redis, with --redis) answer.\n\n"
+               "Or: serve.py export DIR  (write the static site into DIR)")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; "
+                        "0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=8000, help="the TCP port to listen on (default 8000)")
     parser.add_argument("--database", "--db", dest="database", default="data/messaging.sqlite3", metavar="URL",
                         help="a SQLite file (default data/messaging.sqlite3), or postgresql://USER@HOST/DB")
     parser.add_argument("--media-dir", type=Path, default=None, metavar="DIR",
@@ -54,8 +66,10 @@ def serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--faults", action="store_true", help="mount the /__faults/ controls (tests only)")
     parser.add_argument("--no-inbox", dest="inbox", action="store_false",
                         help="leave out the optional inbox socket (/ws/inbox/), like a backend without it")
-    parser.add_argument("--access-ttl", type=float, default=300, metavar="SECONDS")
-    parser.add_argument("--refresh-ttl", type=float, default=86400, metavar="SECONDS")
+    parser.add_argument("--access-ttl", type=float, default=300, metavar="SECONDS",
+                        help="lifetime of an access token (default 300)")
+    parser.add_argument("--refresh-ttl", type=float, default=86400, metavar="SECONDS",
+                        help="lifetime of a refresh token; each refresh issues a new one (default 1 day)")
     parser.add_argument("--session-ttl", type=float, default=7 * 86400, metavar="SECONDS",
                         help="absolute lifetime of a login, however often it refreshes (default 7 days)")
     parser.add_argument("--allow-origin", action="extend", nargs="+", default=[], metavar="ORIGIN",
@@ -66,14 +80,24 @@ def serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--trusted-proxy", action="extend", nargs="+", default=[], metavar="IP",
                         help="a reverse proxy whose X-Forwarded-For/-Proto is believed (default: none)")
     defaults = Limits()
-    parser.add_argument("--max-sockets-per-user", type=int, default=defaults.max_sockets_per_user, metavar="N")
+    parser.add_argument("--max-sockets-per-user", type=int, default=defaults.max_sockets_per_user, metavar="N",
+                        help=f"WebSockets one user may hold open at once, over every worker; more are closed "
+                             f"with 1013 (default {defaults.max_sockets_per_user})")
     parser.add_argument("--send-rate", type=_rate, default=(defaults.send_burst, defaults.send_rate),
                         metavar="BURST/PER_SECOND", help=f"messages per user (default "
                         f"{defaults.send_burst}/{defaults.send_rate:g})")
     parser.add_argument("--upload-quota-mb", type=float, default=defaults.upload_quota_bytes / 2**20, metavar="MB",
-                        help="image bytes per user per rolling 24 hours")
-    parser.add_argument("--header-timeout", type=float, default=defaults.header_timeout, metavar="SECONDS")
-    parser.add_argument("--body-timeout", type=float, default=defaults.body_timeout, metavar="SECONDS")
+                        help=f"image bytes per user per rolling 24 hours "
+                             f"(default {defaults.upload_quota_bytes / 2**20:g})")
+    parser.add_argument("--header-timeout", type=float, default=defaults.header_timeout, metavar="SECONDS",
+                        help=f"a request's line and headers must arrive within this, or the connection is "
+                             f"closed (default {defaults.header_timeout:g})")
+    parser.add_argument("--body-timeout", type=float, default=defaults.body_timeout, metavar="SECONDS",
+                        help=f"a request's body must arrive within this (default {defaults.body_timeout:g})")
+    parser.add_argument("--log-format", choices=FORMATS, default="text",
+                        help="text: one line per event, '<UTC time> <LEVEL> <logger>: <message>'; json: one "
+                             "JSON object per line (time, level, logger, message; method, path, status and "
+                             "client on access lines) for log collectors (default text)")
     _defaults_from_environment(parser)
     return parser
 
@@ -188,7 +212,8 @@ def main(argv: list[str]) -> int:
         from server.supervisor import supervise
 
         print_banner(args)
-        return supervise(Path(__file__).resolve(), argv, args.workers, args.host, args.port)
+        return supervise(Path(__file__).resolve(), argv, args.workers, args.host, args.port,
+                         log_style=args.log_format)
     from server.runner import run
 
     app = create_app(args.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
@@ -199,7 +224,7 @@ def main(argv: list[str]) -> int:
         print_banner(args)
     sockets = [socket.socket(fileno=args.worker_fd)] if args.worker_fd is not None else None
     run(app, args.host, args.port, limits=limits_from(args), trusted_proxies=args.trusted_proxy, sockets=sockets,
-        ready_fd=args.ready_fd)
+        ready_fd=args.ready_fd, log_style=args.log_format)
     return 0
 
 

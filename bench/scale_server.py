@@ -87,7 +87,7 @@ class ServerUnderTest:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # the supervisor passes it on; workers close with 1001
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the supervisor passes it on; workers close with 1012
             try:
                 self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:

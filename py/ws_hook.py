@@ -32,7 +32,10 @@ States (AC-8) and what moves between them:
     CONNECTING    failed open / token_failed / timeout    DISCONNECTED, retry after 1,2,4,8,16 s (AC-5)
     DISCONNECTED  retry time comes (tick)                 CONNECTING
     CONNECTING    6th failure in a row                    FAILED(EXHAUSTED) (AC-5, AC-9)
-    CONNECTED     close with any code but 4001/4003       DISCONNECTED, backoff (edge 4)
+    CONNECTED     close with any code but 4001/4003/1012  DISCONNECTED, backoff (edge 4)
+    CONNECTED     close 1012 (planned server restart)     CONNECTING(RESTART) at once, no backoff;
+                                                          a failed try waits RESTART_RETRY_DELAY in
+                                                          DISCONNECTED(RESTART), until RESTART_GRACE
     CONNECTED     no pong 5 s after a ping (AC-7)         CloseSocket 4000, DISCONNECTED, backoff
     any live      close 4001 (edge 1)                     CONNECTING with RequestToken(force_refresh=True)
     any live      4001 again before the refreshed link    FAILED(AUTH)
@@ -80,6 +83,15 @@ Choices the spec leaves open, made here:
 - stop() emits no StateChanged: the view it reported to is going away.
 - visibility_changed / network_changed act on changes only (hidden -> visible,
   offline -> online); repeating the current value does nothing.
+- A 1012 (service restart: a deploy, serve.py's SIGTERM) is a planned outage: the server said
+  it is going and another process is coming. The machine reconnects at once and, while
+  RESTART_GRACE lasts, retries every RESTART_RETRY_DELAY without spending backoff attempts;
+  its CONNECTING/DISCONNECTED states carry reason RESTART, for which banner.py shows nothing.
+  When the grace ends the outage is an ordinary one (backoff, then the banner, whose grace the
+  outage is already past). Only a 1012 on an open link starts it: a server that answers every
+  handshake with 1012 cannot hold the page in a fast loop, and one fast path at most per
+  RESTART_GRACE: a server that accepts and closes with 1012 at once is retried every
+  RESTART_RETRY_DELAY until the grace ends, then backed off.
 """
 from __future__ import annotations
 
@@ -93,10 +105,13 @@ from core.constants import (
     CLOSE_CLIENT_TIMEOUT,
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
+    CLOSE_SERVICE_RESTART,
     CONNECT_TIMEOUT,
     FAILED_RETRY_INTERVAL,
     PING_INTERVAL,
     PONG_TIMEOUT,
+    RESTART_GRACE,
+    RESTART_RETRY_DELAY,
     STABLE_AFTER,
 )
 from core.ws_events import PING_FRAME, Pong, ServerEvent, classify_server_frame, typing_frame
@@ -122,6 +137,8 @@ class FailReason(enum.Enum):
     FORBIDDEN = "forbidden"  # 4003: not a participant / archived; polling, never retry
     AUTH = "auth"  # edge 1: token refresh failed or 4001 right after one; polling, quiet retry
     UNSUPPORTED = "unsupported"  # error table: no WebSocket in this browser; polling only
+    # Not a failure: CONNECTING/DISCONNECTED during a planned server restart (1012); no banner.
+    RESTART = "restart"
 
 
 class IllegalTransition(Exception):
@@ -133,7 +150,8 @@ ALLOWED_TRANSITIONS: Dict[ConnectionState, FrozenSet[ConnectionState]] = {
     # DISCONNECTED is also the state before start(): start goes to CONNECTING, or to
     # FAILED(UNSUPPORTED), or reports DISCONNECTED when the network is known to be offline.
     _S.DISCONNECTED: frozenset({_S.CONNECTING, _S.FAILED, _S.DISCONNECTED}),
-    _S.CONNECTING: frozenset({_S.CONNECTED, _S.DISCONNECTED, _S.FAILED}),
+    # CONNECTING -> CONNECTING: the reason changes (a planned restart's grace ended mid-try).
+    _S.CONNECTING: frozenset({_S.CONNECTED, _S.DISCONNECTED, _S.FAILED, _S.CONNECTING}),
     _S.CONNECTED: frozenset({_S.CONNECTING, _S.DISCONNECTED, _S.FAILED}),
     # FAILED -> FAILED: the reason changes (a quiet try meets 4003, say).
     _S.FAILED: frozenset({_S.CONNECTING, _S.CONNECTED, _S.DISCONNECTED, _S.FAILED}),
@@ -177,7 +195,7 @@ class SendFrame:
 @dataclass(frozen=True)
 class StateChanged:
     state: ConnectionState
-    reason: Optional[FailReason]  # set only when state is FAILED
+    reason: Optional[FailReason]  # set when state is FAILED, or RESTART during a planned restart
 
 
 @dataclass(frozen=True)
@@ -257,6 +275,8 @@ class ConnectionMachine:
         self._stable_at: Optional[float] = None
         self._next_ping_at: Optional[float] = None
         self._pong_deadline: Optional[float] = None
+        self._restart_until: Optional[float] = None  # a planned restart's grace (1012)
+        self._restart_began: Optional[float] = None  # at most one fast path per RESTART_GRACE
 
     # ------------------------------------------------------------------ what it shows
 
@@ -313,6 +333,7 @@ class ConnectionMachine:
             actions.append(CloseSocket(self._socket_id, CLOSE_NORMAL, "client closed"))
         self._socket_id = None
         self._clear_timers()
+        self._restart_until = None
         self._phase = _Phase.STOPPED
         actions.append(Log("debug", f"conversation {self.conversation_id}: socket machine stopped"))
         return actions
@@ -345,6 +366,7 @@ class ConnectionMachine:
             return []
         self._phase = _Phase.OPEN
         self._connect_deadline = None
+        self._restart_until = None
         self._stable_at = now + STABLE_AFTER
         self._next_ping_at = now + PING_INTERVAL  # AC-7
         self._pong_deadline = None
@@ -375,6 +397,11 @@ class ConnectionMachine:
             return [log] + self._fail(now, FailReason.FORBIDDEN)
         if code == CLOSE_AUTH_FAILED:
             return [log] + self._auth_rejected(now)
+        if code == CLOSE_SERVICE_RESTART and was_open and self._state is ConnectionState.CONNECTED and (
+                self._restart_began is None or now - self._restart_began >= RESTART_GRACE):
+            self._restart_began = now
+            self._restart_until = now + RESTART_GRACE
+            return [log] + self._begin_attempt(now, loud=True)
         return [log] + self._connection_lost(now)
 
     def visibility_changed(self, visible: bool, now: float) -> List[Action]:
@@ -458,9 +485,16 @@ class ConnectionMachine:
         self._attempts_begun += 1
         self._connect_deadline = now + CONNECT_TIMEOUT
         self._forced_now, self._force_next = self._force_next, False
-        actions = self._set_state(ConnectionState.CONNECTING, None) if loud else []
+        actions = self._set_state(ConnectionState.CONNECTING, self._restart_reason(now)) if loud else []
         actions.append(RequestToken(force_refresh=self._forced_now))
         return actions
+
+    def _restart_reason(self, now: float) -> Optional[FailReason]:
+        """RESTART while a planned restart's grace lasts, else None (it is over for good)."""
+        if self._restart_until is not None and now < self._restart_until:
+            return FailReason.RESTART
+        self._restart_until = None
+        return None
 
     def _note_stability(self, now: float) -> None:
         # Backoff resets only after the link stayed open STABLE_AFTER seconds (see docstring).
@@ -482,6 +516,11 @@ class ConnectionMachine:
         if not self._online:
             self._phase = _Phase.OFFLINE
             return self._set_state(ConnectionState.DISCONNECTED, None)
+        if self._restart_reason(now) is FailReason.RESTART:
+            # The new server is not listening yet: try again soon, no backoff attempt spent.
+            self._phase = _Phase.WAIT_RETRY
+            self._retry_at = now + RESTART_RETRY_DELAY
+            return self._set_state(ConnectionState.DISCONNECTED, FailReason.RESTART)
         if self._attempt >= MAX_ATTEMPTS:
             return [Log("warning", "real-time updates unavailable; falling back to polling")] + \
                 self._fail(now, FailReason.EXHAUSTED)

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from server import images, messaging
 from server.auth import authenticated_user, ctx_of
 from server.errors import ApiError, bad_request
+from server.readiness import READY, readiness
 from server.request_body import is_form, read_form, read_json_object
 
 FORM_LIMIT = images.MAX_IMAGE_BYTES + 256 * 1024
@@ -82,7 +83,16 @@ async def unread_count(request: Request) -> JSONResponse:
 
 
 async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"ok": True})
+    return JSONResponse({"ok": True})  # alive: no I/O (server/readiness.py says why)
+
+
+async def readyz(request: Request) -> JSONResponse:
+    parts = await readiness(ctx_of(request))
+    not_ready = {part: why for part, why in parts.items() if why != READY}
+    if not_ready:
+        return JSONResponse({"status": "not ready", "not_ready": not_ready}, status_code=503,
+                            headers={"Cache-Control": "no-store"})
+    return JSONResponse({"status": "ready"}, headers={"Cache-Control": "no-store"})
 
 
 async def media(request: Request) -> Response:
@@ -109,5 +119,6 @@ ROUTES = [
     Route(_CONVERSATION + "/read/", read, methods=["POST"]),
     Route("/api/messaging/unread-count/", unread_count, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
     Route("/media/{name}", media, methods=["GET"]),
 ]

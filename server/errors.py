@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 log = logging.getLogger("server.errors")
@@ -33,10 +33,18 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+async def _client_gone(request: Request, exc: Exception) -> JSONResponse:
+    # The client closed (or was cut: too slow, or a planned stop's drain ended) before its
+    # request was whole: nobody reads this answer, and it is no server error.
+    log.info("client gone before its request was complete: %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "Request incomplete."}, status_code=400)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The path only: a query string may carry a token.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": "Internal server error."}, status_code=500)
 
 
-EXCEPTION_HANDLERS = {ApiError: _api_error, HTTPException: _http_exception, Exception: _unexpected}
+EXCEPTION_HANDLERS = {ApiError: _api_error, HTTPException: _http_exception, ClientDisconnect: _client_gone,
+                      Exception: _unexpected}

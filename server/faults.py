@@ -119,7 +119,7 @@ class FaultWrapper:
         async def quiet_send(message: Message) -> None:
             nonlocal accepted, held
             accepted = accepted or message["type"] == "websocket.accept"
-            if accepted and message["type"] == "websocket.close" and message.get("code") != 1001:
+            if accepted and message["type"] == "websocket.close" and message.get("code") not in (1001, 1012):  # a shutdown still closes
                 held = True
                 return
             await send(message)

@@ -1,9 +1,18 @@
-"""Running the app under uvicorn: WebSocket limits, token-free logs, 1001 on shutdown,
-slow-client timeouts and who may set X-Forwarded-For.
+"""Running the app under uvicorn: WebSocket limits, token-free logs with time and level,
+a planned shutdown on SIGTERM, slow-client timeouts and who may set X-Forwarded-For.
 
-uvicorn closes open WebSockets with 1012 (service restart) when it stops; CONTRACT lists
-1001 (going away) for a server shutting down, so `GracefulServer` closes every socket of
-the hub with 1001 first, then lets uvicorn finish its own shutdown.
+SIGTERM (or SIGINT) is a planned shutdown, as a deploy or a restart sends it. `GracefulServer`:
+1. stops accepting connections (the listening sockets close: a new client is refused at once
+   and tries again, or another worker or machine);
+2. closes every WebSocket of the hub with 1012 (service restart): the page reconnects at once,
+   without its backoff and without the offline banner (py/ws_hook.py), and fills the gap;
+3. lets uvicorn finish the HTTP answers in flight (a send that was accepted is answered, one
+   that was not is not stored: a transaction commits whole or not at all), for at most
+   `DRAIN_TIMEOUT` seconds, then closes the database and Redis;
+4. exits 0: uvicorn would re-raise the signal once done, which makes a planned stop look like
+   a crash to a supervisor (exit -15).
+A watchdog thread started by the signal ends the process after `HARD_DEADLINE` seconds
+whatever still runs (exit 1, logged), so a stop never hangs a deploy.
 
 uvicorn trusts `X-Forwarded-For` from loopback by default, which lets any local client
 pick the address the login limiter counts (and the logs show). Here the header is ignored
@@ -20,21 +29,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
-import sys
+import threading
+import time
 from collections.abc import Sequence
+from types import FrameType
 
 import h11
 import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from server import logging_redact
+from server import log_format, logging_redact
 from server.context import AppContext, Limits
 from server.ws_frames import MAX_FRAME_BYTES
 
-GOING_AWAY = 1001
+SERVICE_RESTART = 1012  # CONTRACT "WebSocket": the page reconnects at once, no banner
 MAX_CONNECTIONS = 4096  # over this uvicorn answers 503
+SOCKETS_CLOSE_TIMEOUT = 2.0  # for the close frames to go out
+DRAIN_TIMEOUT = 5.0  # for the HTTP answers in flight
+HARD_DEADLINE = 9.5  # from the signal to the end of the process, whatever happens
+log = logging.getLogger("server")
 
 
 class GracefulServer(uvicorn.Server):
@@ -53,11 +69,39 @@ class GracefulServer(uvicorn.Server):
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             print(f"Serving at http://{self.config.host if port == self.config.port else host}:{port}", flush=True)
 
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.should_exit:  # the first signal starts the clock (no logging here: a signal handler)
+            watchdog = threading.Timer(HARD_DEADLINE, _past_the_deadline, args=(time.monotonic(),))
+            watchdog.daemon = True
+            watchdog.start()
+        super().handle_exit(sig, frame)
+
     async def shutdown(self, sockets=None) -> None:
+        started = time.monotonic()
+        why = ", ".join(signal_name(sig) for sig in self._captured_signals) or "stop"
+        log.info("%s: planned shutdown (sockets close with 1012, answers in flight finish)", why)
+        for server in self.servers:  # refuse new connections before telling the sockets to come back
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        # A request still unfinished at DRAIN_TIMEOUT is cut as a too-slow client's is (its
+        # connection closes, the app hears a disconnect) rather than left to uvicorn's own
+        # timeout, which cancels the app's task: a 500 and a traceback for a planned stop.
+        cut = asyncio.get_running_loop().call_later(DRAIN_TIMEOUT, self._cut_unfinished)
         ctx: AppContext | None = getattr(self.app.state, "ctx", None)  # set once the app has started
         if ctx is not None:
-            await ctx.hub.close_all(GOING_AWAY)
+            await ctx.hub.close_all(SERVICE_RESTART, timeout=SOCKETS_CLOSE_TIMEOUT)
         await super().shutdown(sockets)
+        cut.cancel()
+        self._captured_signals.clear()  # exit 0, not by the signal: this stop was planned
+        log.info("shutdown complete in %.2f s", time.monotonic() - started)
+
+    def _cut_unfinished(self) -> None:
+        unfinished = [conn for conn in list(self.server_state.connections) if isinstance(conn, GuardedH11Protocol)]
+        if unfinished:
+            log.warning("%d connection(s) still unfinished after %.0f s: closing them", len(unfinished), DRAIN_TIMEOUT)
+        for conn in unfinished:
+            conn.cut()
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -114,6 +158,11 @@ class GuardedH11Protocol(H11Protocol):
             self._deadline.cancel()
             self._deadline = None
 
+    def cut(self) -> None:
+        """Close now, the app's request (if any) hearing a disconnect (a planned stop's drain is over)."""
+        self._disarm()
+        self._too_slow()
+
     def _too_slow(self) -> None:
         self._deadline = None
         if self.cycle is not None and not self.cycle.response_complete:
@@ -124,7 +173,7 @@ class GuardedH11Protocol(H11Protocol):
 
 
 def make_config(app: Starlette, host: str, port: int, *, limits: Limits,
-                trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
+                trusted_proxies: Sequence[str] = (), log_style: str = "text") -> uvicorn.Config:
     protocol = type("GuardedH11", (GuardedH11Protocol,),
                     {"header_timeout": limits.header_timeout, "body_timeout": limits.body_timeout})
     config = uvicorn.Config(
@@ -144,25 +193,32 @@ def make_config(app: Starlette, host: str, port: int, *, limits: Limits,
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies) or None,
         limit_concurrency=MAX_CONNECTIONS,
+        timeout_graceful_shutdown=DRAIN_TIMEOUT + 1.0,  # a backstop: `_cut_unfinished` comes first
+        log_config=log_format.logging_config(log_style),
     )
-    _log_to_stderr("server")
-    logging_redact.install()
+    logging_redact.install()  # after uvicorn's dictConfig made the handlers
     return config
 
 
-def _log_to_stderr(name: str) -> None:
-    logger = logging.getLogger(name)
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+def signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def _past_the_deadline(signalled_at: float) -> None:
+    """The watchdog: the graceful stop is stuck (a hung database or Redis call, say)."""
+    log.error("shutdown still running %.1f s after the signal: exiting now", time.monotonic() - signalled_at)
+    for handler in log.handlers:
+        handler.flush()
+    os._exit(1)
 
 
 def run(app: Starlette, host: str, port: int, *, limits: Limits, trusted_proxies: Sequence[str] = (),
-        sockets: Sequence[socket.socket] | None = None, ready_fd: int | None = None) -> None:
+        sockets: Sequence[socket.socket] | None = None, ready_fd: int | None = None,
+        log_style: str = "text") -> None:
     """Serve `app` until stopped; on `sockets` when given (a worker of `serve.py --workers`,
     sharing the listening socket its supervisor bound)."""
-    config = make_config(app, host, port, limits=limits, trusted_proxies=trusted_proxies)
+    config = make_config(app, host, port, limits=limits, trusted_proxies=trusted_proxies, log_style=log_style)
     GracefulServer(config, app, ready_fd).run(sockets=list(sockets) if sockets else None)

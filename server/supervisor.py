@@ -10,13 +10,17 @@ the data and the sessions, Redis carries the events and the limits).
 A worker writes one byte on the ready pipe once it listens; the supervisor prints
 "Serving at ..." when all have. A worker that dies is started again (at most once a second,
 so a worker that cannot start does not spin); its clients reconnect to the others meanwhile.
-SIGTERM or SIGINT to the supervisor is passed on to every worker (each closes its sockets
-with 1001 and ends), and the supervisor exits when they have, killing any that takes more
-than `STOP_TIMEOUT` seconds.
+SIGTERM or SIGINT to the supervisor is a planned shutdown (server/runner.py): the supervisor
+closes its copy of the listening socket (new connections are refused, not queued for workers
+that will not take them), passes the signal on to every worker (each closes its WebSockets
+with 1012, finishes the answers in flight and exits 0), restarts none of them, and exits when
+they have: 0, or 1 when it had to kill a worker still running `STOP_TIMEOUT` seconds after.
 """
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 import select
 import signal
@@ -27,8 +31,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-STOP_TIMEOUT = 15.0
+from server import log_format, logging_redact
+
+STOP_TIMEOUT = 9.7  # a worker's own watchdog ends it at 9.5 s; the whole stop stays under 10 s
 RESTART_DELAY = 1.0
+log = logging.getLogger("server.supervisor")
 READY_TIMEOUT = 60.0
 
 
@@ -72,7 +79,9 @@ class Supervisor:
         return ready >= self.count
 
     def stop(self, *_: object) -> None:
-        self.stopping = True
+        if not self.stopping:
+            self.stopping = True
+            self.sock.close()  # the workers hold their own copies until they close them
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -84,7 +93,7 @@ class Supervisor:
             self.spawn(slot)
         if not self.wait_ready():
             if not self.stopping:
-                print("serve.py: a worker failed to start (its error is above)", file=sys.stderr, flush=True)
+                log.error("a worker failed to start (its error is above)")
             self.stop()
             self._reap()
             return 1
@@ -95,11 +104,11 @@ class Supervisor:
             for slot, proc in list(self.procs.items()):
                 code = proc.poll()
                 if code is not None and not self.stopping:
-                    print(f"serve.py: worker {proc.pid} ended (exit {code}); starting another", file=sys.stderr,
-                          flush=True)
+                    log.warning("worker %d ended (exit %s); starting another", proc.pid, code)
                     time.sleep(RESTART_DELAY)
                     if not self.stopping:
                         self.spawn(slot)
+        log.info("planned shutdown: %d workers draining, none restarted", len(self.procs))
         return self._reap()
 
     def _drain_ready_pipe(self) -> None:
@@ -109,16 +118,23 @@ class Supervisor:
 
     def _reap(self) -> int:
         deadline = time.monotonic() + STOP_TIMEOUT
+        killed = False
         for proc in self.procs.values():
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        return 0
+                killed = True
+                log.error("worker %d still running after %.1f s: killed", proc.pid, STOP_TIMEOUT)
+        log.info("every worker ended within %.2f s", time.monotonic() - deadline + STOP_TIMEOUT)
+        return 1 if killed else 0
 
 
-def supervise(script: Path, worker_args: Sequence[str], workers: int, host: str, port: int) -> int:
+def supervise(script: Path, worker_args: Sequence[str], workers: int, host: str, port: int,
+              log_style: str = "text") -> int:
+    logging.config.dictConfig(log_format.logging_config(log_style))  # the workers' lines look the same
+    logging_redact.install()
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     return Supervisor(script, worker_args, workers, sock).run(

@@ -9,6 +9,9 @@ failed, and how long the current outage has lasted:
     disconnected   -  outage >= grace            "reconnecting"     AC-30
     failed         "exhausted" (or unknown)      "failed"           AC-31
     failed         "forbidden"/"auth"/"unsupported"  none  (error table: nothing visible)
+    connecting /   "restart" (a planned server   none   (ws_hook: reconnects at once; past its
+    disconnected   restart, 1012)                        grace the reason is gone, and the
+                                                         outage, counted from its start, shows)
 
 ``since`` is the moment the current outage began: when the link was first
 seen down (a ``disconnected`` state, or a ``connecting`` state after it had
@@ -41,6 +44,7 @@ BANNER_GRACE_S = 1.0
 SILENT_FAILURE_REASONS = frozenset({"forbidden", "auth", "unsupported"})
 
 _DOWN_STATES = ("connecting", "disconnected")
+PLANNED_RESTART = "restart"
 
 
 def banner_for(
@@ -53,6 +57,8 @@ def banner_for(
     """``"reconnecting"``, ``"failed"`` or None (no banner); see the table above."""
     if state == "failed":
         return None if reason in SILENT_FAILURE_REASONS else FAILED
+    if reason == PLANNED_RESTART:
+        return None
     if state in _DOWN_STATES and since is not None and now - since >= grace:
         return RECONNECTING
     return None
@@ -66,6 +72,8 @@ def banner_next_wakeup(
     grace: float = BANNER_GRACE_S,
 ) -> Optional[float]:
     """When ``banner_for`` would next change by time alone, or None."""
+    if reason == PLANNED_RESTART:
+        return None  # the machine reports the end of the restart's grace as a state change
     if state in _DOWN_STATES and since is not None and now - since < grace:
         return since + grace
     return None

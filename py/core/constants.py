@@ -143,6 +143,10 @@ CLOSE_NO_INBOX = 4004  # server: this backend offers no inbox socket (CONTRACT "
 # Browsers only let a page close with 1000 or 3000-4999; 4000 is private-use and tells the
 # server (and anyone reading its logs) this was not a purposeful goodbye.
 CLOSE_CLIENT_TIMEOUT = 4000
+# RFC 6455 "service restart": the server stops on purpose (a deploy; serve.py on SIGTERM) and
+# another process takes over within seconds, so the page reconnects at once, without backoff
+# and without the offline banner, while RESTART_GRACE lasts.
+CLOSE_SERVICE_RESTART = 1012
 
 # ---------------------------------------------------------------------------
 # Timings, in seconds.
@@ -159,5 +163,10 @@ STABLE_AFTER = 5.0
 FAILED_RETRY_INTERVAL = 60.0
 # Ours: a handshake (token + open) that has not finished after this long counts as failed.
 CONNECT_TIMEOUT = 10.0
+# Ours: after a 1012 the page retries every RESTART_RETRY_DELAY (not 1, 2, 4... s) and shows no
+# banner for this long; serve.py stops within 10 s and a new one starts in a few more. Past it,
+# the outage is a real one: the usual backoff and the banner (already past its grace).
+RESTART_GRACE = 20.0
+RESTART_RETRY_DELAY = 0.5
 # CONTRACT "Inbox socket": a backend without one is asked again at most this often, quietly.
 INBOX_ABSENT_RETRY = 600.0
