@@ -22,6 +22,8 @@ import time
 import httpx
 import pytest
 
+from server_harness import run_app
+
 from server import auth
 from server.context import Limits
 
@@ -46,35 +48,6 @@ class Gate:
 
     def open(self) -> None:
         self.event.set()
-
-
-class Browsers:
-    """One httpx client (one cookie jar) per client address, all on one in-process app."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.clients: list[httpx.AsyncClient] = []
-
-    def at(self, host: str, scheme: str = "http") -> httpx.AsyncClient:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app, client=(host, 40000)),
-                                   base_url=f"{scheme}://testserver")
-        self.clients.append(client)
-        return client
-
-    async def close(self) -> None:
-        for client in self.clients:
-            await client.aclose()
-
-
-def run_app(app, scenario):
-    async def main():
-        browsers = Browsers(app)
-        async with app.router.lifespan_context(app):
-            try:
-                return await scenario(browsers, app.state.ctx)
-            finally:
-                await browsers.close()
-    return asyncio.run(main())
 
 
 async def parked(pool, tasks, at_least: int = 1) -> None:
