@@ -81,7 +81,8 @@ async def create_tokens(request: Request) -> JSONResponse:
         device = ctx.devices.device_of(request.cookies.get(DeviceTokens.cookie_name(user["id"])), user["id"], now)
     # Counted as a failure before the hash is awaited, so parallel guesses meet the limits too
     # (on every worker: `ctx.shared` counts in Redis when there is one).
-    counts = device_counts(device, ctx.limits) if device is not None else untrusted_counts(email, address, ctx.limits)
+    counts = (device_counts(device, user["id"], ctx.limits) if device is not None
+              else untrusted_counts(email, address, ctx.limits))
     wait, reservation = await ctx.shared.login_reserve(counts, now)
     if wait is not None and device is not None:
         device = None  # a known device that used up its own failures is just another client (OWASP)
@@ -92,9 +93,9 @@ async def create_tokens(request: Request) -> JSONResponse:
                        {"Retry-After": str(max(1, math.ceil(wait)))})
     # Hash even for an unknown email, so the answer time does not tell which emails exist.
     stored = user["password_hash"] if user is not None else _unknown_user_hash()
-    lane = DEVICE if device is not None else OPEN
+    lane, client = (DEVICE, f"user {user['id']}") if device is not None else (OPEN, address)
     try:
-        matches = await ctx.hashing.run(verify_password, password, stored, lane=lane, client=address)
+        matches = await ctx.hashing.run(verify_password, password, stored, lane=lane, client=client)
     except HashingPool.Busy:
         await ctx.shared.login_release(counts, reservation)  # not an attempt: it was never checked
         raise ApiError(503, "Too many logins at once. Try again in a moment.", {"Retry-After": "1"}) from None
@@ -103,7 +104,7 @@ async def create_tokens(request: Request) -> JSONResponse:
     await ctx.shared.login_release(counts, reservation)
     if needs_rehash(stored):
         try:
-            new_hash = await ctx.hashing.run(hash_password, password, lane=lane, client=address)
+            new_hash = await ctx.hashing.run(hash_password, password, lane=lane, client=client)
             await ctx.store.set_password_hash(user["id"], new_hash)
         except HashingPool.Busy:
             pass  # upgraded at a later login

@@ -37,12 +37,14 @@ class Limits:
     hash_queue_per_address: int = 8  # of those, one address group's at most (more -> 503)
     hash_device_workers: int = 1  # threads only known devices use (a flood cannot take them)
     hash_device_queue: int = 8  # known devices' hashes queued or running; more -> 503
+    hash_device_per_account: int = 2  # of those, one account's at most
     # Failed logins (server/login_limits.py): past a limit -> 429 until failures leave the window.
     login_account_failures: int = 5  # per account, from anywhere but a known device of it ...
     login_account_window: float = 300.0  # ... per this many seconds
     login_address_failures: int = 20  # per IPv4 address or IPv6 /64, whatever the e-mails
     login_address_window: float = 300.0
-    login_device_failures: int = 5  # per known device (then it counts as unknown)
+    login_device_failures: int = 5  # per known device (then it counts as unknown) ...
+    login_devices_failures: int = 20  # ... and over all of one account's known devices
     login_device_window: float = 300.0
     login_global_failures: int = 120  # per server (all workers), from unknown devices: the cap on
     login_global_window: float = 60.0  # wrong-login hashing work (120/min: ~0.36 of a core)
@@ -95,4 +97,5 @@ def local_limits(limits: Limits) -> LocalLimits:
 
 def hashing_pool(limits: Limits) -> HashingPool:
     return HashingPool(limits.hash_workers, limits.hash_queue, device_workers=limits.hash_device_workers,
-                       device_queue=limits.hash_device_queue, per_client=limits.hash_queue_per_address)
+                       device_queue=limits.hash_device_queue, per_client=limits.hash_queue_per_address,
+                       device_per_client=limits.hash_device_per_account)

@@ -8,7 +8,8 @@ fixed set of threads, never on the event loop or anyio's 40. Two lanes share the
   (queued or running); one client (its address group) at most `per_client` of those;
 - the *device* lane (a known device logging into its own account, `server.login_limits`)
   has `device_workers` more threads that the open lane never takes, may also use an idle
-  open thread, is started first when a thread frees up, and holds at most `device_queue`.
+  open thread, is started first when a thread frees up, and holds at most `device_queue`;
+  one client (there: the account) at most `device_per_client` of those.
 
 So a flood of wrong logins, from one address or many, fills the open lane and gets 503
 there, while a known device's login waits for no one's hash. Past a lane's bound `run`
@@ -46,17 +47,17 @@ class HashingPool:
         pass
 
     def __init__(self, workers: int, queue: int, *, device_workers: int = 1, device_queue: int = 8,
-                 per_client: int | None = None) -> None:
+                 per_client: int | None = None, device_per_client: int | None = None) -> None:
         self.workers = workers
         self.queue = queue
         self.device_workers = device_workers
         self.device_queue = device_queue
-        self.per_client = per_client
+        self._bounds = {OPEN: (queue, per_client), DEVICE: (device_queue, device_per_client)}
         self._executor = ThreadPoolExecutor(workers + device_workers, thread_name_prefix="hash")
         self._waiting: dict[str, deque[_Job]] = {DEVICE: deque(), OPEN: deque()}
         self._running = {DEVICE: 0, OPEN: 0}
         self._held = {DEVICE: 0, OPEN: 0}  # queued or running, per lane
-        self._per_client: Counter[str] = Counter()
+        self._per_client: Counter[tuple[str, str]] = Counter()  # (lane, client) -> held
 
     @property
     def outstanding(self) -> int:
@@ -64,18 +65,17 @@ class HashingPool:
 
     async def run(self, func: Callable[..., Any], *args: Any, lane: str = OPEN, client: str | None = None) -> Any:
         """`func(*args)` on a hashing thread of `lane`; Busy when the lane (or this client's
-        share of the open lane) is full."""
-        bound = self.device_queue if lane == DEVICE else self.queue
+        share of it) is full."""
+        bound, per_client = self._bounds[lane]
         if self._held[lane] >= bound:
             raise HashingPool.Busy
-        if lane == OPEN and client is not None and self.per_client is not None \
-                and self._per_client[client] >= self.per_client:
+        if client is not None and per_client is not None and self._per_client[lane, client] >= per_client:
             raise HashingPool.Busy
         loop = asyncio.get_running_loop()
-        job = _Job(func, args, lane, client if lane == OPEN else None, loop.create_future(), loop)
+        job = _Job(func, args, lane, client if per_client is not None else None, loop.create_future(), loop)
         self._held[lane] += 1
         if job.client is not None:
-            self._per_client[job.client] += 1
+            self._per_client[lane, job.client] += 1
         self._waiting[lane].append(job)
         self._start_waiting()
         return await job.result
@@ -114,9 +114,9 @@ class HashingPool:
     def _forget(self, job: _Job) -> None:
         self._held[job.lane] -= 1
         if job.client is not None:
-            self._per_client[job.client] -= 1
-            if self._per_client[job.client] <= 0:
-                del self._per_client[job.client]
+            self._per_client[job.lane, job.client] -= 1
+            if self._per_client[job.lane, job.client] <= 0:
+                del self._per_client[job.lane, job.client]
 
     def close(self) -> None:
         """At shutdown: drop the queued hashes (their callers are gone), let running ones end."""

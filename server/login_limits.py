@@ -4,8 +4,9 @@ Theory of operation (issue 23 item 3; OWASP's "device cookies" for the lockout):
 
 - A client that presents a valid device token for the account it logs into (one our
   server set after an earlier successful login of that account, see `server.device_tokens`)
-  is a *known device*. It counts only under its own device counter, and its hash runs in the
-  device lane of the hashing pool, which attempts from elsewhere cannot fill. So the real
+  is a *known device*. It counts only under its own device counter (and one for all that
+  account's devices), and its hash runs in the device lane of the hashing pool, which
+  attempts from elsewhere cannot fill (one account holds at most a few of its slots). So the real
   user still logs in while the account is locked for everyone else, and while a flood of
   wrong logins fills the open lane.
 - Any other attempt (unknown e-mail, known e-mail from a new browser, a known device that
@@ -57,6 +58,9 @@ def untrusted_counts(email: str, address: str, limits: Limits) -> tuple[FailureC
     )
 
 
-def device_counts(device_id: str, limits: Limits) -> tuple[FailureCount, ...]:
-    """Counters of an attempt from a known device: its own failures only."""
-    return (FailureCount("device " + device_id, limits.login_device_failures, limits.login_device_window),)
+def device_counts(device_id: str, user_id: int, limits: Limits) -> tuple[FailureCount, ...]:
+    """Counters of an attempt from a known device: its own failures, and those of all the
+    account's known devices together (someone who knows the password can make many devices;
+    past that count they are all unknown again, and only that account is affected)."""
+    return (FailureCount("device " + device_id, limits.login_device_failures, limits.login_device_window),
+            FailureCount(f"devices of {int(user_id)}", limits.login_devices_failures, limits.login_device_window))

@@ -76,10 +76,19 @@ def test_a_known_device_counts_apart_from_the_locked_account():
     for i in range(5):
         failures.reserve(untrusted_counts("alex@example.com", f"10.0.0.{i}", LIMITS), T0)
     assert failures.reserve(untrusted_counts("alex@example.com", "10.0.0.9", LIMITS), T0) is not None
-    device = device_counts("dev-1", LIMITS)
+    device = device_counts("dev-1", 7, LIMITS)
     assert [failures.reserve(device, T0 + i) for i in range(5)] == [None] * 5
     assert failures.reserve(device, T0 + 5) == pytest.approx(295.0)  # the device's own limit
-    assert failures.reserve(device_counts("dev-2", LIMITS), T0 + 5) is None
+    assert failures.reserve(device_counts("dev-2", 7, LIMITS), T0 + 5) is None
+
+
+def test_many_known_devices_of_one_account_share_a_cap():
+    failures = FailureCounter()
+    for d in range(4):  # someone who knows the password made four devices: 5 failures each
+        for i in range(5):
+            assert failures.reserve(device_counts(f"dev-{d}", 7, LIMITS), T0 + i) is None
+    assert failures.reserve(device_counts("dev-4", 7, LIMITS), T0 + 10) == pytest.approx(290.0)
+    assert failures.reserve(device_counts("dev-9", 8, LIMITS), T0 + 10) is None  # another account
 
 
 def test_a_success_releases_every_counter_it_reserved():
@@ -174,6 +183,20 @@ def test_one_client_holds_at_most_its_share_of_the_open_lane():
         return held, await other, sum(isinstance(r, HashingPool.Busy) for r in results)
     held, other, busy = asyncio.run(scenario())
     assert held == 4 and other == "other" and busy == 2
+
+
+def test_one_account_holds_at_most_its_share_of_the_device_lane():
+    gate = Gate()
+    pool = HashingPool(workers=2, queue=4, device_workers=1, device_queue=8, device_per_client=2)
+
+    async def scenario():
+        mine = [asyncio.ensure_future(pool.run(gate.hold, lane=DEVICE, client="user 7")) for _ in range(3)]
+        await _all_waiting(pool, mine, 2)
+        other = await asyncio.wait_for(pool.run(lambda: "other", lane=DEVICE, client="user 8"), 5)
+        gate.open()
+        results = await asyncio.gather(*mine, return_exceptions=True)
+        return other, sum(isinstance(r, HashingPool.Busy) for r in results)
+    assert asyncio.run(scenario()) == ("other", 1)
 
 
 def test_a_hash_whose_caller_left_before_it_started_is_dropped():
