@@ -19,14 +19,13 @@ from starlette.routing import Match, Route
 
 from server import api, auth, db, seed, ws
 from server import faults as fault_controls
-from server.context import AppContext, Limits
+from server.context import AppContext, Limits, local_limits
 from server.errors import EXCEPTION_HANDLERS, ApiError
 from server.fanout import RedisFanout
 from server.hub import Hub
 from server.origins import HostAllowListMiddleware
 from server import shared_limits
-from server.rate_limit import BucketLimiter, LoginRateLimiter
-from server.shared_limits import LocalLimits, RedisLimits
+from server.shared_limits import RedisLimits
 from server.security_headers import SecurityHeadersMiddleware, backend_origins, read_config
 from server.sessions import DEFAULT_SESSION_TTL, Sessions
 from server.static_site import StaticSite
@@ -60,7 +59,7 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
     limits = limits or Limits()
     hub = hub or Hub()
     fanout = None
-    shared = LocalLimits(LoginRateLimiter(), BucketLimiter(limits.send_burst, limits.send_rate))
+    shared = local_limits(limits)
     if redis_url:
         fanout = RedisFanout(hub, redis_url, prefix=REDIS_PREFIX)
         shared = RedisLimits(shared_limits.connect(redis_url), REDIS_PREFIX, fallback=shared)

@@ -3,6 +3,11 @@
 The three POST routes take JSON only, and from a browser only from our own origin or an
 allowed one (`guard_json_post`): a form or `text/plain` POST from another site (which a
 browser sends without asking) could otherwise lock a user out or log them in elsewhere.
+
+A login counts its failures and picks its hashing lane by `server.login_limits` (per
+account, per address group, per server, or per known device); a successful one sets the
+known-device cookie (`server.device_tokens`), which the client never has to handle.
+Refreshes are limited per address group here and per session in `server.sessions`.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.context import AppContext, HashingPool
+from server.context import AppContext
 from server.db import Row
+from server.device_tokens import COOKIE_PATH, DeviceTokens
 from server.errors import ApiError, bad_request
 from server.fanout import Envelope
+from server.hashing import DEVICE, OPEN, HashingPool
+from server.login_limits import address_group, device_counts, untrusted_counts
 from server.passwords import hash_password, needs_rehash, verify_password
 from server.request_body import guard_json_post, read_json_object, string_field
 from server.serializers import me_json
@@ -66,30 +74,52 @@ async def create_tokens(request: Request) -> JSONResponse:
         raise bad_request(f"email must be at most {MAX_EMAIL_CHARS} and password at most "
                           f"{MAX_PASSWORD_CHARS} characters.")
     now = ctx.clock()
-    key = f"{request.client.host if request.client else ''} {email.lower()}"
-    # Counted as a failure before the hash is awaited, so parallel guesses meet the limit too
+    address = address_group(request.client.host if request.client else None)
+    user = await ctx.store.user_by_email(email)
+    device = None
+    if user is not None:
+        device = ctx.devices.device_of(request.cookies.get(DeviceTokens.cookie_name(user["id"])), user["id"], now)
+    # Counted as a failure before the hash is awaited, so parallel guesses meet the limits too
     # (on every worker: `ctx.shared` counts in Redis when there is one).
-    wait, reservation = await ctx.shared.login_reserve(key, now)
+    counts = (device_counts(device, user["id"], ctx.limits) if device is not None
+              else untrusted_counts(email, address, ctx.limits))
+    wait, reservation = await ctx.shared.login_reserve(counts, now)
+    if wait is not None and device is not None:
+        device = None  # a known device that used up its own failures is just another client (OWASP)
+        counts = untrusted_counts(email, address, ctx.limits)
+        wait, reservation = await ctx.shared.login_reserve(counts, now)
     if wait is not None:
         raise ApiError(429, "Too many failed login attempts. Try again later.",
                        {"Retry-After": str(max(1, math.ceil(wait)))})
-    user = await ctx.store.user_by_email(email)
     # Hash even for an unknown email, so the answer time does not tell which emails exist.
     stored = user["password_hash"] if user is not None else _unknown_user_hash()
+    lane, client = (DEVICE, f"user {user['id']}") if device is not None else (OPEN, address)
     try:
-        matches = await ctx.hashing.run(verify_password, password, stored)
+        matches = await ctx.hashing.run(verify_password, password, stored, lane=lane, client=client)
     except HashingPool.Busy:
-        await ctx.shared.login_release(key, reservation)  # not an attempt: it was never checked
+        await ctx.shared.login_release(counts, reservation)  # not an attempt: it was never checked
         raise ApiError(503, "Too many logins at once. Try again in a moment.", {"Retry-After": "1"}) from None
     if user is None or not matches:
         raise ApiError(401, "No active account found with the given credentials")
-    await ctx.shared.login_release(key, reservation)
+    await ctx.shared.login_release(counts, reservation)
     if needs_rehash(stored):
         try:
-            await ctx.store.set_password_hash(user["id"], await ctx.hashing.run(hash_password, password))
+            new_hash = await ctx.hashing.run(hash_password, password, lane=lane, client=client)
+            await ctx.store.set_password_hash(user["id"], new_hash)
         except HashingPool.Busy:
             pass  # upgraded at a later login
-    return JSONResponse(await ctx.sessions.open(user["id"]))
+    response = JSONResponse(await ctx.sessions.open(user["id"]))
+    remember_device(response, request, ctx, user["id"], device, now)
+    return response
+
+
+def remember_device(response: JSONResponse, request: Request, ctx: AppContext, user_id: int,
+                    device: str | None, now: float) -> None:
+    """This browser is a known device of `user_id` for `device_token_ttl` from now (the
+    same device id again when it already was one)."""
+    response.set_cookie(DeviceTokens.cookie_name(user_id), ctx.devices.issue(user_id, now, device),
+                        max_age=int(ctx.limits.device_token_ttl), path=COOKIE_PATH, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
 
 
 @functools.cache
@@ -100,6 +130,10 @@ def _unknown_user_hash() -> str:
 async def refresh_tokens(request: Request) -> JSONResponse:
     ctx = ctx_of(request)
     data = await guarded_json(request)
+    wait = await ctx.shared.refresh_take(address_group(request.client.host if request.client else None), ctx.clock())
+    if wait is not None:  # every attempt counts, good or bad: each may cost a database write
+        raise ApiError(429, "Too many token refreshes. Try again later.",
+                       {"Retry-After": str(max(1, math.ceil(wait)))})
     try:
         # Rotation, as SimpleJWT's ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION.
         pair = await ctx.sessions.rotate(string_field(data, "refresh"))

@@ -6,15 +6,16 @@ import asyncio
 import os
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 
+from server.device_tokens import DeviceTokens
 from server.fanout import LocalFanout
+from server.hashing import HashingPool
 from server.hub import Hub
-from server.rate_limit import BucketLimiter, LoginRateLimiter
+from server.rate_limit import BucketLimiter, FailureCounter
 from server.sessions import Sessions
 from server.shared_limits import LocalLimits
 from server.store import Store
@@ -32,48 +33,29 @@ class Limits:
     upload_quota_bytes: int = 200 * 1024 * 1024  # image bytes per user per rolling 24 h
     # scrypt hashes at once (16 MiB each); one core is left to the event loop
     hash_workers: int = max(1, min(4, (os.cpu_count() or 2) - 1))
-    hash_queue: int = 32  # hashes queued or running; more -> 503 (32 x 0.18 s: a 6 s wait at worst)
+    hash_queue: int = 32  # open-lane hashes queued or running; more -> 503 (32 x 0.18 s: a 6 s wait at worst)
+    hash_queue_per_address: int = 8  # of those, one address group's at most (more -> 503)
+    hash_device_workers: int = 1  # threads only known devices use (a flood cannot take them)
+    hash_device_queue: int = 8  # known devices' hashes queued or running; more -> 503
+    hash_device_per_account: int = 2  # of those, one account's at most
+    # Failed logins (server/login_limits.py): past a limit -> 429 until failures leave the window.
+    login_account_failures: int = 5  # per account, from anywhere but a known device of it ...
+    login_account_window: float = 300.0  # ... per this many seconds
+    login_address_failures: int = 20  # per IPv4 address or IPv6 /64, whatever the e-mails
+    login_address_window: float = 300.0
+    login_device_failures: int = 5  # per known device (then it counts as unknown) ...
+    login_devices_failures: int = 20  # ... and over all of one account's known devices
+    login_device_window: float = 300.0
+    login_global_failures: int = 120  # per server (all workers), from unknown devices: the cap on
+    login_global_window: float = 60.0  # wrong-login hashing work (120/min: ~0.36 of a core)
+    device_token_ttl: float = 90 * 86400  # a browser stays a known device this long after a login
+    refresh_address_burst: int = 60  # token refreshes per IPv4 address or IPv6 /64 at once ...
+    refresh_address_rate: float = 1.0  # ... then this many per second (sessions: 10 per 60 s each)
     frame_burst: int = 200  # client frames a socket may send at once ...
     frame_rate: float = 20.0  # ... then this many per second; more -> close 1008
     typing_interval: float = 0.25  # at most one typing relay per socket per interval (coalesced)
     header_timeout: float = 20.0  # a request line + headers must arrive within this (Apache: 20-40 s)
     body_timeout: float = 60.0  # and a body within this, once the headers are in
-
-
-class HashingPool:
-    """Runs password hashes on `workers` threads of its own; at most `queue` hashes may be
-    queued or running, more raise Busy at once.
-
-    A hash counts until it ends, even when its caller stopped waiting (threads cannot be
-    interrupted), so the memory in use is bounded by `workers` x the hash's memory and the
-    backlog by `queue`. (A lower CPU priority for these threads was tried: under a busy
-    machine a single login then took over 5 s, and message latency did not improve.)
-    """
-
-    class Busy(Exception):
-        pass
-
-    def __init__(self, workers: int, queue: int) -> None:
-        self.workers = workers
-        self.queue = queue
-        self.outstanding = 0
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="hash")
-
-    async def run(self, func: Callable[..., Any], *args: Any) -> Any:
-        if self.outstanding >= self.queue:
-            raise HashingPool.Busy
-        self.outstanding += 1
-        future = self._executor.submit(func, *args)
-        loop = asyncio.get_running_loop()
-        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._done))
-        return await asyncio.wrap_future(future)
-
-    def _done(self) -> None:
-        self.outstanding -= 1
-
-    def close(self) -> None:
-        """At shutdown: drop the queued hashes (their callers are gone), let running ones end."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
@@ -93,6 +75,7 @@ class AppContext:
     fanout: Any = None
     shared: Any = None
     hashing: HashingPool | None = None
+    devices: DeviceTokens | None = None  # known-device cookies, signed with the tokens' secret
     worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
     background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
 
@@ -100,7 +83,19 @@ class AppContext:
         if self.fanout is None:
             self.fanout = LocalFanout(self.hub)
         if self.shared is None:
-            self.shared = LocalLimits(LoginRateLimiter(),
-                                      BucketLimiter(self.limits.send_burst, self.limits.send_rate))
+            self.shared = local_limits(self.limits)
         if self.hashing is None:
-            self.hashing = HashingPool(self.limits.hash_workers, self.limits.hash_queue)
+            self.hashing = hashing_pool(self.limits)
+        if self.devices is None:
+            self.devices = DeviceTokens(self.tokens.secret, self.limits.device_token_ttl)
+
+
+def local_limits(limits: Limits) -> LocalLimits:
+    return LocalLimits(FailureCounter(), BucketLimiter(limits.send_burst, limits.send_rate),
+                       refresh=BucketLimiter(limits.refresh_address_burst, limits.refresh_address_rate))
+
+
+def hashing_pool(limits: Limits) -> HashingPool:
+    return HashingPool(limits.hash_workers, limits.hash_queue, device_workers=limits.hash_device_workers,
+                       device_queue=limits.hash_device_queue, per_client=limits.hash_queue_per_address,
+                       device_per_client=limits.hash_device_per_account)

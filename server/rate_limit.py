@@ -1,92 +1,110 @@
 """Rate limiters with `now` passed in: pure bookkeeping, no clock and no I/O.
 
-`LoginRateLimiter`: too many failed logins for one (client ip, email) within a window -> 429.
-Only failures count, so a client that logs in correctly again and again is never limited;
-once the limit is reached every attempt for that key is refused until the oldest failure
-leaves the window (otherwise a correct guess would still be told apart from a wrong one).
+`FailureCounter`: failed logins counted under several keys at once (the account, the
+client's address group, a known device, the whole server: see `server.login_limits`),
+each key with its own limit and window (a `FailureCount`). Only failures count, so a client
+that logs in correctly again and again is never limited; once a key's limit is reached every
+attempt under it is refused until enough of its failures leave the window (otherwise a
+correct guess would still be told apart from a wrong one).
 
-An attempt is *reserved* as a failure before the password is hashed and released only when
-the password turns out right, so N concurrent wrong guesses cannot all pass the check before
-any of them is recorded. Keys whose failures have all left the window are forgotten (a sweep
-at most once per window), and the number of keys is capped: past `max_keys` the oldest key
-is dropped, so memory stays bounded whatever a client sends.
+An attempt is *reserved* as a failure under all its keys before the password is hashed
+(all or none: a refusal counts nowhere) and released only when the password turns out
+right, so N concurrent wrong guesses cannot all pass the check before any of them is
+recorded. Keys whose failures have all left their window are forgotten (a sweep at most
+once per `sweep_interval`), and the number of keys is capped: past `max_keys` the least
+recently used key is dropped, so memory stays bounded whatever a client sends.
 
 `TokenBucket` / `BucketLimiter`: `capacity` events at once, refilled at `rate` per second;
-used for sends per user and frames per socket.
+used for sends per user, refreshes per address and frames per socket.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-class LoginRateLimiter:
-    def __init__(self, max_failures: int = 5, window_seconds: float = 300.0, max_keys: int = 50_000) -> None:
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
+@dataclass(frozen=True)
+class FailureCount:
+    """One counter an attempt counts under: at most `limit` failures per `window` seconds."""
+
+    key: str
+    limit: int
+    window: float
+
+
+def wait_for(times: Sequence[float], limit: int, window: float, now: float) -> float | None:
+    """Seconds until fewer than `limit` of `times` (oldest first, all inside the window)
+    remain, or None when there are fewer already."""
+    if len(times) < limit:
+        return None
+    if limit <= 0:
+        return window
+    return max(0.0, times[len(times) - limit] + window - now)
+
+
+class FailureCounter:
+    def __init__(self, max_keys: int = 50_000, sweep_interval: float = 60.0) -> None:
         self.max_keys = max_keys
-        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
+        self.sweep_interval = sweep_interval
+        self._failures: OrderedDict[str, tuple[float, deque[float]]] = OrderedDict()  # key -> (window, times)
         self._next_sweep = float("-inf")
 
     def __len__(self) -> int:
         return len(self._failures)
 
-    def retry_after(self, key: tuple[str, str], now: float) -> float | None:
-        """Seconds until `key` may try again, or None when it may try now."""
+    def reserve(self, counts: Sequence[FailureCount], now: float) -> float | None:
+        """None when the attempt may go ahead, counted as a failure under every key of
+        `counts` (then `release(counts, now)` if it succeeds); else the longest wait."""
         self._sweep(now)
-        failures = self._failures.get(key)
-        if failures is None:
-            return None
-        self._prune(failures, now)
-        if len(failures) < self.max_failures:
-            if not failures:
-                del self._failures[key]
-            return None
-        return max(0.0, failures[0] + self.window_seconds - now)
+        waits = [w for w in (self._wait(count, now) for count in counts) if w is not None]
+        if waits:
+            return max(waits)
+        for count in counts:
+            self._times(count).append(now)
+        return None
 
-    def reserve(self, key: tuple[str, str], now: float) -> float | None:
-        """Check and count one attempt as a failure in one step: None when it may go ahead
-        (then `release(key, now)` if it succeeds), else the seconds to wait."""
-        wait = self.retry_after(key, now)
-        if wait is None:
-            self.record_failure(key, now)
-        return wait
-
-    def release(self, key: tuple[str, str], reserved_at: float) -> None:
-        """Undo a `reserve` made at `reserved_at`: the attempt succeeded."""
-        failures = self._failures.get(key)
-        if failures is None:
-            return
-        try:
-            failures.remove(reserved_at)
-        except ValueError:
-            return
-        if not failures:
-            del self._failures[key]
-
-    def record_failure(self, key: tuple[str, str], now: float) -> None:
-        failures = self._failures.get(key)
-        if failures is None:
-            failures = self._failures[key] = deque()
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
-        else:
-            self._failures.move_to_end(key)
-        failures.append(now)
+    def release(self, counts: Sequence[FailureCount], reserved_at: float) -> None:
+        """Undo a `reserve` made at `reserved_at`: the attempt succeeded (or was never checked)."""
+        for count in counts:
+            entry = self._failures.get(count.key)
+            if entry is None:
+                continue
+            try:
+                entry[1].remove(reserved_at)
+            except ValueError:
+                continue
+            if not entry[1]:
+                del self._failures[count.key]
 
     def clear(self) -> None:
         self._failures.clear()
 
-    def _prune(self, failures: deque[float], now: float) -> None:
-        while failures and failures[0] + self.window_seconds <= now:
-            failures.popleft()
+    def _wait(self, count: FailureCount, now: float) -> float | None:
+        entry = self._failures.get(count.key)
+        if entry is None:
+            return wait_for((), count.limit, count.window, now)
+        times = entry[1]
+        while times and times[0] + count.window <= now:
+            times.popleft()
+        return wait_for(times, count.limit, count.window, now)
+
+    def _times(self, count: FailureCount) -> deque[float]:
+        entry = self._failures.get(count.key)
+        if entry is None:
+            entry = self._failures[count.key] = (count.window, deque())
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
+        else:
+            self._failures.move_to_end(count.key)
+        return entry[1]
 
     def _sweep(self, now: float) -> None:
         if now < self._next_sweep:
             return
-        self._next_sweep = now + self.window_seconds
-        for key in [k for k, f in self._failures.items() if not f or f[-1] + self.window_seconds <= now]:
+        self._next_sweep = now + self.sweep_interval
+        for key in [k for k, (window, times) in self._failures.items() if not times or times[-1] + window <= now]:
             del self._failures[key]
 
 

@@ -15,6 +15,14 @@ and never a second branch of the session that reuse detection would not see.
 A session rotates at most `refresh_limit` times per `refresh_window` seconds (counted on
 the database's `used_at`, so on every worker); more is `RefreshLimited` (429).
 
+Rows are pruned, and reuse detection does not need them: a rotation deletes its session's
+rows used more than `keep_used` seconds ago (past the grace and the rate window, plus a
+minute for clocks of other workers), and revoking a session deletes all of its rows. A
+refresh token is recorded before it is handed out, so a validly signed refresh token of a
+live session whose row is gone was used and pruned: that is a reuse too, and revokes the
+session. (Rows that expire with their tokens go at the next login.) A session thus keeps
+about `refresh_limit` + 1 rows, not one per rotation for 24 h.
+
 Every token of a session stops working when the session is revoked (logout, reuse) or
 reaches its absolute end (`session_ttl` after the login), whatever the tokens' own `exp`:
 refreshing can no longer keep a session alive forever.
@@ -84,13 +92,17 @@ class Sessions:
         claims = await self.claims(refresh, REFRESH)
         now = self.tokens.clock()
         record = await self.store.refresh_token(claims["jti"])
-        if record is None or record["session_id"] != claims["sid"]:
+        if record is None:  # used, then pruned (see the module's docstring)
+            await self.store.revoke_session(claims["sid"], now)
+            raise ReuseDetected(claims["sid"])
+        if record["session_id"] != claims["sid"]:
             raise TokenError("Token is blacklisted")
         used_at = record["used_at"]
         if used_at is None:
             await self._check_rate(claims["sid"], now)
             if await self.store.use_refresh_token(claims["jti"], now):
                 used_at = now
+                await self.store.forget_used_refresh_tokens(claims["sid"], now - self.keep_used)
             else:  # used meanwhile (another tab, another worker)
                 used_at = (await self.store.refresh_token(claims["jti"]))["used_at"]
         if now - used_at > self.reuse_grace:
@@ -99,6 +111,12 @@ class Sessions:
         session = await self.store.session(claims["sid"])
         return await self._pair(claims["user_id"], claims["sid"], session["expires_at"], at=used_at,
                                 parent=claims["jti"])
+
+    @property
+    def keep_used(self) -> float:
+        """Seconds a used refresh row is kept: the grace needs its `used_at` (to answer the
+        same pair), the rate counts it; a minute more for other workers' clocks."""
+        return max(self.reuse_grace, self.refresh_window) + 60.0
 
     async def _check_rate(self, session_id: str, now: float) -> None:
         count, first = await self.store.rotations_since(session_id, now - self.refresh_window)

@@ -1,5 +1,5 @@
-"""The abuse limits that must hold across every worker: failed logins, sends, open sockets
-per user, typing relays per conversation and typer.
+"""The abuse limits that must hold across every worker: failed logins, sends, token
+refreshes per address, open sockets per user, typing relays per conversation and typer.
 
 Theory of operation
 -------------------
@@ -9,13 +9,16 @@ One interface, `SharedLimits`, two implementations; time is an input (`now`, the
   worker, and the fallback of the shared one.
 - `RedisLimits` keeps the same rules in Redis, so N workers count together. Each rule is one
   Lua script, which Redis runs atomically: no read-check-write race between workers (50
-  concurrent wrong passwords still get exactly `login_max_failures` tries). Every key expires:
-    `{prefix}:login:{sha256(key)}`   ZSET of failure times (a reservation is one member,
-                                     removed again when the login succeeds); one window.
+  concurrent wrong passwords still get exactly the limit's tries). Every key expires:
+    `{prefix}:login:{sha256(key)}`   ZSET of failure times, one per counter of a login
+                                     (`FailureCount`: account, address, device, global); a
+                                     reservation is one member under all of an attempt's
+                                     counters, removed again when the login succeeds; one window.
     `{prefix}:send:{user}`           HASH {tokens, ts}, a token bucket; until full again.
+    `{prefix}:refresh:{address}`     the same bucket for token refreshes per address group.
     `{prefix}:sockets:{user}`        ZSET of socket ids scored by the end of their lease.
     `{prefix}:typing:{conv}:{user}`  the time of the last relay; one interval.
-  The login key holds an e-mail: it is hashed, so keys have a bounded length.
+  A login counter's key may hold an e-mail: it is hashed, so keys have a bounded length.
 
 Socket leases: a worker that crashes never releases its sockets, so a socket counts only for
 `socket_lease` seconds (60) unless renewed: the worker calls `renew(its open sockets, now)`
@@ -38,6 +41,7 @@ import logging
 import math
 import secrets
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Awaitable, Callable, Protocol, TypeVar
 
 from typing import TYPE_CHECKING
@@ -51,7 +55,7 @@ try:
 except ModuleNotFoundError:  # a server without the scale extra (requirements/scale.txt) never talks to Redis
     RedisConnectionError = RedisTimeoutError = OSError
 
-from server.rate_limit import BucketLimiter, LoginRateLimiter
+from server.rate_limit import BucketLimiter, FailureCount, FailureCounter
 
 log = logging.getLogger("server")
 
@@ -61,11 +65,12 @@ T = TypeVar("T")
 
 
 class SharedLimits(Protocol):
-    async def login_reserve(self, key: str, now: float) -> tuple[float | None, object]:
-        """(None, handle) when the attempt may go ahead, counted as a failure until
-        `login_release(key, handle)`; else (seconds to wait, None)."""
+    async def login_reserve(self, counts: Sequence[FailureCount], now: float) -> tuple[float | None, object]:
+        """(None, handle) when no counter of `counts` is full: the attempt may go ahead,
+        counted as a failure under each until `login_release(counts, handle)`; else
+        (seconds to wait, None), and nothing was counted."""
 
-    async def login_release(self, key: str, handle: object) -> None:
+    async def login_release(self, counts: Sequence[FailureCount], handle: object) -> None:
         """The login succeeded (or was never checked): undo its reservation."""
 
     async def login_clear(self) -> None:
@@ -73,6 +78,9 @@ class SharedLimits(Protocol):
 
     async def send_take(self, user_id: int, now: float) -> float | None:
         """None when the user may send now, else the seconds until one more send is allowed."""
+
+    async def refresh_take(self, address: str, now: float) -> float | None:
+        """None when this address group may refresh a token now, else the seconds to wait."""
 
     async def socket_acquire(self, user_id: int, socket_id: str, cap: int, now: float) -> bool:
         """True when the socket counts now (or already did); False when `cap` are open."""
@@ -101,26 +109,31 @@ def connect(url: str, timeout: float = 2.0) -> Redis:
 class LocalLimits:
     """The limits of one worker, in its memory."""
 
-    def __init__(self, login: LoginRateLimiter, send: BucketLimiter, max_typing_keys: int = 100_000) -> None:
+    def __init__(self, login: FailureCounter, send: BucketLimiter, max_typing_keys: int = 100_000,
+                 refresh: BucketLimiter | None = None) -> None:
         self.login = login
         self.send = send
+        self.refresh = refresh if refresh is not None else BucketLimiter(60, 1.0)
         self.max_typing_keys = max_typing_keys
         self._sockets: dict[int, set[str]] = {}
         self._typing: OrderedDict[tuple[int, int], float] = OrderedDict()  # -> when the gate opens
 
-    async def login_reserve(self, key: str, now: float) -> tuple[float | None, object]:
-        wait = self.login.reserve(key, now)
+    async def login_reserve(self, counts: Sequence[FailureCount], now: float) -> tuple[float | None, object]:
+        wait = self.login.reserve(counts, now)
         return wait, (now if wait is None else None)
 
-    async def login_release(self, key: str, handle: object) -> None:
+    async def login_release(self, counts: Sequence[FailureCount], handle: object) -> None:
         if handle is not None:
-            self.login.release(key, handle)
+            self.login.release(counts, handle)
 
     async def login_clear(self) -> None:
         self.login.clear()
 
     async def send_take(self, user_id: int, now: float) -> float | None:
         return self.send.take(user_id, now)
+
+    async def refresh_take(self, address: str, now: float) -> float | None:
+        return self.refresh.take(address, now)
 
     async def socket_acquire(self, user_id: int, socket_id: str, cap: int, now: float) -> bool:
         open_ = self._sockets.get(user_id, set())
@@ -158,21 +171,35 @@ class LocalLimits:
         return None
 
     def __len__(self) -> int:
-        """Keys held, over all four limits (bounded: see each limiter's max_keys)."""
-        return len(self.login) + len(self.send) + len(self._sockets) + len(self._typing)
+        """Keys held, over all five limits (bounded: see each limiter's max_keys)."""
+        return len(self.login) + len(self.send) + len(self.refresh) + len(self._sockets) + len(self._typing)
 
 
 # Lua numbers reach redis.call as full-precision text, but tostring() keeps 14 digits:
 # fine for the waits and token counts returned, so times are passed as ARGV text instead.
+# ARGV: now, the member, then per key: its limit, its window (s), its window (ms). All
+# counters are checked before any is written: a refused attempt counts nowhere.
 _LOGIN_RESERVE = """
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-  return tostring(math.min(window, math.max(0, oldest + window - now)))
+local now = tonumber(ARGV[1])
+local wait = nil
+for i, key in ipairs(KEYS) do
+  local limit, window = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local n = redis.call('ZCARD', key)
+  if n >= limit then
+    local w = window
+    if limit > 0 then
+      local t = tonumber(redis.call('ZRANGE', key, n - limit, n - limit, 'WITHSCORES')[2])
+      w = math.min(window, math.max(0, t + window - now))
+    end
+    if not wait or w > wait then wait = w end
+  end
 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if wait then return tostring(wait) end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', key, ARGV[3 * i + 2])
+end
 return false
 """
 
@@ -225,20 +252,20 @@ def _seconds(reply: bytes | None) -> float | None:  # a script's wait, sent as t
 
 
 class RedisLimits:
-    """The four limits in Redis, shared by every worker that uses the same `prefix`.
-    Settings left out are the fallback's, so both count by the same rules."""
+    """The five limits in Redis, shared by every worker that uses the same `prefix`.
+    Settings left out are the fallback's, so both count by the same rules (a login's
+    counters carry their own limits)."""
 
     def __init__(self, client: Redis, prefix: str, *, fallback: LocalLimits,
-                 login_max_failures: int | None = None, login_window: float | None = None,
                  send_burst: float | None = None, send_rate: float | None = None,
                  socket_lease: float = SOCKET_LEASE, retry_interval: float = 1.0) -> None:
         self.client = client
         self.prefix = prefix
         self.fallback = fallback
-        self.login_max_failures = fallback.login.max_failures if login_max_failures is None else login_max_failures
-        self.login_window = fallback.login.window_seconds if login_window is None else login_window
         self.send_burst = fallback.send.capacity if send_burst is None else send_burst
         self.send_rate = fallback.send.rate if send_rate is None else send_rate
+        self.refresh_burst = fallback.refresh.capacity
+        self.refresh_rate = fallback.refresh.rate
         self.socket_lease = socket_lease
         self.retry_interval = retry_interval
         self.redis_down = False
@@ -255,28 +282,39 @@ class RedisLimits:
     def send_key(self, user_id: int) -> str:
         return f"{self.prefix}:send:{int(user_id)}"
 
+    def refresh_key(self, address: str) -> str:
+        digest = hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"{self.prefix}:refresh:{digest}"
+
     def sockets_key(self, user_id: int) -> str:
         return f"{self.prefix}:sockets:{int(user_id)}"
 
     def typing_key(self, conversation_id: int, user_id: int) -> str:
         return f"{self.prefix}:typing:{int(conversation_id)}:{int(user_id)}"
 
-    async def login_reserve(self, key: str, now: float) -> tuple[float | None, object]:
+    async def login_reserve(self, counts: Sequence[FailureCount], now: float) -> tuple[float | None, object]:
         """The handle is the member's name (a str) when Redis counted the attempt, the
         fallback's handle otherwise; `login_release` tells them apart by that."""
         member = f"{now!r}:{secrets.token_hex(8)}"
 
         async def shared():
-            reply = await self._login_reserve(
-                keys=[self.login_key(key)],
-                args=[repr(now), repr(self.login_window), self.login_max_failures, member, _ms(self.login_window)])
+            args: list = [repr(now), member]
+            for count in counts:
+                args += [count.limit, repr(float(count.window)), _ms(count.window)]
+            reply = await self._login_reserve(keys=[self.login_key(c.key) for c in counts], args=args)
             return (None, member) if reply is None else (float(reply), None)
-        return await self._either(now, shared, lambda: self.fallback.login_reserve(key, now))
+        return await self._either(now, shared, lambda: self.fallback.login_reserve(counts, now))
 
-    async def login_release(self, key: str, handle: object) -> None:
+    async def login_release(self, counts: Sequence[FailureCount], handle: object) -> None:
         if not isinstance(handle, str):
-            return await self.fallback.login_release(key, handle)
-        await self._either(None, lambda: self.client.zrem(self.login_key(key), handle), _nothing)
+            return await self.fallback.login_release(counts, handle)
+
+        async def shared():
+            pipe = self.client.pipeline(transaction=False)
+            for count in counts:
+                pipe.zrem(self.login_key(count.key), handle)
+            await pipe.execute()
+        await self._either(None, shared, _nothing)
 
     async def login_clear(self) -> None:
         async def shared():
@@ -291,6 +329,13 @@ class RedisLimits:
             return _seconds(await self._send_take(
                 keys=[self.send_key(user_id)], args=[repr(now), repr(float(self.send_burst)), repr(float(self.send_rate))]))
         return await self._either(now, shared, lambda: self.fallback.send_take(user_id, now))
+
+    async def refresh_take(self, address: str, now: float) -> float | None:
+        async def shared():  # the send bucket's script, on another key with other settings
+            return _seconds(await self._send_take(
+                keys=[self.refresh_key(address)],
+                args=[repr(now), repr(float(self.refresh_burst)), repr(float(self.refresh_rate))]))
+        return await self._either(now, shared, lambda: self.fallback.refresh_take(address, now))
 
     async def socket_acquire(self, user_id: int, socket_id: str, cap: int, now: float) -> bool:
         async def shared():

@@ -99,8 +99,10 @@ class Store:
         return await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
 
     async def revoke_session(self, session_id: str, at: float) -> None:
+        """Revoked; its refresh rows go (no token of a revoked session is looked up again)."""
         await self.db.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                               (at, session_id))
+        await self.db.execute("DELETE FROM refresh_tokens WHERE session_id = ?", (session_id,))
 
     async def add_refresh_token(self, jti: str, session_id: str, expires_at: float) -> None:
         """Record it; a replayed rotation records the same jti again, which changes nothing."""
@@ -121,6 +123,12 @@ class Store:
         changed = await self.db.execute("UPDATE refresh_tokens SET used_at = ? WHERE jti = ? AND used_at IS NULL",
                                         (at, jti))
         return changed == 1
+
+    async def forget_used_refresh_tokens(self, session_id: str, used_before: float) -> int:
+        """The session's refresh rows used before `used_before` (rows that counted for the
+        rate and the grace no longer); how many went."""
+        return await self.db.execute("DELETE FROM refresh_tokens WHERE session_id = ? AND used_at IS NOT NULL "
+                                     "AND used_at < ?", (session_id, used_before))
 
     async def forget_expired_sessions(self, now: float) -> None:
         """Sessions past their absolute end (their refresh tokens go with them)."""

@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import asyncio
 
-from server.rate_limit import BucketLimiter, LoginRateLimiter
+from server.rate_limit import BucketLimiter, FailureCount, FailureCounter
 from server.shared_limits import LocalLimits
 
 
+K = (FailureCount("k", 2, 10.0),)
+
+
 def limits(**kw) -> LocalLimits:
-    return LocalLimits(LoginRateLimiter(max_failures=2, window_seconds=10.0), BucketLimiter(2, 1.0), **kw)
+    return LocalLimits(FailureCounter(), BucketLimiter(2, 1.0), **kw)
 
 
 def test_a_refused_login_has_no_handle_and_releasing_it_changes_nothing():
     local = limits()
 
     async def scenario():
-        first = await local.login_reserve("k", 0.0)
-        second = await local.login_reserve("k", 1.0)
-        refused = await local.login_reserve("k", 2.0)
-        await local.login_release("k", refused[1])
-        return first, second, refused, await local.login_reserve("k", 3.0)
+        first = await local.login_reserve(K, 0.0)
+        second = await local.login_reserve(K, 1.0)
+        refused = await local.login_reserve(K, 2.0)
+        await local.login_release(K, refused[1])
+        return first, second, refused, await local.login_reserve(K, 3.0)
     first, second, refused, still = asyncio.run(scenario())
     assert first == (None, 0.0) and second == (None, 1.0)
     assert refused == (8.0, None) and still == (7.0, None)
@@ -31,10 +34,11 @@ def test_it_wraps_the_limiters_it_is_given():
     local = limits()
 
     async def scenario():
-        await local.login_reserve("k", 0.0)
+        await local.login_reserve(K, 0.0)
         await local.send_take(1, 0.0)
+        await local.refresh_take("10.0.0.1", 0.0)
     asyncio.run(scenario())
-    assert len(local.login) == 1 and len(local.send) == 1
+    assert len(local.login) == 1 and len(local.send) == 1 and len(local.refresh) == 1
 
 
 def test_released_sockets_leave_no_entry_and_renew_is_a_no_op():

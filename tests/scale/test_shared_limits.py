@@ -13,15 +13,16 @@ import logging
 
 import pytest
 
-from server.rate_limit import BucketLimiter, LoginRateLimiter
+from server.rate_limit import BucketLimiter, FailureCount, FailureCounter
 from server.shared_limits import LocalLimits, RedisLimits, connect
 
 T0 = 1_765_000_000.0  # an epoch time: scores must keep sub-second precision at this size
-KEY = "10.0.0.1\nalex@example.com"
+KEY = (FailureCount("account alex@example.com", 5, 300.0),)
+OTHER = (FailureCount("account sam@example.com", 5, 300.0),)
 
 
 def local_limits() -> LocalLimits:
-    return LocalLimits(LoginRateLimiter(max_failures=5, window_seconds=300.0), BucketLimiter(3, 1.0))
+    return LocalLimits(FailureCounter(), BucketLimiter(3, 1.0), refresh=BucketLimiter(2, 0.5))
 
 
 def run(url: str | None, scenario, workers: int = 1, **settings):
@@ -71,12 +72,39 @@ def test_login_keys_count_apart_and_clear_forgets_all(url):
     async def scenario(limits):
         for i in range(5):
             await limits.login_reserve(KEY, T0 + i)
-        other = (await limits.login_reserve("10.0.0.2\nalex@example.com", T0 + 5))[0]
+        other = (await limits.login_reserve(OTHER, T0 + 5))[0]
         before = (await limits.login_reserve(KEY, T0 + 5))[0]
         await limits.login_clear()
         return other, before, (await limits.login_reserve(KEY, T0 + 5))[0]
     other, before, after = run(url, scenario)
     assert other is None and before == pytest.approx(295.0) and after is None
+
+
+def test_an_attempt_counts_under_all_its_counters_or_none(url):
+    account = FailureCount("account alex@example.com", 3, 300.0)
+    address = FailureCount("address 10.0.0.1", 5, 60.0)
+
+    async def scenario(limits):
+        for i in range(3):
+            await limits.login_reserve((account, address), T0 + i)
+        refused = (await limits.login_reserve((account, address), T0 + 10))[0]
+        # the refusal counted nowhere: the address has 3 of its 5, then 2 more, then full
+        others = [(await limits.login_reserve((FailureCount(f"account u{i}", 3, 300.0), address), T0 + 11))[0]
+                  for i in range(3)]
+        both_full = (await limits.login_reserve((account, address), T0 + 11))[0]
+        return refused, others, both_full
+    refused, others, both_full = run(url, scenario)
+    assert refused == pytest.approx(290.0)
+    assert others == [None, None, pytest.approx(49.0)]  # the address's oldest (T0) leaves at T0 + 60
+    assert both_full == pytest.approx(289.0)  # the longer of the two waits
+
+
+def test_refreshes_take_a_bucket_per_address(url):
+    async def scenario(limits):
+        burst = [await limits.refresh_take("10.0.0.1", T0) for _ in range(3)]
+        return burst, await limits.refresh_take("10.0.0.2", T0), await limits.refresh_take("10.0.0.1", T0 + 2)
+    burst, other, refilled = run(url, scenario)
+    assert burst == [None, None, pytest.approx(2.0)] and other is None and refilled is None
 
 
 def test_sends_take_a_burst_then_refill_at_the_rate(url):
@@ -161,16 +189,17 @@ def test_fifty_concurrent_logins_reserve_exactly_five(redis_url):
 
 def test_every_key_expires(redis_url):
     async def scenario(limits):
-        await limits.login_reserve("x" * 10_000 + "@example.com", T0)
+        await limits.login_reserve((FailureCount("x" * 10_000 + "@example.com", 5, 300.0),), T0)
         await limits.send_take(7, T0)
+        await limits.refresh_take("2001:db8::/64", T0)
         await limits.socket_acquire(1, "s", 5, T0)
         await limits.typing_gate(5, 1, 0.25, T0)
         keys = sorted([k.decode() async for k in limits.client.scan_iter(match="chat:*")])
         return keys, {k: await limits.client.pttl(k) for k in keys}
     keys, ttls = run(redis_url, scenario)
-    assert [k.split(":")[1] for k in keys] == ["login", "send", "sockets", "typing"]
+    assert [k.split(":")[1] for k in keys] == ["login", "refresh", "send", "sockets", "typing"]
     assert max(len(k) for k in keys) < 60  # the 10 000-character e-mail was hashed
-    limits = {"login": 300_000, "send": 1_000, "sockets": 60_000, "typing": 250}
+    limits = {"login": 300_000, "refresh": 2_000, "send": 1_000, "sockets": 60_000, "typing": 250}
     for key, ttl in ttls.items():
         assert 0 < ttl <= limits[key.split(":")[1]], (key, ttl)
 

@@ -3,6 +3,7 @@ several test folders each have one)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -169,3 +170,35 @@ class LiveServer:
                               json={"email": email, "password": email.split("@")[0] + "-pass"})
         assert response.status_code == 200, response.text
         return response.json()
+
+
+# --- clients at several addresses, in process ----------------------------------------------
+
+class Browsers:
+    """One httpx client (one cookie jar) per client address, all on one in-process app."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.clients: list[httpx.AsyncClient] = []
+
+    def at(self, host: str, scheme: str = "http") -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app, client=(host, 40000)),
+                                   base_url=f"{scheme}://testserver")
+        self.clients.append(client)
+        return client
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+def run_app(app, scenario):
+    """`await scenario(browsers, ctx)` in one run of `app` (its lifespan entered)."""
+    async def main():
+        browsers = Browsers(app)
+        async with app.router.lifespan_context(app):
+            try:
+                return await scenario(browsers, app.state.ctx)
+            finally:
+                await browsers.close()
+    return asyncio.run(main())

@@ -9,7 +9,7 @@ from server.images import media_type, sniff_image
 from server.logging_redact import RedactTokens, redact
 from server.origins import normalize_origin, origin_allowed
 from server.passwords import hash_password, verify_password
-from server.rate_limit import LoginRateLimiter
+from server.rate_limit import FailureCount, FailureCounter
 from server.static_site import accepts_gzip
 from server.tokens import ACCESS, REFRESH, TokenError, TokenService
 from server.ws_frames import Reply, ToOthers, interpret, too_big
@@ -18,21 +18,20 @@ from server.ws_frames import Reply, ToOthers, interpret, too_big
 
 
 def test_limiter_allows_until_the_fifth_failure_then_waits_out_the_window():
-    limiter = LoginRateLimiter(max_failures=5, window_seconds=300)
-    key = ("1.2.3.4", "a@example.com")
+    limiter = FailureCounter()
+    account = [FailureCount("account a@example.com", 5, 300)]
     for second in range(5):
-        assert limiter.retry_after(key, second) is None
-        limiter.record_failure(key, second)
-    assert limiter.retry_after(key, 10) == 290
-    assert limiter.retry_after(("5.6.7.8", "a@example.com"), 10) is None
-    assert limiter.retry_after(key, 300) is None  # the first failure left the window
+        assert limiter.reserve(account, second) is None
+    assert limiter.reserve(account, 10) == 290
+    assert limiter.reserve([FailureCount("account b@example.com", 5, 300)], 10) is None
+    assert limiter.reserve(account, 300) is None  # the first failure left the window
 
 
 def test_limiter_clear_forgets_everything():
-    limiter = LoginRateLimiter(max_failures=1, window_seconds=60)
-    limiter.record_failure(("ip", "e"), 0)
+    limiter = FailureCounter()
+    limiter.reserve([FailureCount("e", 1, 60)], 0)
     limiter.clear()
-    assert limiter.retry_after(("ip", "e"), 1) is None
+    assert limiter.reserve([FailureCount("e", 1, 60)], 1) is None
 
 
 # --- origins --------------------------------------------------------------------------------
