@@ -106,6 +106,7 @@ async def close_context(ctx: AppContext) -> None:
     if isinstance(ctx.shared, RedisLimits):
         await ctx.shared.client.aclose()
     ctx.hashing.close()
+    ctx.uploads.close()
     await ctx.store.close()
 
 

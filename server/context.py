@@ -18,6 +18,7 @@ from server.rate_limit import BucketLimiter, LoginRateLimiter
 from server.sessions import Sessions
 from server.shared_limits import LocalLimits
 from server.store import Store
+from server.work_pool import BoundedPool
 from server.tokens import TokenService
 
 
@@ -38,6 +39,10 @@ class Limits:
     typing_interval: float = 0.25  # at most one typing relay per socket per interval (coalesced)
     header_timeout: float = 20.0  # a request line + headers must arrive within this (Apache: 20-40 s)
     body_timeout: float = 60.0  # and a body within this, once the headers are in
+    # Upload parses and image re-encodes at once (each holds up to ~0.5 GB for a 40 MP
+    # picture); one core is left to the event loop ...
+    upload_workers: int = max(1, min(2, (os.cpu_count() or 2) - 1))
+    upload_queue: int = 8  # ... and this many queued or running; more -> 503
 
 
 class HashingPool:
@@ -93,6 +98,7 @@ class AppContext:
     fanout: Any = None
     shared: Any = None
     hashing: HashingPool | None = None
+    uploads: BoundedPool | None = None  # form parsing and image checks (`server.work_pool`)
     worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
     background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
 
@@ -104,3 +110,5 @@ class AppContext:
                                       BucketLimiter(self.limits.send_burst, self.limits.send_rate))
         if self.hashing is None:
             self.hashing = HashingPool(self.limits.hash_workers, self.limits.hash_queue)
+        if self.uploads is None:
+            self.uploads = BoundedPool(self.limits.upload_workers, self.limits.upload_queue, "upload")
