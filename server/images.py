@@ -76,13 +76,14 @@ def clean_image(data: bytes) -> CleanImage:
                 raise too_large()
             picture.load()
             upright = _upright(picture)
+            encoded = _encode(upright, extension)
+    except BadImage:
+        raise
     except Image.DecompressionBombError:
         raise too_large() from None
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        if isinstance(exc, BadImage):
-            raise
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError):  # what Pillow raises for a bad file
         raise BadImage(f"The {FORMAT_NAMES[extension]} file could not be decoded.") from None
-    return CleanImage(extension, _encode(upright, extension), *upright.size)
+    return CleanImage(extension, encoded, *upright.size)
 
 
 def _upright(picture: Image.Image) -> Image.Image:

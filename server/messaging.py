@@ -202,7 +202,7 @@ async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: 
                 await _check_upload_quota(ctx, store, sender_id, len(draft.image.data))
             await store.lock_conversation(conversation_id)
             message_id = await store.insert_message(
-                conversation_id, sender_id, draft.content, pending and pending.url, iso_utc(ctx.clock()),
+                conversation_id, sender_id, draft.content, pending.url if pending else None, iso_utc(ctx.clock()),
                 draft.client_message_id, image_bytes=len(draft.image.data) if draft.image is not None else 0,
             )
             if message_id is not None:
