@@ -39,7 +39,7 @@ from server.image_framing import (FORMAT_NAMES, MAX_IMAGE_BYTES, MAX_PIXELS, MAX
                                   sniff_image, too_large)
 
 __all__ = ["MAX_IMAGE_BYTES", "MAX_PIXELS", "MAX_SIDE", "BadImage", "CleanImage", "PendingImage", "clean_image",
-           "delete_image", "media_type", "sniff_image"]
+           "delete_image", "media_type", "remove_stale_parts", "sniff_image"]
 
 # Pillow's own bomb guard, process-wide: open() raises past 2 x MAX_PIXELS. Between 1x and
 # 2x it only warns; `fits()` refuses those before loading, so the warning says nothing new.
@@ -162,6 +162,23 @@ class PendingImage:
         """Remove whichever of the two names exists; gone already is fine."""
         self.part.unlink(missing_ok=True)
         self.final.unlink(missing_ok=True)
+
+
+STALE_PART_SECONDS = 3600.0
+
+
+def remove_stale_parts(media_dir: Path, now: float) -> int:
+    """At start-up: remove the `.part` files a killed process left (a send killed between
+    its write and its rename). Only those an hour old: another worker may be writing one."""
+    removed = 0
+    for path in media_dir.glob(".*.part") if media_dir.is_dir() else ():
+        try:
+            if path.stat().st_mtime < now - STALE_PART_SECONDS:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # another worker removed it first
+    return removed
 
 
 def delete_image(media_dir: Path, url: str) -> None:

@@ -256,6 +256,20 @@ def test_a_send_cancelled_while_its_file_is_written_leaves_no_file(client, coach
     sweep(client)
 
 
+def test_a_part_file_left_by_a_killed_process_is_removed_at_start_up_once_an_hour_old(make_app, tmp_path):
+    media = tmp_path / "media"
+    media.mkdir()
+    old, fresh, served = media / ".abc.jpg.part", media / ".def.jpg.part", media / ("A" * 24 + ".jpg")
+    for path in (old, fresh, served):
+        path.write_bytes(b"x")
+    hour_ago = time.time() - 3700
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(served, (hour_ago, hour_ago))
+    with TestClient(make_app(media_dir=media)):
+        pass
+    assert sorted(path.name for path in media.iterdir()) == sorted([fresh.name, served.name])
+
+
 # --- the quota counts stored bytes; the cheap checks come first ------------------------------
 
 def test_the_quota_counts_the_reencoded_bytes_on_disk(client, coach):
