@@ -21,7 +21,6 @@ FORM_OVERHEAD = 64 * 1024  # a form's text fields and part headers, at most
 FORM_LIMIT = images.MAX_IMAGE_BYTES + FORM_OVERHEAD
 
 
-
 async def conversations(request: Request) -> JSONResponse:
     user = await authenticated_user(request)
     return JSONResponse(await messaging.conversation_list(ctx_of(request), user["id"]))
@@ -61,9 +60,11 @@ async def _read_draft(request: Request, ctx: AppContext, user_id: int) -> messag
     declared = declared_length(request)
     if declared is not None and declared > FORM_LIMIT:
         raise ApiError(413, "Request body is too large.")
-    # A body that could not fit the room left is refused unread. The final check counts the
-    # re-encoded bytes, which the form's own overhead (text, headers) never reaches.
-    if declared is not None and declared - FORM_OVERHEAD > await messaging.upload_headroom(ctx, user_id):
+    # An image that could not fit the room left is refused unread: the body less the most
+    # its text and part headers take. (The final check, in the send's transaction, counts
+    # the re-encoded bytes.) A text-only form is never refused here, even over the quota.
+    if (declared is not None and declared > FORM_OVERHEAD
+            and declared - FORM_OVERHEAD > await messaging.upload_headroom(ctx, user_id)):
         raise messaging.quota_refusal()
     body = await read_body(request, FORM_LIMIT)
     try:

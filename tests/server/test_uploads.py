@@ -294,6 +294,16 @@ def test_an_upload_larger_than_the_room_left_is_refused_before_it_is_parsed(make
         assert parsed == []
 
 
+def test_a_text_only_form_still_goes_when_a_lowered_quota_is_already_exceeded(make_app):
+    picture = image_samples.picture("png", 300, 300)
+    with TestClient(make_app()) as client:
+        assert send_image(client, login(client), picture).status_code == 201
+    with TestClient(make_app(limits=Limits(upload_quota_bytes=10))) as client:
+        coach = login(client)
+        assert client.post(SEND, data={"content": "words only"}, headers=bearer(coach)).status_code == 201
+        assert send_image(client, coach, picture).status_code == 429
+
+
 # --- refused uploads do not stall the event loop --------------------------------------------
 
 def _stuffed_jpeg(size: int) -> bytes:
