@@ -295,7 +295,9 @@ def test_an_upload_larger_than_the_room_left_is_refused_before_it_is_parsed(make
 
 
 def test_a_text_only_form_still_goes_when_a_lowered_quota_is_already_exceeded(make_app):
-    picture = image_samples.picture("png", 300, 300)
+    noise = io.BytesIO()
+    Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3)).save(noise, "PNG")
+    picture = noise.getvalue()  # ~270 KB stored: over the new quota by more than a form's overhead
     with TestClient(make_app()) as client:
         assert send_image(client, login(client), picture).status_code == 201
     with TestClient(make_app(limits=Limits(upload_quota_bytes=10))) as client:
