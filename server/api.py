@@ -6,19 +6,20 @@ import math
 
 import anyio
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server import images, messaging
 from server.auth import authenticated_user, ctx_of
-from server.errors import ApiError, bad_request
+from server.context import AppContext
+from server.errors import ApiError
 from server.readiness import READY, readiness
-from server.request_body import is_form, read_form, read_json_object
+from server.request_body import declared_length, is_form, read_body, read_json_object
+from server.work_pool import BoundedPool
 
-FORM_LIMIT = images.MAX_IMAGE_BYTES + 256 * 1024
-
+FORM_OVERHEAD = 64 * 1024  # a form's text fields and part headers, at most
+FORM_LIMIT = images.MAX_IMAGE_BYTES + FORM_OVERHEAD
 
 
 async def conversations(request: Request) -> JSONResponse:
@@ -36,6 +37,9 @@ async def messages(request: Request) -> JSONResponse:
 
 
 async def send(request: Request) -> JSONResponse:
+    """The cheap checks come first (who, where, how often, how much room is left), then the
+    body is read, and only then parsed and its image decoded, on the upload pool: a refused
+    upload costs the event loop no parsing, and N uploads cannot take every thread."""
     user = await authenticated_user(request)
     ctx = ctx_of(request)
     conversation_id = request.path_params["conversation_id"]
@@ -43,30 +47,31 @@ async def send(request: Request) -> JSONResponse:
     wait = await ctx.shared.send_take(user["id"], ctx.clock())
     if wait is not None:
         raise ApiError(429, "Too many messages. Slow down.", {"Retry-After": str(max(1, math.ceil(wait)))})
-    draft = await _read_draft(request)
+    draft = await _read_draft(request, ctx, user["id"]) if is_form(request) else await _read_json_draft(request)
     message, created = await messaging.deliver(ctx, conversation_id, user["id"], draft)
     return JSONResponse(message, status_code=201 if created else 200)
 
 
-async def _read_draft(request: Request) -> messaging.Draft:
-    if not is_form(request):
-        data = await read_json_object(request)
-        return messaging.make_draft(data.get("content"), data.get("client_message_id"))
-    form = await read_form(request, FORM_LIMIT)
+async def _read_json_draft(request: Request) -> messaging.Draft:
+    data = await read_json_object(request)
+    return messaging.make_draft(data.get("content"), data.get("client_message_id"))
+
+
+async def _read_draft(request: Request, ctx: AppContext, user_id: int) -> messaging.Draft:
+    declared = declared_length(request)
+    if declared is not None and declared > FORM_LIMIT:
+        raise ApiError(413, "Request body is too large.")
+    # An image that could not fit the room left is refused unread: the body less the most
+    # its text and part headers take. (The final check, in the send's transaction, counts
+    # the re-encoded bytes.) A text-only form is never refused here, even over the quota.
+    if (declared is not None and declared > FORM_OVERHEAD
+            and declared - FORM_OVERHEAD > await messaging.upload_headroom(ctx, user_id)):
+        raise messaging.quota_refusal()
+    body = await read_body(request, FORM_LIMIT)
     try:
-        content = form.get("content")
-        client_message_id = form.get("client_message_id") or None
-        if isinstance(content, UploadFile) or isinstance(client_message_id, UploadFile):
-            raise bad_request("content and client_message_id must be text fields.")
-        image = form.get("image")
-        if isinstance(image, str):
-            if image:
-                raise bad_request("image must be a file.")
-            image = None
-        data = await image.read() if image is not None else None
-    finally:
-        await form.close()
-    return messaging.make_draft(content, client_message_id, data)
+        return await ctx.uploads.run(messaging.draft_from_form, body, request.headers.get("content-type", ""))
+    except BoundedPool.Busy:
+        raise ApiError(503, "The server is busy with other uploads: try again.", {"Retry-After": "2"}) from None
 
 
 async def read(request: Request) -> JSONResponse:

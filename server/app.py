@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from server import api, auth, db, seed, ws
+from server import api, auth, db, images, seed, ws
 from server import faults as fault_controls
 from server.context import AppContext, Limits, local_limits
 from server.errors import EXCEPTION_HANDLERS, ApiError
@@ -69,6 +69,8 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
                      clock=clock, media_dir=media_dir, allowed_origins=frozenset(allowed_origins),
                      limits=limits, hub=hub, fanout=fanout, shared=shared)
     await ctx.fanout.start()
+    # File times are wall-clock times, whatever clock the app runs on.
+    await asyncio.to_thread(images.remove_stale_parts, media_dir, time.time())
     if isinstance(shared, RedisLimits):
         ctx.background.append(asyncio.ensure_future(_renew_socket_leases(ctx, shared)))
     return ctx
@@ -105,6 +107,7 @@ async def close_context(ctx: AppContext) -> None:
     if isinstance(ctx.shared, RedisLimits):
         await ctx.shared.client.aclose()
     ctx.hashing.close()
+    ctx.uploads.close()
     await ctx.store.close()
 
 

@@ -19,6 +19,7 @@ from server.rate_limit import BucketLimiter, FailureCounter
 from server.sessions import Sessions
 from server.shared_limits import LocalLimits
 from server.store import Store
+from server.work_pool import BoundedPool
 from server.tokens import TokenService
 
 
@@ -56,6 +57,10 @@ class Limits:
     typing_interval: float = 0.25  # at most one typing relay per socket per interval (coalesced)
     header_timeout: float = 20.0  # a request line + headers must arrive within this (Apache: 20-40 s)
     body_timeout: float = 60.0  # and a body within this, once the headers are in
+    # Upload parses and image re-encodes at once (each holds up to ~0.5 GB for a 40 MP
+    # picture); one core is left to the event loop ...
+    upload_workers: int = max(1, min(2, (os.cpu_count() or 2) - 1))
+    upload_queue: int = 8  # ... and this many queued or running; more -> 503
 
 
 @dataclass
@@ -76,6 +81,7 @@ class AppContext:
     shared: Any = None
     hashing: HashingPool | None = None
     devices: DeviceTokens | None = None  # known-device cookies, signed with the tokens' secret
+    uploads: BoundedPool | None = None  # form parsing and image checks (`server.work_pool`)
     worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
     background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
 
@@ -88,6 +94,8 @@ class AppContext:
             self.hashing = hashing_pool(self.limits)
         if self.devices is None:
             self.devices = DeviceTokens(self.tokens.secret, self.limits.device_token_ttl)
+        if self.uploads is None:
+            self.uploads = BoundedPool(self.limits.upload_workers, self.limits.upload_queue, "upload")
 
 
 def local_limits(limits: Limits) -> LocalLimits:

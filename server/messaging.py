@@ -19,6 +19,7 @@ from server.errors import ApiError, bad_request
 from server.fanout import Envelope
 from server.hub import Outgoing
 from server.request_body import LONE_SURROGATE, has_lone_surrogate
+from server.send_form import parse_send_form
 from server.path_ids import MAX_ID  # SQLite's INTEGER; a larger id cannot name anything
 from server.store import Store
 from server.serializers import conversation_json, message_json
@@ -42,8 +43,7 @@ class PageQuery:
 class Draft:
     content: str
     client_message_id: str | None = None
-    image: bytes | None = None
-    image_extension: str | None = None
+    image: images.CleanImage | None = None  # re-encoded: what is stored and counted
 
 
 def parse_page_query(params: Mapping[str, str]) -> PageQuery:
@@ -69,30 +69,44 @@ def _query_int(params: Mapping[str, str], name: str, *, minimum: int) -> int | N
 
 
 def make_draft(content: object, client_message_id: object, image: bytes | None = None) -> Draft:
-    """Validate what a send carries; content is kept exactly as sent."""
+    """Validate what a send carries, whether it came as JSON or as a form: the one place
+    where its fields are checked. Content is kept exactly as sent. With an image this
+    decodes and re-encodes it (`images.clean_image`): call it on a worker thread then."""
     if content is None:
         content = ""
     if not isinstance(content, str):
         raise bad_request("content must be a string.")
     if len(content) > MAX_CONTENT_CHARS:
         raise bad_request(f"content must be at most {MAX_CONTENT_CHARS} characters.")
-    if has_lone_surrogate(content):  # whatever the body's encoding (JSON and forms check too)
+    if has_lone_surrogate(content):  # whatever the body's encoding
         raise bad_request(LONE_SURROGATE)
     # fullmatch: `$` with match() lets a trailing newline through.
     if client_message_id is not None and not (isinstance(client_message_id, str)
                                               and _UUID.fullmatch(client_message_id)):
         raise bad_request("client_message_id must be a UUID string.")
-    extension = None
-    if image is not None:
+    if not content.strip() and image is None:
+        raise bad_request("A message needs text or an image.")
+    clean = None
+    if image is not None:  # last: the text is refused before any pixel is decoded
         if len(image) > images.MAX_IMAGE_BYTES:
             raise ApiError(413, "Image is larger than 5 MB.")
         try:
-            extension = images.inspect_image(image).extension
+            clean = images.clean_image(image)
         except images.BadImage as exc:
             raise bad_request(str(exc)) from None
-    if not content.strip() and image is None:
-        raise bad_request("A message needs text or an image.")
-    return Draft(content=content, client_message_id=client_message_id, image=image, image_extension=extension)
+    return Draft(content=content, client_message_id=client_message_id, image=clean)
+
+
+def draft_from_form(body: bytes, content_type: str) -> Draft:
+    """A form send's draft (blocking: parses and re-encodes; run it on the upload pool).
+    An empty client_message_id is an absent one (a form cannot send null)."""
+    form = parse_send_form(body, content_type)
+    if "content" in form.files or "client_message_id" in form.files:
+        raise bad_request("content and client_message_id must be text fields.")
+    if form.fields.get("image"):
+        raise bad_request("image must be a file.")
+    return make_draft(form.fields.get("content"), form.fields.get("client_message_id") or None,
+                      form.files.get("image"))
 
 
 async def participant_conversation(ctx: AppContext, conversation_id: int, user_id: int) -> Row:
@@ -132,14 +146,24 @@ async def message_page(ctx: AppContext, conversation_id: int, query: PageQuery) 
     return {"results": [message_json(row) for row in page.rows], "has_more": page.has_more}
 
 
+async def upload_headroom(ctx: AppContext, sender_id: int) -> int:
+    """Image bytes `sender_id` may still store in the rolling 24 h window (negative when over)."""
+    since = iso_utc(ctx.clock() - UPLOAD_QUOTA_WINDOW)
+    return ctx.limits.upload_quota_bytes - await ctx.store.image_bytes_since(sender_id, since)
+
+
+def quota_refusal() -> ApiError:
+    return ApiError(429, "Upload quota reached: try again tomorrow.", {"Retry-After": "3600"})
+
+
 async def _check_upload_quota(ctx: AppContext, store: Store, sender_id: int, size: int) -> None:
-    """429 when `size` more image bytes would take the sender over the rolling 24 h quota.
+    """429 when `size` more stored bytes would take the sender over the rolling 24 h quota.
     Run inside the send's transaction with the sender's row held, so that concurrent
     uploads on any worker are counted one after the other."""
     await store.lock_user(sender_id)
     since = iso_utc(ctx.clock() - UPLOAD_QUOTA_WINDOW)
     if await store.image_bytes_since(sender_id, since) + size > ctx.limits.upload_quota_bytes:
-        raise ApiError(429, "Upload quota reached: try again tomorrow.", {"Retry-After": "3600"})
+        raise quota_refusal()
 
 
 async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: Draft) -> tuple[dict, bool]:
@@ -157,25 +181,35 @@ async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: 
     uncommitted. (Should the COMMIT itself then fail, the sockets have seen a message the
     database does not hold; a client that reloads drops it. A failed COMMIT after a
     successful INSERT under a held lock is a lost database, not a rule.)
+
+    An image is written under a hidden name before the transaction (the write lock is not
+    held for a 5 MB write) and renamed to its served name after its row is inserted; any
+    failure (quota, database, a repeated id, a cancelled request) removes it under either
+    name, so every file in the media directory has its row. The quota counts the stored
+    (re-encoded) bytes, recorded with the row.
     """
     if draft.client_message_id is not None:
         existing = await _repeat(ctx, conversation_id, sender_id, draft.client_message_id)
         if existing is not None:
             return existing, False
-    image_url = None
-    if draft.image is not None:
-        assert draft.image_extension is not None
-        image_url = await asyncio.to_thread(images.save_image, ctx.media_dir, draft.image, draft.image_extension)
+    pending = None
     try:
+        if draft.image is not None:
+            pending = images.PendingImage.named(ctx.media_dir, draft.image.extension)
+            await _write(pending, draft.image.data)
         async with ctx.store.transaction() as store:
             if draft.image is not None:
-                await _check_upload_quota(ctx, store, sender_id, len(draft.image))
+                await _check_upload_quota(ctx, store, sender_id, len(draft.image.data))
             await store.lock_conversation(conversation_id)
             message_id = await store.insert_message(
-                conversation_id, sender_id, draft.content, image_url, iso_utc(ctx.clock()), draft.client_message_id,
-                image_bytes=len(draft.image) if draft.image is not None else 0,
+                conversation_id, sender_id, draft.content, pending.url if pending else None, iso_utc(ctx.clock()),
+                draft.client_message_id, image_bytes=len(draft.image.data) if draft.image is not None else 0,
             )
             if message_id is not None:
+                if pending is not None:
+                    # On the loop: one rename (no data moves), so that a cancellation cannot
+                    # land between it and the cleanup below.
+                    pending.place()
                 row = await store.message(message_id)
                 conversation = await store.conversation(conversation_id)
                 message = message_json(row)
@@ -184,14 +218,27 @@ async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: 
                     "M", Outgoing({"type": "new_message", "message": message}),
                     conversation_id=conversation_id, users=(conversation["trainer_id"], conversation["trainee_id"])))
     except BaseException:
-        _forget_image(ctx, image_url)
+        if pending is not None:
+            pending.discard()
         raise
     if message_id is None:  # another request with this client_message_id won the race
-        _forget_image(ctx, image_url)
+        if pending is not None:
+            pending.discard()
         existing = await _repeat(ctx, conversation_id, sender_id, draft.client_message_id)
         assert existing is not None
         return existing, False
     return message, True
+
+
+async def _write(pending: images.PendingImage, data: bytes) -> None:
+    """Write on a thread. A request cancelled meanwhile still waits for the write to end:
+    otherwise the thread could create the file after the cleanup looked for it."""
+    write = asyncio.ensure_future(asyncio.to_thread(pending.write, data))
+    try:
+        await asyncio.shield(write)
+    except asyncio.CancelledError:
+        await asyncio.wait([write])
+        raise
 
 
 async def _repeat(ctx: AppContext, conversation_id: int, sender_id: int, client_message_id: str) -> dict | None:
@@ -201,12 +248,6 @@ async def _repeat(ctx: AppContext, conversation_id: int, sender_id: int, client_
     if existing["conversation_id"] != conversation_id:
         raise bad_request("client_message_id was already used for another conversation.")
     return message_json(existing)
-
-
-def _forget_image(ctx: AppContext, image_url: str | None) -> None:
-    """A saved image whose message was not stored is not kept (nor counted by nobody)."""
-    if image_url is not None:
-        images.delete_image(ctx.media_dir, image_url)
 
 
 async def mark_read(ctx: AppContext, conversation_id: int, reader_id: int) -> int:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
-
-from starlette.datastructures import FormData
-from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from server.errors import ApiError, bad_request
@@ -17,12 +13,20 @@ JSON_BODY_LIMIT = 256 * 1024
 LONE_SURROGATE = "Text must be valid Unicode (a lone surrogate is not)."
 
 
+def declared_length(request: Request) -> int | None:
+    """The Content-Length as a number, or None when absent or not one."""
+    declared = request.headers.get("content-length")
+    # ASCII digits only (`isdigit()` takes "²"), and a length too long to be a size is
+    # capped without int() (which refuses over 4,300 digits).
+    if declared is None or not re.fullmatch(r"[0-9]+", declared):
+        return None
+    return 10**19 if len(declared) > 19 else int(declared)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, or 413 as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length")
-    # ASCII digits only (`isdigit()` takes "²"), and a length too long to be a size is too
-    # large without int() (which refuses over 4,300 digits).
-    if declared is not None and re.fullmatch(r"[0-9]+", declared) and (len(declared) > 19 or int(declared) > limit):
+    declared = declared_length(request)
+    if declared is not None and declared > limit:
         raise ApiError(413, "Request body is too large.")
     chunks: list[bytes] = []
     size = 0
@@ -84,28 +88,6 @@ _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 def is_form(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith(_FORM_TYPES)
-
-
-async def read_form(request: Request, limit: int) -> FormData:
-    """A multipart or urlencoded form, read whole (bounded by `limit`) before parsing."""
-    body = await read_body(request, limit)
-
-    async def one_chunk() -> AsyncIterator[bytes]:
-        yield body
-
-    try:
-        if request.headers.get("content-type", "").lower().startswith("multipart/"):
-            form = await MultiPartParser(request.headers, one_chunk(), max_files=2, max_fields=10).parse()
-        else:
-            form = await FormParser(request.headers, one_chunk(), max_fields=10).parse()
-    except MultiPartException as exc:
-        raise bad_request(f"Malformed form body: {exc.message}") from None
-    # The text fields are checked exactly as a JSON body's: a part's charset (utf-7,
-    # unicode_escape...) can decode to a lone surrogate, which no database takes.
-    if has_lone_surrogate([*form.keys(), *(value for value in form.values() if isinstance(value, str))]):
-        await form.close()
-        raise bad_request(LONE_SURROGATE)
-    return form
 
 
 def string_field(data: dict, name: str) -> str:

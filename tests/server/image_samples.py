@@ -1,10 +1,25 @@
-"""Small, well-formed images of each accepted format, and hostile look-alikes, built by hand
-(no imaging library in the venv)."""
+"""Images for the upload tests: `picture()` makes real ones of each accepted format with
+Pillow; the others are built by hand, byte by byte, to be exactly as broken or hostile as a
+test needs (a header declaring 40000x40000, HTML after the trailer...)."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+
+_PILLOW_FORMATS = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WEBP"}
+
+
+def picture(extension: str, width: int = 16, height: int = 9, **save_options) -> bytes:
+    """A well-formed image: red, with a blue left quarter (to tell a rotation apart)."""
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), (220, 20, 20))
+    image.paste((20, 20, 220), (0, 0, max(1, width // 4), height))
+    out = io.BytesIO()
+    image.save(out, _PILLOW_FORMATS[extension], **save_options)
+    return out.getvalue()
 
 
 def png(width: int = 1, height: int = 1, *, pixels: bytes | None = None, trailer: bytes = b"") -> bytes:

@@ -8,7 +8,7 @@ import image_samples
 import pytest
 from server_harness import bearer, login
 
-from server import images
+from server import image_framing, images
 
 SEND = "/api/messaging/conversations/2/send/"
 
@@ -28,8 +28,9 @@ def stored_files(client):
     return sorted(media.iterdir()) if media.exists() else []
 
 
-@pytest.mark.parametrize("data,ext", [(image_samples.png(4, 3), "png"), (image_samples.jpeg(640, 480), "jpg"),
-                                      (image_samples.gif(2, 2), "gif"), (image_samples.webp(16, 9), "webp")])
+@pytest.mark.parametrize("data,ext", [(image_samples.png(4, 3), "png"), (image_samples.picture("jpg", 640, 480), "jpg"),
+                                      (image_samples.picture("gif", 2, 2), "gif"),
+                                      (image_samples.picture("webp", 16, 9), "webp")])
 def test_well_formed_images_of_each_format_are_accepted(client, coach, data, ext):
     response = send_image(client, coach, data)
     assert response.status_code == 201, response.text
@@ -76,7 +77,7 @@ def test_the_decoder_never_inflates_more_than_the_header_promises():
     bomb = image_samples.png(64, 64, pixels=b"\x00" * (50 * 1024 * 1024))
     assert len(bomb) < 100_000
     with pytest.raises(images.BadImage, match="larger than the declared size"):
-        images.inspect_image(bomb)
+        image_framing.check_framing(bomb)
 
 
 def test_media_is_cached_privately_under_an_unguessable_name(client, coach):
