@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -321,74 +319,27 @@ def _tiny_block_gif(size: int) -> bytes:
     return head + b"\x01X" * ((size - len(head)) // 2 - 8) + b"\x00\x2c\0\0\0\0\1\0\1\0\0\x02\x02\x44\x01\x00;"
 
 
-# Polls /healthz on one kept-alive connection from a process of its own (the test's upload
-# threads would otherwise add their own GIL waits to the figures): one line "<max gap> <count>"
-# for the quiet phase (until stdin says "go"), then one for the busy phase (until stdin ends).
-_POLLER = """
-import http.client, sys, threading, time
-connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
-phase = {"name": "quiet", "worst": 0.0, "count": 0}
-def control():
-    sys.stdin.readline(); phase["name"] = "go"
-    sys.stdin.readline(); phase["name"] = "stop"
-threading.Thread(target=control, daemon=True).start()
-last, seen = time.perf_counter(), "quiet"
-while phase["name"] != "stop":
-    connection.request("GET", "/healthz")
-    assert connection.getresponse().read() == b'{"ok":true}'
-    now = time.perf_counter()
-    if phase["name"] != seen:
-        print(f"{phase['worst']} {phase['count']}", flush=True)
-        phase.update(worst=0.0, count=0); seen = phase["name"]
-    phase["worst"] = max(phase["worst"], now - last); phase["count"] += 1; last = now
-print(f"{phase['worst']} {phase['count']}", flush=True)
-"""
+def test_an_uploads_parse_and_image_work_leave_the_event_loop_free(client, monkeypatch):
+    """Issue 23 item 2: while an upload is parsed and its image checked, other requests are
+    answered. The parse is held until /healthz has been answered: if it ran on the event loop,
+    /healthz could not be answered meanwhile (it would wait out the 10 s hold). The worst gap
+    it leaves, measured, is in bench/ (`bench/upload_gap.py`), not asserted here."""
+    coach = login(client)
+    real = messaging.draft_from_form
+    started, answered, seen = threading.Event(), threading.Event(), {}
 
+    def held_parse(*args):
+        seen["thread"] = threading.current_thread()
+        started.set()
+        seen["healthz answered meanwhile"] = answered.wait(10)
+        return real(*args)
 
-def test_refused_5_mb_uploads_do_not_stall_other_requests(live_server):
-    megabytes = 1024 * 1024
-    server = live_server("--upload-quota-mb", "6")
-    coach, alex = server.login()["access"], server.login("alex@example.com")["access"]
-
-    def upload(who: str, conversation: int, body: bytes) -> int:
-        with httpx.Client(base_url=server.origin, timeout=60) as http:
-            return http.post(f"{BASE}/{conversation}/send/", content=body, headers={
-                **bearer(who), "content-type": "multipart/form-data; boundary=b"}).status_code
-
-    noise = Image.frombytes("RGB", (1000, 600), os.urandom(1000 * 600 * 3))
-    out = io.BytesIO()
-    noise.save(out, "PNG")
-    assert upload(coach, 2, multipart({}, out.getvalue())) == 201  # coach has ~4.3 MB of room left, alex 6 MB
-    five_mb = 5 * megabytes - 2048
-    jpeg, gif = multipart({}, _stuffed_jpeg(five_mb)), multipart({}, _tiny_block_gif(five_mb))
-    uploads = [(alex, 1, jpeg), (alex, 1, gif), (coach, 2, jpeg)] * 3  # alex's: refused by the checks; coach's: unread
-
-    poller = subprocess.Popen([sys.executable, "-c", _POLLER, str(server.port)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        for _ in range(2):  # a quiet phase of ~2 s: a few thousand answers
-            with httpx.Client(base_url=server.origin) as http:
-                assert http.get("/healthz").status_code == 200
-        quiet_started = time.monotonic()
-        while time.monotonic() - quiet_started < 2:
-            server.login()  # something else to wait on than a sleep: the poller runs meanwhile
-        poller.stdin.write("go\n")
-        poller.stdin.flush()
-        quiet_worst, quiet_count = map(float, poller.stdout.readline().split())
-        with ThreadPoolExecutor(3) as senders:
-            codes = list(senders.map(lambda args: upload(*args), uploads))
-        poller.stdin.write("stop\n")
-        poller.stdin.close()
-        busy_worst, busy_count = map(float, poller.stdout.readline().split())
-    finally:
-        poller.kill()
-        poller.wait()
-    print(f"FIGURE healthz gap: worst {busy_worst * 1000:.1f} ms over {busy_count:.0f} answers during "
-          f"{len(uploads)} refused uploads; quiet worst {quiet_worst * 1000:.1f} ms over {quiet_count:.0f}")
-    assert codes == [400, 400, 429] * 3, codes
-    # The target is 50 ms. The machine is shared (2 cores; load averages of 6 to 13 were seen
-    # while this was written, and the uploads' own traffic then adds tens of ms even when they
-    # are refused unread): when the quiet worst is already over 10 ms, the margin grows with
-    # it, 5 x the quiet worst. The event-loop walks this replaced took 1,000-3,700 ms here.
-    limit = 0.050 + (5 * quiet_worst if quiet_worst > 0.010 else 0.0)
-    assert busy_worst <= limit, (busy_worst, quiet_worst)
+    monkeypatch.setattr(messaging, "draft_from_form", held_parse)
+    with ThreadPoolExecutor(1) as sender:
+        upload = sender.submit(send_image, client, coach, phone_photo())
+        assert started.wait(20), "the upload never reached its parse"
+        assert client.get("/healthz").status_code == 200
+        answered.set()
+        assert upload.result(30).status_code == 201
+    assert seen["healthz answered meanwhile"]
+    assert seen["thread"] is not threading.main_thread()
