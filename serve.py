@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import ipaddress
 import os
+import shlex
 import socket
 import sys
 from pathlib import Path
@@ -33,12 +34,15 @@ from server.snapshot_plan import rebuild  # noqa: E402
 from server.static_site import export_site  # noqa: E402
 
 
+DEFAULT_DATABASE = "data/messaging.sqlite3"
+
+
 def serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="serve.py", description="Serve the app, its API and its WebSocket.",
                                      epilog="Or: serve.py export DIR  (write the static site into DIR)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--database", "--db", dest="database", default="data/messaging.sqlite3", metavar="URL",
+    parser.add_argument("--database", "--db", dest="database", default=DEFAULT_DATABASE, metavar="URL",
                         help="a SQLite file (default data/messaging.sqlite3), or postgresql://USER@HOST/DB")
     parser.add_argument("--media-dir", type=Path, default=None, metavar="DIR",
                         help="where photos are stored (default: media/ beside the SQLite file, data/media "
@@ -50,6 +54,8 @@ def serve_parser() -> argparse.ArgumentParser:
                              "worker and machine that names the same Redis")
     parser.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--demo", action="store_true",
+                        help="seed the demo accounts and conversations into an empty database (public passwords)")
     parser.add_argument("--faults", action="store_true", help="mount the /__faults/ controls (tests only)")
     parser.add_argument("--no-inbox", dest="inbox", action="store_false",
                         help="leave out the optional inbox socket (/ws/inbox/), like a backend without it")
@@ -140,6 +146,13 @@ def limits_from(args: argparse.Namespace) -> Limits:
         header_timeout=args.header_timeout, body_timeout=args.body_timeout)
 
 
+def database_option(args: argparse.Namespace) -> str:
+    """The option an admin command needs to reach this server's database ('' for the default)."""
+    if args.database == DEFAULT_DATABASE:
+        return ""
+    return " --db " + shlex.quote(str(args.database))
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["export"]:
         parser = argparse.ArgumentParser(prog="serve.py export", description="Write the static site into DIR.")
@@ -171,7 +184,7 @@ def main(argv: list[str]) -> int:
     app = create_app(args.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
                      host_names=host_names(args), limits=limits_from(args), inbox=args.inbox,
-                     media_dir=args.media_dir, redis_url=args.redis)
+                     media_dir=args.media_dir, redis_url=args.redis, demo=args.demo)
     if args.worker_fd is None:
         print_banner(args)
     sockets = [socket.socket(fileno=args.worker_fd)] if args.worker_fd is not None else None
@@ -181,9 +194,15 @@ def main(argv: list[str]) -> int:
 
 
 def print_banner(args: argparse.Namespace) -> None:
-    print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
-    for email, first, last, role in DEMO_USERS:
-        print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
+    if args.demo:
+        print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
+        for email, first, last, role in DEMO_USERS:
+            print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
+    else:
+        print(f"Open http://{args.host}:{args.port}/ in a browser. No demo data (--demo seeds it into an empty "
+              "database); add accounts and conversations with:")
+        print(f"  python serve.py users add --email EMAIL --role trainer --first FIRST --last LAST{database_option(args)}")
+        print(f"  python serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL{database_option(args)}")
     print("Host names served: IP addresses, localhost" + "".join(f", {n}" for n in host_names(args))
           + " (add others with --host-name)")
     if args.redis:

@@ -104,10 +104,12 @@ def free_port() -> int:
 class LiveServer:
     """`serve.py` in a subprocess with stdout and stderr captured to files."""
 
-    def __init__(self, db: Path, logs: Path, extra_args=()) -> None:
+    def __init__(self, db: Path, logs: Path, extra_args=(), *, demo: bool = True) -> None:
         self.db = db
         self.logs = logs
-        self.extra_args = list(extra_args)
+        # --demo: a test that starts on an empty database finds the demo accounts, as before
+        # serve.py needed the option.
+        self.extra_args = (["--demo"] if demo else []) + list(extra_args)
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
