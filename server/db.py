@@ -194,9 +194,17 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
 
     The file holds the JWT secret and the password hashes: it is created (or narrowed) to
     0600 before SQLite opens it, and SQLite gives its -wal and -shm files the same mode.
+
+    An existing file is never opened here: closing any descriptor of the file drops every
+    POSIX lock this process holds on it, those of its other SQLite connections included.
+    Without them, another process (`serve.py users ...`) that closed its connection believed
+    it was the last one, checkpointed and reset the WAL, and this process's reader went on
+    answering from its cache: it never saw that process's change.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # created meanwhile by another process
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     os.chmod(path, 0o600)
     for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if companion.exists():
