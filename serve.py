@@ -1,15 +1,24 @@
 #!/usr/bin/env python3
 """The reference backend and static server for the trainer messaging app.
 
-    python serve.py [--host 127.0.0.1] [--port 8000] [--db data/messaging.sqlite3] [--faults]
+    python serve.py [--host 127.0.0.1] [--port 8000] [--db data/messaging.sqlite3] [--demo] [--faults]
+                    [--media-dir DIR] [--workers N --redis URL]
                     [--access-ttl SECONDS] [--refresh-ttl SECONDS] [--session-ttl SECONDS]
                     [--allow-origin ORIGIN ...] [--host-name NAME ...] [--trusted-proxy IP ...]
                     [--max-sockets-per-user N] [--send-rate BURST/PER_SECOND] [--upload-quota-mb MB]
+    python serve.py users add --email E --role trainer|trainee --first F --last L [--password-stdin]
+    python serve.py users list | disable EMAIL | enable EMAIL | set-password EMAIL [--password-stdin]
+    python serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL | list | archive ID
     python serve.py export DIR
 
-The first form serves the page, the API and the WebSocket on one origin (creating and
-seeding the database when needed); the second writes the static site into DIR (what the page loads,
-with the Pyodide snapshot of the current py/, rebuilt first when needed).
+The first form serves the page, the API and the WebSocket on one origin (creating the
+database when needed; `--demo` seeds the demo accounts into an empty one, else it starts with
+none). The `users` and `conversations` commands manage accounts and conversations in the
+database named by the same `--db` (and `--redis`), also while the server runs: disabling an
+account or archiving a conversation closes its open sockets within about a second (at once
+with `--redis`). They exit 0 when done, 1 when refused (one line says why), 2 on a usage
+error. `export` writes the static site into DIR (what the page loads, with the Pyodide
+snapshot of the current py/, rebuilt first when needed).
 All the logic lives in the `server` package.
 """
 
@@ -27,6 +36,7 @@ from pathlib import Path
 SITE_ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(SITE_ROOT))
 
+from server.admin_events import POLL_INTERVAL  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.context import Limits  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
@@ -53,6 +63,7 @@ def serve_parser() -> argparse.ArgumentParser:
                         help="redis://HOST:PORT/DB: fan socket events out and count the limits across every "
                              "worker and machine that names the same Redis")
     parser.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--admin-poll", type=float, default=POLL_INTERVAL, help=argparse.SUPPRESS)  # tests: seconds
     parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--demo", action="store_true",
                         help="seed the demo accounts and conversations into an empty database (public passwords)")
@@ -154,6 +165,10 @@ def database_option(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["users"], ["conversations"]):
+        from server import cli_admin
+
+        return cli_admin.main(argv, default_database=DEFAULT_DATABASE)
     if argv[:1] == ["export"]:
         parser = argparse.ArgumentParser(prog="serve.py export", description="Write the static site into DIR.")
         parser.add_argument("dir", type=Path)
@@ -184,7 +199,7 @@ def main(argv: list[str]) -> int:
     app = create_app(args.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
                      host_names=host_names(args), limits=limits_from(args), inbox=args.inbox,
-                     media_dir=args.media_dir, redis_url=args.redis, demo=args.demo)
+                     media_dir=args.media_dir, redis_url=args.redis, demo=args.demo, admin_poll=args.admin_poll)
     if args.worker_fd is None:
         print_banner(args)
     sockets = [socket.socket(fileno=args.worker_fd)] if args.worker_fd is not None else None

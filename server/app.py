@@ -19,6 +19,7 @@ from starlette.routing import Match, Route
 
 from server import api, auth, db, seed, ws
 from server import faults as fault_controls
+from server.admin_events import POLL_INTERVAL, AdminWatch
 from server.context import AppContext, Limits
 from server.errors import EXCEPTION_HANDLERS, ApiError
 from server.fanout import RedisFanout
@@ -41,7 +42,8 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
                        refresh_ttl: float = 86400, session_ttl: float = DEFAULT_SESSION_TTL,
                        allowed_origins: Iterable[str] = (), limits: Limits | None = None,
                        media_dir: Path | None = None, hub: Hub | None = None,
-                       redis_url: str | None = None, demo: bool = False) -> AppContext:
+                       redis_url: str | None = None, demo: bool = False,
+                       admin_poll: float = POLL_INTERVAL) -> AppContext:
     """Open (create, migrate, and with `demo` seed when empty) the database and build the
     shared services. `database` is a SQLite path or a postgresql:// URL; `redis_url` fans the
     sockets' events out through Redis and counts the limits there (`server.fanout`,
@@ -70,8 +72,10 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
         media_dir = Path(database).parent / "media" if db.is_sqlite(database) else Path("data/media")
     ctx = AppContext(store=store, tokens=tokens, sessions=Sessions(store, tokens, session_ttl=session_ttl),
                      clock=clock, media_dir=media_dir, allowed_origins=frozenset(allowed_origins),
-                     limits=limits, hub=hub, fanout=fanout, shared=shared)
+                     limits=limits, hub=hub, fanout=fanout, shared=shared, admin_watch=AdminWatch(admin_poll))
+    ctx.fanout.on_admin_event = ctx.admin_watch.poke
     await ctx.fanout.start()
+    ctx.background.append(asyncio.ensure_future(ctx.admin_watch.run(ctx)))
     if isinstance(shared, RedisLimits):
         ctx.background.append(asyncio.ensure_future(_renew_socket_leases(ctx, shared)))
     return ctx
@@ -138,11 +142,13 @@ def create_app(
     media_dir: Path | None = None,
     redis_url: str | None = None,
     demo: bool = False,
+    admin_poll: float = POLL_INTERVAL,
 ) -> Starlette:
     """The app. `host_names` None serves any Host (in-process tests); serve.py always passes
     its allow-list (see `origins.host_allowed`). `inbox` False leaves out the optional inbox
     socket, as a backend without it would (its handshake then fails). `demo` seeds the demo
-    accounts into an empty database. The database is opened, and `app.state.ctx` set, when
+    accounts into an empty database; `admin_poll` is how often, in seconds, this worker reads
+    the admin changes (`server.admin_events`). The database is opened, and `app.state.ctx` set, when
     the app starts (its lifespan)."""
     allowed_origins = tuple(allowed_origins)
     site = StaticSite(Path(site_root))
@@ -167,7 +173,7 @@ def create_app(
     async def lifespan(app: Starlette):
         ctx = await open_context(database, clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
                                  session_ttl=session_ttl, allowed_origins=allowed_origins, limits=limits,
-                                 media_dir=media_dir, redis_url=redis_url, demo=demo,
+                                 media_dir=media_dir, redis_url=redis_url, demo=demo, admin_poll=admin_poll,
                                  hub=fault_controls.FaultyHub(fault_state) if fault_state else None)
         app.state.ctx = ctx
         warm_up = asyncio.ensure_future(site.warm_up())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 
+from server.admin_events import AdminWatch
 from server.fanout import LocalFanout
 from server.hub import Hub
 from server.rate_limit import BucketLimiter, LoginRateLimiter
@@ -95,6 +96,7 @@ class AppContext:
     hashing: HashingPool | None = None
     worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
     background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
+    admin_watch: AdminWatch = field(default_factory=AdminWatch)  # admin changes -> open sockets
 
     def __post_init__(self) -> None:
         if self.fanout is None:

@@ -103,6 +103,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX conversations_by_trainer ON conversations (trainer_id);
     CREATE INDEX conversations_by_trainee ON conversations (trainee_id);
     """,
+    # 4 (issue 20): accounts can be disabled (`serve.py users disable`); each admin change that
+    # open sockets must feel is also a row of admin_events, which every worker polls
+    # (server/admin_events.py).
+    """
+    ALTER TABLE users ADD COLUMN disabled_at {real};
+    CREATE TABLE admin_events (
+        id {serial},
+        kind TEXT NOT NULL,
+        subject_id BIGINT NOT NULL,
+        created_at {real} NOT NULL
+    );
+    """,
 )
 
 _DIALECTS = {
