@@ -1,24 +1,28 @@
 #!/usr/bin/env python3
 """The reference backend and static server for the trainer messaging app.
 
-    python serve.py [--host 127.0.0.1] [--port 8000] [--db data/messaging.sqlite3] [--demo] [--faults]
-                    [--media-dir DIR] [--workers N --redis URL]
+    python serve.py [--host 127.0.0.1] [--port 8000] [--data-dir data] [--demo] [--faults]
+                    [--db FILE_OR_URL] [--media-dir DIR] [--workers N --redis URL]
                     [--access-ttl SECONDS] [--refresh-ttl SECONDS] [--session-ttl SECONDS]
                     [--allow-origin ORIGIN ...] [--host-name NAME ...] [--trusted-proxy IP ...]
                     [--max-sockets-per-user N] [--send-rate BURST/PER_SECOND] [--upload-quota-mb MB]
     python serve.py users add --email E --role trainer|trainee --first F --last L [--password-stdin]
     python serve.py users list | disable EMAIL | enable EMAIL | set-password EMAIL [--password-stdin]
     python serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL | list | archive ID
+    python serve.py backup DEST | restore SRC
     python serve.py export DIR
 
 The first form serves the page, the API and the WebSocket on one origin (creating the
 database when needed; `--demo` seeds the demo accounts into an empty one, else it starts with
 none). The `users` and `conversations` commands manage accounts and conversations in the
-database named by the same `--db` (and `--redis`), also while the server runs: disabling an
+database named by the same `--data-dir` or `--db` (and `--redis`), also while the server runs: disabling an
 account or archiving a conversation closes its open sockets within about a second (at once
 with `--redis`). They exit 0 when done, 1 when refused (one line says why), 2 on a usage
-error. `export` writes the static site into DIR (what the page loads, with the Pyodide
-snapshot of the current py/, rebuilt first when needed).
+error. The data directory (`--data-dir`, default ./data, printed at start) holds the SQLite
+file and the photos; `backup` copies both while the server runs (SQLite's online backup,
+then the photos; with PostgreSQL the photos only: use pg_dump), `restore` brings a backup
+into an empty data directory. `export` writes the static site into DIR (what the page
+loads, with the Pyodide snapshot of the current py/, rebuilt first when needed).
 All the logic lives in the `server` package.
 """
 
@@ -40,11 +44,10 @@ from server.admin_events import POLL_INTERVAL  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.context import Limits  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
+from server import storage  # noqa: E402
 from server.snapshot_plan import rebuild  # noqa: E402
+from server.storage import Storage  # noqa: E402
 from server.static_site import export_site  # noqa: E402
-
-
-DEFAULT_DATABASE = "data/messaging.sqlite3"
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -52,10 +55,12 @@ def serve_parser() -> argparse.ArgumentParser:
                                      epilog="Or: serve.py export DIR  (write the static site into DIR)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--database", "--db", dest="database", default=DEFAULT_DATABASE, metavar="URL",
-                        help="a SQLite file (default data/messaging.sqlite3), or postgresql://USER@HOST/DB")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="where the data lives: messaging.sqlite3 and media/ (default ./data)")
+    parser.add_argument("--database", "--db", dest="database", default=None, metavar="URL",
+                        help="a SQLite file (default DATA_DIR/messaging.sqlite3), or postgresql://USER@HOST/DB")
     parser.add_argument("--media-dir", type=Path, default=None, metavar="DIR",
-                        help="where photos are stored (default: media/ beside the SQLite file, data/media "
+                        help="where photos are stored (default: media/ beside the SQLite file, DATA_DIR/media "
                              "with PostgreSQL; several machines need one shared folder)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="worker processes sharing the port, each with its own event loop (N > 1 needs --redis)")
@@ -157,18 +162,20 @@ def limits_from(args: argparse.Namespace) -> Limits:
         header_timeout=args.header_timeout, body_timeout=args.body_timeout)
 
 
-def database_option(args: argparse.Namespace) -> str:
+def database_option(args: argparse.Namespace, store: Storage) -> str:
     """The option an admin command needs to reach this server's database ('' for the default)."""
-    if args.database == DEFAULT_DATABASE:
-        return ""
-    return " --db " + shlex.quote(str(args.database))
+    if args.database is not None:
+        return " --db " + shlex.quote(store.database)
+    if args.data_dir is not None:
+        return " --data-dir " + shlex.quote(str(store.data_dir))
+    return ""
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] in (["users"], ["conversations"]):
+    if argv[:1] in (["users"], ["conversations"], ["backup"], ["restore"]):
         from server import cli_admin
 
-        return cli_admin.main(argv, default_database=DEFAULT_DATABASE)
+        return cli_admin.main(argv)
     if argv[:1] == ["export"]:
         parser = argparse.ArgumentParser(prog="serve.py export", description="Write the static site into DIR.")
         parser.add_argument("dir", type=Path)
@@ -185,6 +192,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    where = storage.resolve(args.data_dir, args.database, args.media_dir)
     if args.workers > 1 and not args.redis:
         print(f"serve.py: --workers {args.workers} needs --redis URL (the workers share their sockets' "
               "events and limits through Redis)", file=sys.stderr)
@@ -192,23 +200,23 @@ def main(argv: list[str]) -> int:
     if args.workers > 1:
         from server.supervisor import supervise
 
-        print_banner(args)
+        print_banner(args, where)
         return supervise(Path(__file__).resolve(), argv, args.workers, args.host, args.port)
     from server.runner import run
 
-    app = create_app(args.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
+    app = create_app(where.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
                      host_names=host_names(args), limits=limits_from(args), inbox=args.inbox,
-                     media_dir=args.media_dir, redis_url=args.redis, demo=args.demo, admin_poll=args.admin_poll)
+                     media_dir=where.media_dir, redis_url=args.redis, demo=args.demo, admin_poll=args.admin_poll)
     if args.worker_fd is None:
-        print_banner(args)
+        print_banner(args, where)
     sockets = [socket.socket(fileno=args.worker_fd)] if args.worker_fd is not None else None
     run(app, args.host, args.port, limits=limits_from(args), trusted_proxies=args.trusted_proxy, sockets=sockets,
         ready_fd=args.ready_fd)
     return 0
 
 
-def print_banner(args: argparse.Namespace) -> None:
+def print_banner(args: argparse.Namespace, where: Storage) -> None:
     if args.demo:
         print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
         for email, first, last, role in DEMO_USERS:
@@ -216,8 +224,11 @@ def print_banner(args: argparse.Namespace) -> None:
     else:
         print(f"Open http://{args.host}:{args.port}/ in a browser. No demo data (--demo seeds it into an empty "
               "database); add accounts and conversations with:")
-        print(f"  python serve.py users add --email EMAIL --role trainer --first FIRST --last LAST{database_option(args)}")
-        print(f"  python serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL{database_option(args)}")
+        option = database_option(args, where)
+        print(f"  python serve.py users add --email EMAIL --role trainer --first FIRST --last LAST{option}")
+        print(f"  python serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL{option}")
+    print(f"Data directory: {where.data_dir} (database: {storage.without_password(where.database)}; "
+          f"photos: {where.media_dir})")
     print("Host names served: IP addresses, localhost" + "".join(f", {n}" for n in host_names(args))
           + " (add others with --host-name)")
     if args.redis:

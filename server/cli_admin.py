@@ -3,9 +3,10 @@
     serve.py users add --email E --role trainer|trainee --first F --last L [--password-stdin]
     serve.py users list | disable EMAIL | enable EMAIL | set-password EMAIL [--password-stdin]
     serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL | list | archive ID
+    serve.py backup DEST | restore SRC   (`server.backup`)
 
-Each takes the server's `--database/--db` and `--redis` (or COACHLINE_DATABASE and
-COACHLINE_REDIS, like the server).
+Each takes the server's `--data-dir`, `--database/--db` and `--redis` (or COACHLINE_DATA_DIR,
+COACHLINE_DATABASE and COACHLINE_REDIS, like the server); backup and restore `--media-dir`.
 It may run while the server runs: the change is committed, and the server's workers apply
 it to their open sockets within about a second (`server.admin_events`).
 Exit codes: 0 done, 1 refused (one line on stderr says why), 2 usage.
@@ -22,18 +23,21 @@ import sys
 import time
 from pathlib import Path
 
-from server import admin, db
+from server import admin, backup, db, storage
 from server.store import Store
 
 REFUSED = 1
 USAGE = 2
 
 
-def admin_parser(prog: str, default_database: str) -> argparse.ArgumentParser:
+def admin_parser(prog: str) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=os.environ.get("COACHLINE_DATA_DIR") or None, metavar="DIR",
+                        help="the server's data directory (default ./data)")
     common.add_argument("--database", "--db", dest="database", metavar="URL",
-                        default=os.environ.get("COACHLINE_DATABASE", default_database),
-                        help=f"the server's database: a SQLite file (default {default_database}) or postgresql://...")
+                        default=os.environ.get("COACHLINE_DATABASE") or None,
+                        help="the server's database: a SQLite file (default DATA_DIR/messaging.sqlite3) "
+                             "or postgresql://...")
     common.add_argument("--redis", default=os.environ.get("COACHLINE_REDIS") or None, metavar="URL",
                         help="the server's Redis, if any: its workers then apply the change at once "
                              "(without it, within about a second)")
@@ -66,14 +70,35 @@ def admin_parser(prog: str, default_database: str) -> argparse.ArgumentParser:
     conversations.add_parser("list", parents=[common], help="every conversation")
     archive = conversations.add_parser("archive", parents=[common], help="read-only from now on")
     archive.add_argument("id", type=int)
+
+    media = argparse.ArgumentParser(add_help=False)
+    media.add_argument("--media-dir", default=os.environ.get("COACHLINE_MEDIA_DIR") or None, metavar="DIR",
+                       help="the server's photos (default: media/ beside the SQLite file)")
+    backup_command = groups.add_parser("backup", parents=[common, media],
+                                       help="copy the database and the photos into DEST (while the server runs)")
+    backup_command.add_argument("dest", type=Path)
+    restore_command = groups.add_parser("restore", parents=[common, media],
+                                        help="bring a backup back into an empty data directory")
+    restore_command.add_argument("src", type=Path)
     return parser
 
 
-def main(argv: list[str], *, prog: str = "serve.py", default_database: str = "data/messaging.sqlite3") -> int:
-    args = admin_parser(prog, default_database).parse_args(argv)  # exits 2 on a usage error
+def main(argv: list[str], *, prog: str = "serve.py") -> int:
+    args = admin_parser(prog).parse_args(argv)  # exits 2 on a usage error
+    where = storage.resolve(args.data_dir, args.database, getattr(args, "media_dir", None))
+    args.database = where.database
+    if args.group in ("backup", "restore"):
+        try:
+            lines = backup.backup(where, args.dest) if args.group == "backup" else backup.restore(args.src, where)
+        except admin.Refused as refusal:
+            return _refuse(prog, str(refusal))
+        except (OSError, sqlite3.Error) as exc:
+            return _refuse(prog, f"{args.group} failed: {' '.join(str(exc).split())}")
+        print("\n".join(lines))
+        return 0
     creates = (args.group, args.command) == ("users", "add")
-    if db.is_sqlite(args.database) and not creates and not Path(args.database).exists():
-        return _refuse(prog, f"no database at {args.database} (--db names the server's)")
+    if where.sqlite_path is not None and not creates and not where.sqlite_path.exists():
+        return _refuse(prog, f"no database at {where.database} (--data-dir or --db names the server's)")
     password = None
     if getattr(args, "password_stdin", None) is not None:
         if not args.password_stdin and not sys.stdin.isatty():
