@@ -193,7 +193,8 @@ async def _dispatch(store: Store, args: argparse.Namespace, password: str | None
 
 def _user_line(user: dict) -> str:
     state = "disabled" if user["disabled_at"] is not None else "active"
-    return f"{user['id']:>5}  {user['role'].lower():<7}  {state:<8}  {user['email']}  {user['first_name']} {user['last_name']}"
+    return (f"{user['id']:>5}  {user['role'].lower():<7}  {state:<8}  {user['email']}  "
+            f"{user['first_name']} {user['last_name']}")
 
 
 def _conversation_line(conversation: dict) -> str:

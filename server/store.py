@@ -161,8 +161,8 @@ class Store:
         return row is not None and not row["is_archived"] and row["disabled_at"] is None
 
     async def conversations_between(self, trainer_id: int, trainee_id: int) -> list[Row]:
-        return await self.db.fetch_all("SELECT * FROM conversations WHERE trainer_id = ? AND trainee_id = ? ORDER BY id",
-                                       (trainer_id, trainee_id))
+        return await self.db.fetch_all(
+            "SELECT * FROM conversations WHERE trainer_id = ? AND trainee_id = ? ORDER BY id", (trainer_id, trainee_id))
 
     async def all_conversations(self) -> list[Row]:
         """Every conversation with its people's e-mails, oldest first."""

@@ -135,7 +135,8 @@ def test_backup_and_restore_refuse_a_folder_that_is_not_empty(tmp_path, demo_db_
     full.mkdir()
     (full / "keep.txt").write_text("mine")
     refused = serve_py("backup", str(full), "--data-dir", str(data))
-    assert refused.returncode == 1 and refused.stderr.strip() == f"serve.py: will not backup into {full}: it is not empty"
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == f"serve.py: will not backup into {full}: it is not empty"
     assert serve_py("backup", str(tmp_path / "copy"), "--data-dir", str(data)).returncode == 0
     over = serve_py("restore", str(tmp_path / "copy"), "--data-dir", str(data))  # the live data dir
     assert over.returncode == 1 and "not empty" in over.stderr
