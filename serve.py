@@ -1,16 +1,29 @@
 #!/usr/bin/env python3
 """The reference backend and static server for the trainer messaging app.
 
-    python serve.py [--host 127.0.0.1] [--port 8000] [--db data/messaging.sqlite3] [--faults]
+    python serve.py [--host 127.0.0.1] [--port 8000] [--data-dir data] [--demo] [--faults]
+                    [--db FILE_OR_URL] [--media-dir DIR] [--workers N --redis URL]
                     [--access-ttl SECONDS] [--refresh-ttl SECONDS] [--session-ttl SECONDS]
                     [--allow-origin ORIGIN ...] [--host-name NAME ...] [--trusted-proxy IP ...]
                     [--max-sockets-per-user N] [--send-rate BURST/PER_SECOND] [--upload-quota-mb MB]
                     [--log-format text|json]   (serve.py --help tells each option)
+    python serve.py users add --email E --role trainer|trainee --first F --last L [--password-stdin]
+    python serve.py users list | disable EMAIL | enable EMAIL | set-password EMAIL [--password-stdin]
+    python serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL | list | archive ID
+    python serve.py backup DEST | restore SRC
     python serve.py export DIR
 
-The first form serves the page, the API and the WebSocket on one origin (creating and
-seeding the database when needed); the second writes the static site into DIR (what the page loads,
-with the Pyodide snapshot of the current py/, rebuilt first when needed).
+The first form serves the page, the API and the WebSocket on one origin (creating the
+database when needed; `--demo` seeds the demo accounts into an empty one, else it starts with
+none). The `users` and `conversations` commands manage accounts and conversations in the
+database named by the same `--data-dir` or `--db` (and `--redis`), also while the server runs: disabling an
+account or archiving a conversation closes its open sockets within about a second (at once
+with `--redis`). They exit 0 when done, 1 when refused (one line says why), 2 on a usage
+error. The data directory (`--data-dir`, default ./data, printed at start) holds the SQLite
+file and the photos; `backup` copies both while the server runs (SQLite's online backup,
+then the photos; with PostgreSQL the photos only: use pg_dump), `restore` brings a backup
+into an empty data directory. `export` writes the static site into DIR (what the page
+loads, with the Pyodide snapshot of the current py/, rebuilt first when needed).
 All the logic lives in the `server` package.
 """
 
@@ -20,6 +33,7 @@ import argparse
 import dataclasses
 import ipaddress
 import os
+import shlex
 import socket
 import sys
 from pathlib import Path
@@ -27,12 +41,15 @@ from pathlib import Path
 SITE_ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(SITE_ROOT))
 
+from server.admin_events import POLL_INTERVAL  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.context import Limits  # noqa: E402
 from server.db import is_sqlite  # noqa: E402
 from server.log_format import FORMATS  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
+from server import storage  # noqa: E402
 from server.snapshot_plan import rebuild  # noqa: E402
+from server.storage import Storage  # noqa: E402
 from server.static_site import export_site  # noqa: E402
 
 
@@ -47,14 +64,17 @@ def serve_parser() -> argparse.ArgumentParser:
                "(the page reconnects at once), answers in flight finished, exit 0 within 10 s.\n"
                "GET /healthz answers while the process runs; GET /readyz only while the database (and\n"
                "Redis, with --redis) answer.\n\n"
-               "Or: serve.py export DIR  (write the static site into DIR)")
+               "Or: serve.py users|conversations ... (accounts), serve.py backup DEST | restore SRC,\n"
+               "serve.py export DIR (write the static site into DIR); each with --help")
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; "
                         "0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=8000, help="the TCP port to listen on (default 8000)")
-    parser.add_argument("--database", "--db", dest="database", default="data/messaging.sqlite3", metavar="URL",
-                        help="a SQLite file (default data/messaging.sqlite3), or postgresql://USER@HOST/DB")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="where the data lives: messaging.sqlite3 and media/ (default ./data)")
+    parser.add_argument("--database", "--db", dest="database", default=None, metavar="URL",
+                        help="a SQLite file (default DATA_DIR/messaging.sqlite3), or postgresql://USER@HOST/DB")
     parser.add_argument("--media-dir", type=Path, default=None, metavar="DIR",
-                        help="where photos are stored (default: media/ beside the SQLite file, data/media "
+                        help="where photos are stored (default: media/ beside the SQLite file, DATA_DIR/media "
                              "with PostgreSQL; several machines need one shared folder)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="worker processes sharing the port, each with its own event loop (N > 1 needs --redis)")
@@ -62,7 +82,12 @@ def serve_parser() -> argparse.ArgumentParser:
                         help="redis://HOST:PORT/DB: fan socket events out and count the limits across every "
                              "worker and machine that names the same Redis")
     parser.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--admin-poll", type=float, default=POLL_INTERVAL, metavar="SECONDS",
+                        help=f"how often each worker looks for changes made by the users/conversations commands "
+                             f"(default {POLL_INTERVAL:g}; with --redis they also arrive at once)")
     parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--demo", action="store_true",
+                        help="seed the demo accounts and conversations into an empty database (public passwords)")
     parser.add_argument("--faults", action="store_true", help="mount the /__faults/ controls (tests only)")
     parser.add_argument("--no-inbox", dest="inbox", action="store_false",
                         help="leave out the optional inbox socket (/ws/inbox/), like a backend without it")
@@ -158,7 +183,7 @@ def host_names(args: argparse.Namespace) -> list[str]:
     return []
 
 
-def missing_drivers(args: argparse.Namespace) -> str | None:
+def missing_drivers(args: argparse.Namespace, database: str | Path) -> str | None:
     """The scale-out drivers are an extra (requirements/scale.txt): say so in one line before
     starting, rather than a traceback from the first worker."""
     import importlib.util
@@ -166,7 +191,7 @@ def missing_drivers(args: argparse.Namespace) -> str | None:
     wanted = []
     if args.redis:
         wanted.append(("redis", "--redis needs the Redis driver (redis)"))
-    if not is_sqlite(args.database):
+    if not is_sqlite(database):
         wanted += [("psycopg", "a PostgreSQL database needs its driver (psycopg)"),
                    ("psycopg_pool", "a PostgreSQL database needs psycopg_pool")]
     for module, message in wanted:
@@ -182,7 +207,20 @@ def limits_from(args: argparse.Namespace) -> Limits:
         header_timeout=args.header_timeout, body_timeout=args.body_timeout)
 
 
+def database_option(args: argparse.Namespace, store: Storage) -> str:
+    """The option an admin command needs to reach this server's database ('' for the default)."""
+    if args.database is not None:
+        return " --db " + shlex.quote(store.database)
+    if args.data_dir is not None:
+        return " --data-dir " + shlex.quote(str(store.data_dir))
+    return ""
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["users"], ["conversations"], ["backup"], ["restore"]):
+        from server import cli_admin
+
+        return cli_admin.main(argv)
     if argv[:1] == ["export"]:
         parser = argparse.ArgumentParser(prog="serve.py export", description="Write the static site into DIR.")
         parser.add_argument("dir", type=Path)
@@ -199,11 +237,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    where = storage.resolve(args.data_dir, args.database, args.media_dir)
     if args.workers > 1 and not args.redis:
         print(f"serve.py: --workers {args.workers} needs --redis URL (the workers share their sockets' "
               "events and limits through Redis)", file=sys.stderr)
         return 2
-    missing = missing_drivers(args)
+    missing = missing_drivers(args, where.database)
     if missing:
         print(f"serve.py: {missing} (./run.sh installs them when its options name Redis or PostgreSQL; "
               "or: .venv/bin/pip install --require-hashes --no-deps -r requirements/scale.txt)", file=sys.stderr)
@@ -211,27 +250,36 @@ def main(argv: list[str]) -> int:
     if args.workers > 1:
         from server.supervisor import supervise
 
-        print_banner(args)
+        print_banner(args, where)
         return supervise(Path(__file__).resolve(), argv, args.workers, args.host, args.port,
                          log_style=args.log_format)
     from server.runner import run
 
-    app = create_app(args.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
+    app = create_app(where.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
                      host_names=host_names(args), limits=limits_from(args), inbox=args.inbox,
-                     media_dir=args.media_dir, redis_url=args.redis)
+                     media_dir=where.media_dir, redis_url=args.redis, demo=args.demo, admin_poll=args.admin_poll)
     if args.worker_fd is None:
-        print_banner(args)
+        print_banner(args, where)
     sockets = [socket.socket(fileno=args.worker_fd)] if args.worker_fd is not None else None
     run(app, args.host, args.port, limits=limits_from(args), trusted_proxies=args.trusted_proxy, sockets=sockets,
         ready_fd=args.ready_fd, log_style=args.log_format)
     return 0
 
 
-def print_banner(args: argparse.Namespace) -> None:
-    print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
-    for email, first, last, role in DEMO_USERS:
-        print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
+def print_banner(args: argparse.Namespace, where: Storage) -> None:
+    if args.demo:
+        print(f"Open http://{args.host}:{args.port}/ in a browser. Demo logins:")
+        for email, first, last, role in DEMO_USERS:
+            print(f"  {email:<20} {password_for(email):<12} {first} {last} ({role.lower()})")
+    else:
+        print(f"Open http://{args.host}:{args.port}/ in a browser. No demo data (--demo seeds it into an empty "
+              "database); add accounts and conversations with:")
+        option = database_option(args, where)
+        print(f"  python serve.py users add --email EMAIL --role trainer --first FIRST --last LAST{option}")
+        print(f"  python serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL{option}")
+    print(f"Data directory: {where.data_dir} (database: {storage.without_password(where.database)}; "
+          f"photos: {where.media_dir})")
     print("Host names served: IP addresses, localhost" + "".join(f", {n}" for n in host_names(args))
           + " (add others with --host-name)")
     if args.redis:

@@ -176,7 +176,7 @@ class Server:
         self.log = open(tmp / "server.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(tmp / "bench.sqlite3"),
-             "--faults", "--access-ttl", "7200", "--allow-origin", self.static_origin, *extra_args],
+             "--faults", "--demo", "--access-ttl", "7200", "--allow-origin", self.static_origin, *extra_args],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         self.http = httpx.Client(base_url=self.origin, timeout=120)
         deadline = time.time() + 60

@@ -52,7 +52,7 @@ class ServerUnderTest:
         raise_open_file_limit()
         command = [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--database", database,
                    "--access-ttl", "3600", "--send-rate", "100000/100000", "--max-sockets-per-user", "100000",
-                   "--workers", str(workers)]
+                   "--workers", str(workers), "--demo"]
         if redis_url:
             command += ["--redis", redis_url]
         self.log_path = log_path

@@ -49,7 +49,7 @@ def build_roster(database: str, *, trainers: int, trainees_per_trainer: int) -> 
 
 
 async def _build(database: str, trainers: int, trainees_per_trainer: int) -> Roster:
-    ctx = await open_context(database, access_ttl=TOKEN_TTL)
+    ctx = await open_context(database, access_ttl=TOKEN_TTL, demo=True)
     try:
         password_hash = hash_password("bench-pass")  # once: nobody logs in with it
         now = ctx.clock()

@@ -20,6 +20,7 @@ from starlette.routing import Match, Route
 from server import api, auth, db, images, seed, ws
 from server import faults as fault_controls
 from server.context import AppContext, Limits, local_limits
+from server.admin_events import POLL_INTERVAL, AdminWatch
 from server.errors import EXCEPTION_HANDLERS, ApiError
 from server.fanout import RedisFanout
 from server.hub import Hub
@@ -40,14 +41,17 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
                        refresh_ttl: float = 86400, session_ttl: float = DEFAULT_SESSION_TTL,
                        allowed_origins: Iterable[str] = (), limits: Limits | None = None,
                        media_dir: Path | None = None, hub: Hub | None = None,
-                       redis_url: str | None = None) -> AppContext:
-    """Open (create, migrate, seed when empty) the database and build the shared services.
-    `database` is a SQLite path or a postgresql:// URL; `redis_url` fans the sockets' events
-    out through Redis and counts the limits there (`server.fanout`, `server.shared_limits`)."""
+                       redis_url: str | None = None, demo: bool = False,
+                       admin_poll: float = POLL_INTERVAL) -> AppContext:
+    """Open (create, migrate, and with `demo` seed when empty) the database and build the
+    shared services. `database` is a SQLite path or a postgresql:// URL; `redis_url` fans the
+    sockets' events out through Redis and counts the limits there (`server.fanout`,
+    `server.shared_limits`). Without `demo` a new database starts with no accounts
+    (`serve.py users add` makes them): demo passwords are public."""
 
     async def seed_when_empty(tx) -> None:
         store = Store(tx)
-        if await store.user_count() == 0:
+        if demo and await store.user_count() == 0:
             await seed.seed_demo(store, clock())
 
     database_handle = await db.open_database(database, then=seed_when_empty)
@@ -67,10 +71,12 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
         media_dir = Path(database).parent / "media" if db.is_sqlite(database) else Path("data/media")
     ctx = AppContext(store=store, tokens=tokens, sessions=Sessions(store, tokens, session_ttl=session_ttl),
                      clock=clock, media_dir=media_dir, allowed_origins=frozenset(allowed_origins),
-                     limits=limits, hub=hub, fanout=fanout, shared=shared)
+                     limits=limits, hub=hub, fanout=fanout, shared=shared, admin_watch=AdminWatch(admin_poll))
+    ctx.fanout.on_admin_event = ctx.admin_watch.poke
     await ctx.fanout.start()
     # File times are wall-clock times, whatever clock the app runs on.
     await asyncio.to_thread(images.remove_stale_parts, media_dir, time.time())
+    ctx.background.append(asyncio.ensure_future(ctx.admin_watch.run(ctx)))
     if isinstance(shared, RedisLimits):
         ctx.background.append(asyncio.ensure_future(_renew_socket_leases(ctx, shared)))
     return ctx
@@ -91,11 +97,11 @@ async def _renew_socket_leases(ctx: AppContext, shared: RedisLimits) -> None:
             logging.getLogger("server").exception("could not renew the socket leases")
 
 
-def prepare_database(database: str | Path, *, clock: Callable[[], float] = time.time) -> None:
-    """Create, migrate and (when empty) seed the database, outside any running server."""
+def prepare_database(database: str | Path, *, clock: Callable[[], float] = time.time, demo: bool = False) -> None:
+    """Create and migrate the database (and with `demo` seed it when empty), outside any running server."""
 
     async def prepare() -> None:
-        await close_context(await open_context(database, clock=clock))
+        await close_context(await open_context(database, clock=clock, demo=demo))
 
     asyncio.run(prepare())
 
@@ -137,11 +143,15 @@ def create_app(
     inbox: bool = True,
     media_dir: Path | None = None,
     redis_url: str | None = None,
+    demo: bool = False,
+    admin_poll: float = POLL_INTERVAL,
 ) -> Starlette:
     """The app. `host_names` None serves any Host (in-process tests); serve.py always passes
     its allow-list (see `origins.host_allowed`). `inbox` False leaves out the optional inbox
-    socket, as a backend without it would (its handshake then fails). The database is
-    opened, and `app.state.ctx` set, when the app starts (its lifespan)."""
+    socket, as a backend without it would (its handshake then fails). `demo` seeds the demo
+    accounts into an empty database; `admin_poll` is how often, in seconds, this worker reads
+    the admin changes (`server.admin_events`). The database is opened, and `app.state.ctx` set, when
+    the app starts (its lifespan)."""
     allowed_origins = tuple(allowed_origins)
     site = StaticSite(Path(site_root))
     fault_state = fault_controls.FaultState() if faults else None
@@ -165,7 +175,7 @@ def create_app(
     async def lifespan(app: Starlette):
         ctx = await open_context(database, clock=clock, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
                                  session_ttl=session_ttl, allowed_origins=allowed_origins, limits=limits,
-                                 media_dir=media_dir, redis_url=redis_url,
+                                 media_dir=media_dir, redis_url=redis_url, demo=demo, admin_poll=admin_poll,
                                  hub=fault_controls.FaultyHub(fault_state) if fault_state else None)
         app.state.ctx = ctx
         warm_up = asyncio.ensure_future(site.warm_up())

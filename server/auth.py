@@ -26,7 +26,7 @@ from server.errors import ApiError, bad_request
 from server.fanout import Envelope
 from server.hashing import DEVICE, OPEN, HashingPool
 from server.login_limits import address_group, device_counts, untrusted_counts
-from server.passwords import hash_password, needs_rehash, verify_password
+from server.passwords import MAX_PASSWORD_CHARS, hash_password, needs_rehash, verify_password
 from server.request_body import guard_json_post, read_json_object, string_field
 from server.serializers import me_json
 from server.sessions import RefreshLimited, ReuseDetected
@@ -34,7 +34,6 @@ from server.tokens import ACCESS, TokenError
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
 MAX_EMAIL_CHARS = 254  # RFC 5321's longest path
-MAX_PASSWORD_CHARS = 1024
 SESSION_REVOKED = 4001  # sockets of a revoked session close as with a bad token
 
 
@@ -99,7 +98,7 @@ async def create_tokens(request: Request) -> JSONResponse:
     except HashingPool.Busy:
         await ctx.shared.login_release(counts, reservation)  # not an attempt: it was never checked
         raise ApiError(503, "Too many logins at once. Try again in a moment.", {"Retry-After": "1"}) from None
-    if user is None or not matches:
+    if user is None or not matches or user["disabled_at"] is not None:  # a disabled account: as a bad password
         raise ApiError(401, "No active account found with the given credentials")
     await ctx.shared.login_release(counts, reservation)
     if needs_rehash(stored):

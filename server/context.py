@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 
+from server.admin_events import AdminWatch
 from server.device_tokens import DeviceTokens
 from server.fanout import LocalFanout
 from server.hashing import HashingPool
@@ -84,6 +85,7 @@ class AppContext:
     uploads: BoundedPool | None = None  # form parsing and image checks (`server.work_pool`)
     worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
     background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
+    admin_watch: AdminWatch = field(default_factory=AdminWatch)  # admin changes -> open sockets
 
     def __post_init__(self) -> None:
         if self.fanout is None:

@@ -103,6 +103,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX conversations_by_trainer ON conversations (trainer_id);
     CREATE INDEX conversations_by_trainee ON conversations (trainee_id);
     """,
+    # 4 (issue 20): accounts can be disabled (`serve.py users disable`); each admin change that
+    # open sockets must feel is also a row of admin_events, which every worker polls
+    # (server/admin_events.py).
+    """
+    ALTER TABLE users ADD COLUMN disabled_at {real};
+    CREATE TABLE admin_events (
+        id {serial},
+        kind TEXT NOT NULL,
+        subject_id BIGINT NOT NULL,
+        created_at {real} NOT NULL
+    );
+    """,
 )
 
 _DIALECTS = {
@@ -194,9 +206,17 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
 
     The file holds the JWT secret and the password hashes: it is created (or narrowed) to
     0600 before SQLite opens it, and SQLite gives its -wal and -shm files the same mode.
+
+    An existing file is never opened here: closing any descriptor of the file drops every
+    POSIX lock this process holds on it, those of its other SQLite connections included.
+    Without them, another process (`serve.py users ...`) that closed its connection believed
+    it was the last one, checkpointed and reset the WAL, and this process's reader went on
+    answering from its cache: it never saw that process's change.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # created meanwhile by another process
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     os.chmod(path, 0o600)
     for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if companion.exists():

@@ -28,6 +28,8 @@ as the sockets will get it, so a worker never decodes or re-encodes the frame:
     I <user,user> <conversation or ->\\n<frame>  those users' inbox sockets (but pages that hold its own)
     T <conversation> <typer>\\n<frame>       a typing indicator (coalesced, not to the typer)
     S <code> <session>\\n                    close the sockets opened by that session
+    A\\n                                     an admin command committed: read admin_events now
+                                             (`server.admin_events`), from serve.py users/conversations
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from server.hub import Hub, Outgoing
@@ -50,7 +53,7 @@ RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0)  # then every 2 s
 
 @dataclass(frozen=True)
 class Envelope:
-    kind: str  # M, C, I, T or S (see the module's docstring)
+    kind: str  # M, C, I, T, S or A (see the module's docstring)
     text: str | Outgoing = ""  # an Outgoing is encoded on first use (not at all if no socket takes it)
     conversation_id: int | None = None
     users: tuple[int, ...] = ()
@@ -72,6 +75,8 @@ def encode(envelope: Envelope) -> str:
         head = f"T {envelope.conversation_id} {envelope.typer_id}"
     elif kind == "S":
         head = f"S {envelope.code} {envelope.session_id}"
+    elif kind == "A":
+        head = "A"
     else:
         raise ValueError(f"unknown envelope kind {kind!r}")
     text = envelope.text
@@ -99,6 +104,8 @@ def decode(payload: str) -> Envelope:
         return Envelope("T", text, conversation_id=int(words[1]), typer_id=int(words[2]))
     if kind == "S" and len(words) == 3:
         return Envelope("S", code=int(words[1]), session_id=words[2])
+    if kind == "A" and len(words) == 1:
+        return Envelope("A")
     raise ValueError(f"not an envelope: {head[:40]!r}")
 
 
@@ -115,6 +122,14 @@ def deliver_locally(hub: Hub, envelope: Envelope) -> None:
         hub.close_session(envelope.session_id, envelope.code)
 
 
+def _poke_or_deliver(fanout: LocalFanout | RedisFanout, envelope: Envelope) -> None:
+    if envelope.kind == "A":
+        if fanout.on_admin_event is not None:
+            fanout.on_admin_event()
+    else:
+        deliver_locally(fanout.hub, envelope)
+
+
 class LocalFanout:
     """One process: an envelope goes straight to this process's hub."""
 
@@ -122,6 +137,7 @@ class LocalFanout:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self.on_admin_event: Callable[[], None] | None = None  # the `A` envelope's receiver
 
     async def start(self) -> None:
         pass
@@ -131,10 +147,26 @@ class LocalFanout:
 
     async def publish(self, *envelopes: Envelope) -> None:
         for envelope in envelopes:
-            deliver_locally(self.hub, envelope)
+            _poke_or_deliver(self, envelope)
 
     async def ready(self) -> bool:
         return True
+
+
+def channel_name(prefix: str) -> str:
+    return f"{prefix}:events"
+
+
+def publish_admin_poke(url: str, prefix: str = "coachline") -> None:
+    """From a process that is not a server (serve.py users/conversations): tell every
+    worker to read `admin_events` now. Raises redis-py's errors when Redis is away."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=HEALTH_TIMEOUT, socket_connect_timeout=2)
+    try:
+        client.publish(channel_name(prefix), encode(Envelope("A")))
+    finally:
+        client.close()
 
 
 class RedisFanout:
@@ -144,7 +176,8 @@ class RedisFanout:
         import redis.asyncio as redis  # only a server started with --redis needs the package
 
         self.hub = hub
-        self.channel = f"{prefix}:events"
+        self.on_admin_event: Callable[[], None] | None = None  # the `A` envelope's receiver
+        self.channel = channel_name(prefix)
         self.client: Any = redis.Redis.from_url(url, socket_timeout=HEALTH_TIMEOUT, socket_connect_timeout=2,
                                                 health_check_interval=0)
         self.available = False
@@ -242,7 +275,7 @@ class RedisFanout:
         except (ValueError, UnicodeDecodeError):
             log.warning("fan-out: ignored a message that is not an envelope")
             return
-        deliver_locally(self.hub, envelope)
+        _poke_or_deliver(self, envelope)
 
     def _up(self) -> None:
         if not self.available:

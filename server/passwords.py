@@ -18,8 +18,19 @@ import hmac
 import secrets
 
 N, R, P = 2**14, 8, 5
+MIN_PASSWORD_CHARS = 8  # NIST SP 800-63B's least for a password the user chose
+MAX_PASSWORD_CHARS = 1024  # the login refuses longer ones (400) before hashing them
 _KEY_LEN = 32
 _MAX_MEM = 64 * 1024 * 1024  # refuses a stored hash whose parameters would need more
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` may not be set (a new or changed password), or None."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        return f"a password needs at least {MIN_PASSWORD_CHARS} characters"
+    if len(password) > MAX_PASSWORD_CHARS:
+        return f"a password may have at most {MAX_PASSWORD_CHARS} characters"
+    return None
 
 
 def hash_password(password: str) -> str:

@@ -78,11 +78,13 @@ class Sessions:
         return await self._pair(user_id, session_id, ends_at)
 
     async def claims(self, token: object, token_type: str) -> dict:
-        """Verified claims of a token whose session is still live, else TokenError."""
+        """Verified claims of a token whose session is still live and whose user is not
+        disabled (`serve.py users disable`), else TokenError: REST, refresh, logout and the
+        sockets all come through here."""
         claims = self.tokens.claims(token, token_type)
         session = await self.store.session(claims["sid"])
         if (session is None or session["revoked_at"] is not None or session["user_id"] != claims["user_id"]
-                or session["expires_at"] <= self.tokens.clock()):
+                or session["expires_at"] <= self.tokens.clock() or session["user_disabled_at"] is not None):
             raise TokenError("Token is blacklisted")
         return claims
 

@@ -83,6 +83,17 @@ class Store:
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
+    async def users(self) -> list[Row]:
+        return await self.db.fetch_all("SELECT * FROM users ORDER BY id")
+
+    async def set_user_disabled(self, user_id: int, disabled_at: float | None) -> None:
+        await self.db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (disabled_at, user_id))
+
+    async def revoke_user_sessions(self, user_id: int, at: float) -> int:
+        """End every live session of `user_id`; how many there were."""
+        return await self.db.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                                     (at, user_id))
+
     async def lock_user(self, user_id: int) -> None:
         """Inside a transaction: hold `user_id`'s row until it ends (the sender's upload quota)."""
         if self.dialect == "postgresql":
@@ -96,7 +107,9 @@ class Store:
                               (session_id, user_id, created_at, expires_at))
 
     async def session(self, session_id: str) -> Row | None:
-        return await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        """The session, with its user's `disabled_at` as `user_disabled_at`."""
+        return await self.db.fetch_one("SELECT s.*, u.disabled_at AS user_disabled_at FROM sessions s "
+                                       "JOIN users u ON u.id = s.user_id WHERE s.id = ?", (session_id,))
 
     async def revoke_session(self, session_id: str, at: float) -> None:
         """Revoked; its refresh rows go (no token of a revoked session is looked up again)."""
@@ -147,6 +160,48 @@ class Store:
 
     async def conversation(self, conversation_id: int) -> Row | None:
         return await self.db.fetch_one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+
+    async def may_relay_typing(self, conversation_id: int, user_id: int) -> bool:
+        """The conversation is not archived and its typer not disabled."""
+        row = await self.db.fetch_one(
+            "SELECT c.is_archived, u.disabled_at FROM conversations c JOIN users u ON u.id = ? WHERE c.id = ?",
+            (user_id, conversation_id))
+        return row is not None and not row["is_archived"] and row["disabled_at"] is None
+
+    async def conversations_between(self, trainer_id: int, trainee_id: int) -> list[Row]:
+        return await self.db.fetch_all(
+            "SELECT * FROM conversations WHERE trainer_id = ? AND trainee_id = ? ORDER BY id", (trainer_id, trainee_id))
+
+    async def all_conversations(self) -> list[Row]:
+        """Every conversation with its people's e-mails, oldest first."""
+        return await self.db.fetch_all(
+            "SELECT c.id, c.is_archived, c.created_at, t.email AS trainer_email, p.email AS trainee_email,"
+            " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count"
+            " FROM conversations c JOIN users t ON t.id = c.trainer_id JOIN users p ON p.id = c.trainee_id"
+            " ORDER BY c.id")
+
+    async def archive_conversation(self, conversation_id: int) -> int:
+        return await self.db.execute("UPDATE conversations SET is_archived = 1 WHERE id = ? AND is_archived = 0",
+                                     (conversation_id,))
+
+    # admin events: what open sockets must feel of an admin change (server/admin_events.py)
+
+    async def add_admin_event(self, kind: str, subject_id: int, at: float) -> int:
+        """Inside the change's transaction. In PostgreSQL the table lock makes ids commit in
+        their order, so a poller reading `id > last` never skips one committed late."""
+        if self.dialect == "postgresql":
+            await self.db.execute("LOCK TABLE admin_events IN EXCLUSIVE MODE")
+        row = await self.db.execute_returning(
+            "INSERT INTO admin_events (kind, subject_id, created_at) VALUES (?, ?, ?) RETURNING id",
+            (kind, subject_id, at))
+        return int(row["id"])
+
+    async def admin_events_after(self, event_id: int) -> list[Row]:
+        return await self.db.fetch_all("SELECT * FROM admin_events WHERE id > ? ORDER BY id", (event_id,))
+
+    async def last_admin_event_id(self) -> int:
+        row = await self.db.fetch_one("SELECT MAX(id) AS id FROM admin_events")
+        return int(row["id"] or 0)
 
     async def lock_conversation(self, conversation_id: int) -> None:
         """Inside a transaction: hold the conversation's row until it ends, so that its

@@ -23,7 +23,7 @@ import anyio
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from server import fanout, ws_frames
+from server import admin_events, fanout, ws_frames
 from server.context import AppContext
 from server.fanout import Envelope
 from server.hub import Connection
@@ -41,6 +41,7 @@ _socket_numbers = itertools.count(1)
 
 async def messaging_socket(websocket: WebSocket) -> None:
     ctx: AppContext = websocket.app.state.ctx
+    generation = ctx.admin_watch.generation
     if not await _origin_ok(ctx, websocket):
         return
     claims, refusal = await _check_token(ctx, websocket)
@@ -50,15 +51,16 @@ async def messaging_socket(websocket: WebSocket) -> None:
         if (conversation is None or conversation["is_archived"]
                 or claims["user_id"] not in (conversation["trainer_id"], conversation["trainee_id"])):
             refusal = FORBIDDEN
-    await _serve(ctx, websocket, conversation_id, claims, refusal)
+    await _serve(ctx, websocket, conversation_id, claims, refusal, generation)
 
 
 async def inbox_socket(websocket: WebSocket) -> None:
     """CONTRACT "Inbox socket": the events of all the user's conversations on one socket."""
     ctx: AppContext = websocket.app.state.ctx
+    generation = ctx.admin_watch.generation
     if await _origin_ok(ctx, websocket):
         claims, refusal = await _check_token(ctx, websocket)
-        await _serve(ctx, websocket, None, claims, refusal)
+        await _serve(ctx, websocket, None, claims, refusal, generation)
 
 
 async def _origin_ok(ctx: AppContext, websocket: WebSocket) -> bool:
@@ -81,7 +83,7 @@ async def _check_token(ctx: AppContext, websocket: WebSocket) -> tuple[dict | No
 
 
 async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | None, claims: dict | None,
-                 refusal: int | None) -> None:
+                 refusal: int | None, generation: int) -> None:
     """Accept, then close with `refusal`, or serve the socket until it ends.
 
     Every check is made before the handshake is accepted, and a socket that passes them
@@ -89,6 +91,8 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
     is open is queued for it, not lost between the accept and the join. A message published
     just before the join (its send not committed yet) is not on the socket: the socket waits
     for such sends to commit before it is accepted, so the client's `after=` finds it.
+    Likewise an admin change (`server.admin_events`) applied by this worker after the checks
+    read the database and before the join: `generation` tells, and the socket checks again.
     """
     reason = None
     if refusal is None and not ctx.fanout.available:  # this worker lost Redis: it could not deliver
@@ -106,6 +110,11 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
     ctx.hub.join(conn)
     try:
         await ctx.store.wait_for_sends(conversation_id=conversation_id, user_id=user_id)
+        if ctx.admin_watch.generation != generation:
+            late_refusal = await admin_events.refusal(ctx, conn)
+            if late_refusal is not None:
+                await websocket.accept()
+                return await websocket.close(late_refusal)
         await websocket.accept()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(conn.run_writer)
@@ -177,10 +186,15 @@ async def _relay_typing(ctx: AppContext, conn: Connection, event: dict) -> None:
     Each socket already relays at most one indicator per `typing_interval` (and its last one
     after it: `ws_frames.TypingThrottle`); `ctx.shared.typing_gate` adds a budget per user and
     conversation over all their sockets on all workers, half that interval, which an honest
-    client's one socket never meets, and which caps a user who opens many."""
+    client's one socket never meets, and which caps a user who opens many.
+
+    The database is asked too (one read by primary key, at most a few a second per socket):
+    a conversation archived or an account disabled by `serve.py` relays nothing more, even in
+    the second before this worker closes the socket (`server.admin_events`)."""
     interval = ctx.limits.typing_interval / 2
     wait = await ctx.shared.typing_gate(conn.conversation_id, conn.user_id, interval, ctx.clock())
-    if wait is None and not conn.closing:
+    if (wait is None and not conn.closing
+            and await ctx.store.may_relay_typing(conn.conversation_id, conn.user_id)):
         await ctx.fanout.publish(Envelope("T", json.dumps(event), conversation_id=conn.conversation_id,
                                           typer_id=conn.user_id))
 

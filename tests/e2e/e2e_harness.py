@@ -49,7 +49,7 @@ class Server:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, str(self.root / "serve.py"), "--port", str(self.port), "--db", str(self.db),
-             "--faults", *self.extra_args],
+             "--faults", "--demo", *self.extra_args],
             cwd=self.root, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -70,7 +70,7 @@ class Server:
     def __init__(self, args: list[str], logs: Path, *, env: dict[str, str] | None = None,
                  port: int | None = None) -> None:
         self.port = port or services.free_port()
-        self.args = ["--port", str(self.port), *args]
+        self.args = ["--port", str(self.port), "--demo", *args]  # --demo: an empty database gets the demo
         self.logs = logs
         self.env = env or {}
         self.proc: subprocess.Popen | None = None
@@ -211,7 +211,7 @@ def sqlite_template(tmp_path_factory) -> Path:
     saved = passwords.N, passwords.P
     passwords.N, passwords.P = 2**10, 1
     try:
-        prepare_database(path)
+        prepare_database(path, demo=True)
     finally:
         passwords.N, passwords.P = saved
     return path

@@ -102,7 +102,7 @@ def _conversation(client: TestClient, clock: FakeClock) -> list:
 
 def _session(database: str, site: Path, media: Path) -> list:
     clock = FakeClock(START)
-    app = create_app(database, site_root=site, faults=True, clock=clock, media_dir=media)
+    app = create_app(database, site_root=site, faults=True, clock=clock, media_dir=media, demo=True)
     with TestClient(app) as client:
         return _conversation(client, clock)
 

@@ -44,7 +44,7 @@ def cheap_password_hashing():
 def demo_db_template(tmp_path_factory, cheap_password_hashing) -> Path:
     """Seeding hashes four passwords with scrypt; do it once and copy the file per test."""
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
-    prepare_database(path)
+    prepare_database(path, demo=True)
     return path
 
 
@@ -69,7 +69,7 @@ def db_path(tmp_path, demo_db_template) -> Path:
 @pytest.fixture
 def make_app(db_path, site_root, clock):
     def make(**overrides):
-        options = {"site_root": site_root, "faults": True, "clock": clock, **overrides}
+        options = {"site_root": site_root, "faults": True, "clock": clock, "demo": True, **overrides}
         return create_app(db_path, **options)
 
     return make

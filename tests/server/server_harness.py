@@ -105,10 +105,12 @@ def free_port() -> int:
 class LiveServer:
     """`serve.py` in a subprocess with stdout and stderr captured to files."""
 
-    def __init__(self, db: Path, logs: Path, extra_args=()) -> None:
+    def __init__(self, db: Path | None, logs: Path, extra_args=(), *, demo: bool = True) -> None:
         self.db = db
         self.logs = logs
-        self.extra_args = list(extra_args)
+        # --demo: a test that starts on an empty database finds the demo accounts, as before
+        # serve.py needed the option.
+        self.extra_args = (["--demo"] if demo else []) + list(extra_args)
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -124,8 +126,8 @@ class LiveServer:
         self.logs.mkdir(parents=True, exist_ok=True)
         with open(self.logs / "stdout.txt", "ab") as out, open(self.logs / "stderr.txt", "ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port), "--db", str(self.db),
-                 *self.extra_args],
+                [sys.executable, str(ROOT / "serve.py"), "--port", str(self.port),
+                 *(["--db", str(self.db)] if self.db is not None else []), *self.extra_args],
                 cwd=ROOT, stdout=out, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -96,7 +96,7 @@ def deployed(tmp_path, demo_db_template, monkeypatch):
     options = " ".join(exec_start_options())
     options = replaced(options, {"--port 8000": f"--port {server.port}", "/var/lib/coachline": str(data)})
     server.extra_args = options.split(" ")
-    assert f"{data}/messaging.sqlite3" in server.extra_args and f"{data}/media" in server.extra_args
+    assert server.extra_args[server.extra_args.index("--data-dir") + 1] == str(data)
     server.start()
 
     cert, key = self_signed(tmp_path)

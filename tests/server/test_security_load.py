@@ -34,7 +34,7 @@ def _peak_rss_mb(pid):
 def _prepare(db):
     """50 trainers and 50 trainees, one conversation each pair, written before the server starts."""
     async def prepare() -> list:
-        ctx = await open_context(db)
+        ctx = await open_context(db, demo=True)
         pairs = []
         password = hash_password("load-pass")
         for i in range(CONVERSATIONS):

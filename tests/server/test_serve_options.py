@@ -51,7 +51,7 @@ def test_the_command_line_wins_over_the_environment(serve, monkeypatch):
 
 def test_without_variables_the_defaults_stay(serve):
     args = parse(serve)
-    assert (args.workers, args.redis, args.database, args.port) == (1, None, "data/messaging.sqlite3", 8000)
+    assert (args.workers, args.redis, args.database, args.port) == (1, None, None, 8000)
 
 
 @pytest.mark.parametrize("name, value", [("COACHLINE_PORT", "eighty"), ("COACHLINE_SEND_RATE", "fast"),
