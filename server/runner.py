@@ -40,6 +40,7 @@ import h11
 import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from server import log_format, logging_redact
 from server.context import AppContext, Limits
@@ -91,10 +92,23 @@ class GracefulServer(uvicorn.Server):
         ctx: AppContext | None = getattr(self.app.state, "ctx", None)  # set once the app has started
         if ctx is not None:
             await ctx.hub.close_all(SERVICE_RESTART, timeout=SOCKETS_CLOSE_TIMEOUT)
+            await self._closing_handshakes(SOCKETS_CLOSE_TIMEOUT)
         await super().shutdown(sockets)
         cut.cancel()
         self._captured_signals.clear()  # exit 0, not by the signal: this stop was planned
         log.info("shutdown complete in %.2f s", time.monotonic() - started)
+
+    async def _closing_handshakes(self, timeout: float) -> None:
+        """Wait (bounded) for each WebSocket's close reply, after which uvicorn ends its
+        connection. uvicorn's own shutdown closes a socket whose close frame is sent at once;
+        if the peer's frames are still arriving then, the kernel answers them with a reset, and
+        a peer that had not read our close frame yet loses it with the reset: it sees 1006, a
+        crash, instead of 1012, and backs off instead of coming back at once."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline and any(isinstance(conn, WebSocketsSansIOProtocol)
+                                             for conn in self.server_state.connections):
+            await asyncio.sleep(0.01)  # connection_lost takes each one out of the set
 
     def _cut_unfinished(self) -> None:
         unfinished = [conn for conn in list(self.server_state.connections) if isinstance(conn, GuardedH11Protocol)]
