@@ -83,8 +83,8 @@ SCHEMAS = {
                   "description": "PNG, JPEG, GIF or WebP, at most 5 MB"}}},
 }
 
-_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
-_CHALLENGE = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+_CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
 _WHY = {
     400: "malformed or invalid input",
     401: "no, a bad or an expired token",
@@ -102,9 +102,12 @@ def _error(status: int, why: str | None = None) -> dict:
                       "content": {"application/json": {"schema": _ref("Error")}}}
     if status in (429, 503):
         response["headers"] = _RETRY_AFTER
-    elif status == 401:
-        response["headers"] = _CHALLENGE
     return response
+
+
+def _bearer_refused() -> dict:
+    """The 401 of a call that needs the Bearer token (the token calls' 401s carry no challenge)."""
+    return {**_error(401), "headers": _CHALLENGE}
 
 
 def _ok(schema_name: str, description: str = "OK") -> dict:
@@ -149,12 +152,12 @@ PATHS = {
         "Log out: that refresh token's session ends now", public=True, requestBody=_json_body("RefreshToken"),
         responses={200: _ok("Empty"), **_TOKEN_ERRORS, 401: _error(401, "a bad or expired refresh token")})},
     "/api/auth/users/me/": {"get": _operation(
-        "The logged-in user", responses={200: _ok("Me"), 401: _error(401)})},
+        "The logged-in user", responses={200: _ok("Me"), 401: _bearer_refused()})},
     "/api/messaging/conversations/": {"get": _operation(
         "The user's conversations, newest last_message_at first", responses={
             200: {"description": "OK", "content": {"application/json": {
                 "schema": {"type": "array", "items": _ref("Conversation")}}}},
-            401: _error(401)})},
+            401: _bearer_refused()})},
     "/api/messaging/conversations/{conversation_id}/messages/": {"get": _operation(
         "A page of a conversation's messages, ascending by id",
         parameters=[_CONVERSATION_ID,
@@ -162,7 +165,7 @@ PATHS = {
                     _page_parameter("before", 0, "the messages just older than this id (not with after)"),
                     _page_parameter("after", 0, "the messages newer than this id (not with before)")],
         responses={200: _ok("MessagePage"), 400: _error(400, "a bad limit, before or after, or both of them"),
-                   401: _error(401), **_NOT_YOURS})},
+                   401: _bearer_refused(), **_NOT_YOURS})},
     "/api/messaging/conversations/{conversation_id}/send/": {"post": _operation(
         "Send a message (text, an image, or both)", parameters=[_CONVERSATION_ID],
         requestBody={"required": True, "content": {
@@ -173,14 +176,14 @@ PATHS = {
         responses={201: _ok("Message", "Sent"),
                    200: _ok("Message", "A repeated client_message_id: the message already stored"),
                    400: _error(400, "no text and no image, text too long, not an image, a bad client_message_id"),
-                   401: _error(401), 403: _error(403, "not a participant, or an archived conversation"),
+                   401: _bearer_refused(), 403: _error(403, "not a participant, or an archived conversation"),
                    404: _error(404), 413: _error(413, "an image over 5 MB, or a body too large"),
                    429: _error(429, "too many messages, or the daily upload quota")})},
     "/api/messaging/conversations/{conversation_id}/read/": {"post": _operation(
         "Mark the other party's messages read", parameters=[_CONVERSATION_ID],
-        responses={200: _ok("MarkedRead"), 401: _error(401), **_NOT_YOURS})},
+        responses={200: _ok("MarkedRead"), 401: _bearer_refused(), **_NOT_YOURS})},
     "/api/messaging/unread-count/": {"get": _operation(
-        "Unread messages over all the user's conversations", responses={200: _ok("UnreadCount"), 401: _error(401)})},
+        "Unread messages over all the user's conversations", responses={200: _ok("UnreadCount"), 401: _bearer_refused()})},
     OPENAPI_PATH: {"get": _operation(
         "This document", public=True,
         responses={200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}})},

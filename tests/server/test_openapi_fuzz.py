@@ -2,8 +2,8 @@
 
 Every documented call gets generated requests, valid and invalid (a bounded, derandomized
 number each, so a run is the same every time), with the demo trainer's Bearer token; each
-answer must be no 5xx, a documented status with its documented content type, and a body
-that fits the documented schema.
+answer must be no 5xx, a documented status with its documented content type and headers,
+and a body that fits the documented schema.
 
 Generated data alone would almost never name a real conversation, log in, or hold a live
 refresh token, so Hypothesis also draws whether a case is steered onto real values: one of
@@ -36,8 +36,8 @@ from server_harness import LiveServer, bearer
 
 MAX_EXAMPLES = 40  # per call, valid and invalid together: the file runs in about a minute
 SPARE_USER = "sam@example.com"
-CHECKS = [checks.not_a_server_error, openapi_checks.status_code_conformance,
-          openapi_checks.content_type_conformance, openapi_checks.response_schema_conformance]
+CHECKS = [checks.not_a_server_error, openapi_checks.status_code_conformance, openapi_checks.content_type_conformance,
+          openapi_checks.response_schema_conformance, openapi_checks.response_headers_conformance]
 _HTTP_LAYER_HEADERS = ("content-length", "transfer-encoding", "host", "connection", "expect", "upgrade")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FIELD_VALUE = re.compile(r"([\x21-\x7e]([\t\x20-\x7e]*[\x21-\x7e])?)?")
