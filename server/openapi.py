@@ -23,6 +23,8 @@ from server.path_ids import MAX_ID
 
 OPENAPI_PATH = "/api/openapi.json"
 _REF = "#/components/schemas/"
+# Some character that Python's str.strip() keeps: a message of spaces only is empty (a 400).
+NOT_BLANK = "[^\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 _UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -71,16 +73,18 @@ SCHEMAS = {
         "password": {"type": "string", "minLength": 1, "maxLength": 1024}}},
     "RefreshToken": {"type": "object", "required": ["refresh"], "properties": {
         "refresh": {"type": "string", "minLength": 1}}},
-    "Draft": {"type": "object", "properties": {
-        "content": {"type": "string", "maxLength": MAX_CONTENT_CHARS,
-                    "description": "plain text; may be empty only when an image is sent"},
+    "Draft": {"type": "object", "required": ["content"], "properties": {
+        "content": {"type": "string", "maxLength": MAX_CONTENT_CHARS, "pattern": NOT_BLANK,
+                    "description": "plain text, not only spaces"},
         "client_message_id": {"type": "string", "pattern": _UUID_PATTERN,
                               "description": "a UUID made once per message: a repeat returns the stored one (200)"}}},
     "DraftWithImage": {"type": "object", "properties": {
         "content": {"type": "string", "maxLength": MAX_CONTENT_CHARS},
         "client_message_id": {"type": "string", "pattern": _UUID_PATTERN},
         "image": {"type": "string", "format": "binary",
-                  "description": "PNG, JPEG, GIF or WebP, at most 5 MB"}}},
+                  "description": "PNG, JPEG, GIF or WebP, at most 5 MB"}},
+        # Text, an image, or both.
+        "anyOf": [{"required": ["image"]}, {"required": ["content"], "properties": {"content": {"pattern": NOT_BLANK}}}]},
 }
 
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}}

@@ -5,6 +5,8 @@ live serve.py (successes and errors) have a documented status, headers and body 
 from __future__ import annotations
 
 import copy
+import re
+import sys
 import uuid
 
 import httpx
@@ -15,6 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.routing import Route
 
+from server import openapi
 from server.openapi import DOCUMENT, OPENAPI_PATH
 from server_harness import bearer
 
@@ -73,6 +76,13 @@ def test_the_document_is_valid_openapi():
     schemathesis.openapi.from_dict(DOCUMENT).validate()
     for name, schema in DOCUMENT["components"]["schemas"].items():
         jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_not_blank_is_what_a_send_takes_for_text():
+    # make_draft refuses content that str.strip() empties; the document's pattern must agree.
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (re.search(openapi.NOT_BLANK, char) is None) == char.isspace(), hex(code)
 
 
 def test_an_invalid_document_is_refused():
