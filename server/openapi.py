@@ -196,7 +196,8 @@ PATHS = {
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "Coachline messaging API", "version": "1.0.0",
-             "description": "The REST half of CONTRACT.md; the WebSockets are described there."},
+             "description": "The REST half of CONTRACT.md; the WebSockets are described there. "
+                            "A method a path does not serve is answered 405 with Allow."},
     "paths": PATHS,
     "components": {"schemas": SCHEMAS, "securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
