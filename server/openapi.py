@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from server.auth import MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS
 from server.messaging import DEFAULT_LIMIT, MAX_CONTENT_CHARS, MAX_LIMIT
 from server.path_ids import MAX_ID
 
@@ -69,8 +70,8 @@ SCHEMAS = {
     "MarkedRead": _object({"marked_read": _COUNT}),
     "UnreadCount": _object({"unread_count": _COUNT}),
     "Credentials": {"type": "object", "required": ["email", "password"], "properties": {
-        "email": {"type": "string", "minLength": 1, "maxLength": 254},
-        "password": {"type": "string", "minLength": 1, "maxLength": 1024}}},
+        "email": {"type": "string", "minLength": 1, "maxLength": MAX_EMAIL_CHARS},
+        "password": {"type": "string", "minLength": 1, "maxLength": MAX_PASSWORD_CHARS}}},
     "RefreshToken": {"type": "object", "required": ["refresh"], "properties": {
         "refresh": {"type": "string", "minLength": 1}}},
     "Draft": {"type": "object", "required": ["content"], "properties": {
@@ -84,10 +85,12 @@ SCHEMAS = {
         "image": {"type": "string", "format": "binary",
                   "description": "PNG, JPEG, GIF or WebP, at most 5 MB"}},
         # Text, an image, or both.
-        "anyOf": [{"required": ["image"]}, {"required": ["content"], "properties": {"content": {"pattern": NOT_BLANK}}}]},
+        "anyOf": [{"required": ["image"]},
+                  {"required": ["content"], "properties": {"content": {"pattern": NOT_BLANK}}}]},
 }
 
-_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "required": True,
+                                 "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
 _CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
 _WHY = {
     400: "malformed or invalid input",
@@ -165,7 +168,7 @@ PATHS = {
     "/api/messaging/conversations/{conversation_id}/messages/": {"get": _operation(
         "A page of a conversation's messages, ascending by id",
         parameters=[_CONVERSATION_ID,
-                    _page_parameter("limit", 1, f"default {DEFAULT_LIMIT}; more than {MAX_LIMIT} counts as {MAX_LIMIT}"),
+                    _page_parameter("limit", 1, f"default {DEFAULT_LIMIT}; over {MAX_LIMIT} counts as {MAX_LIMIT}"),
                     _page_parameter("before", 0, "the messages just older than this id (not with after)"),
                     _page_parameter("after", 0, "the messages newer than this id (not with before)")],
         responses={200: _ok("MessagePage"), 400: _error(400, "a bad limit, before or after, or both of them"),
@@ -174,8 +177,8 @@ PATHS = {
         "Send a message (text, an image, or both)", parameters=[_CONVERSATION_ID],
         requestBody={"required": True, "content": {
             "application/json": {"schema": _ref("Draft")},
-            "multipart/form-data": {"schema": _ref("DraftWithImage"),
-                                    "encoding": {"image": {"contentType": "image/png, image/jpeg, image/gif, image/webp"}}},
+            "multipart/form-data": {"schema": _ref("DraftWithImage"), "encoding": {
+                "image": {"contentType": "image/png, image/jpeg, image/gif, image/webp"}}},
             "application/x-www-form-urlencoded": {"schema": _ref("Draft")}}},
         responses={201: _ok("Message", "Sent"),
                    200: _ok("Message", "A repeated client_message_id: the message already stored"),
@@ -187,10 +190,12 @@ PATHS = {
         "Mark the other party's messages read", parameters=[_CONVERSATION_ID],
         responses={200: _ok("MarkedRead"), 401: _bearer_refused(), **_NOT_YOURS})},
     "/api/messaging/unread-count/": {"get": _operation(
-        "Unread messages over all the user's conversations", responses={200: _ok("UnreadCount"), 401: _bearer_refused()})},
+        "Unread messages over all the user's conversations",
+        responses={200: _ok("UnreadCount"), 401: _bearer_refused()})},
     OPENAPI_PATH: {"get": _operation(
         "This document", public=True,
-        responses={200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}})},
+        responses={200: {"description": "OpenAPI 3.1",
+                         "content": {"application/json": {"schema": {"type": "object"}}}}})},
 }
 
 DOCUMENT = {
