@@ -62,6 +62,7 @@ def trainer_headers(fuzzed_server) -> dict:
 @pytest.fixture(scope="module")
 def trainer_conversations(fuzzed_server, trainer_headers) -> list[int]:
     response = httpx.get(fuzzed_server.origin + "/api/messaging/conversations/", headers=trainer_headers)
+    assert response.status_code == 200, response.text
     return [conversation["id"] for conversation in response.json()]
 
 
