@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from server import api, auth, db, images, seed, ws
+from server import api, auth, db, images, openapi, seed, ws
 from server import faults as fault_controls
 from server.context import AppContext, Limits, local_limits
 from server.admin_events import POLL_INTERVAL, AdminWatch
@@ -185,7 +185,7 @@ def create_app(
             warm_up.cancel()
             await close_context(ctx)
 
-    routes = [*auth.ROUTES, *api.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]
+    routes = [*auth.ROUTES, *api.ROUTES, *openapi.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]
     middleware = []
     if host_names is not None:
         middleware.append(Middleware(HostAllowListMiddleware, names=host_names))

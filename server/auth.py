@@ -72,6 +72,8 @@ async def create_tokens(request: Request) -> JSONResponse:
     if len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
         raise bad_request(f"email must be at most {MAX_EMAIL_CHARS} and password at most "
                           f"{MAX_PASSWORD_CHARS} characters.")
+    if "\x00" in email:  # PostgreSQL cannot even look it up (a 500 there); no account has one
+        raise bad_request("email must not contain NUL characters.")
     now = ctx.clock()
     address = address_group(request.client.host if request.client else None)
     user = await ctx.store.user_by_email(email)

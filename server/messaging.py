@@ -80,6 +80,8 @@ def make_draft(content: object, client_message_id: object, image: bytes | None =
         raise bad_request(f"content must be at most {MAX_CONTENT_CHARS} characters.")
     if has_lone_surrogate(content):  # whatever the body's encoding
         raise bad_request(LONE_SURROGATE)
+    if "\x00" in content:  # PostgreSQL's text cannot hold it (a 500 there); one rule on every engine
+        raise bad_request("content must not contain NUL characters.")
     # fullmatch: `$` with match() lets a trailing newline through.
     if client_message_id is not None and not (isinstance(client_message_id, str)
                                               and _UUID.fullmatch(client_message_id)):
