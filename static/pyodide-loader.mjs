@@ -268,8 +268,11 @@ async function withCompiledWasm(load, config, compiled) {
     if (globalThis.fetch === fetchWrapper) globalThis.fetch = realFetch;
     return Promise.resolve(new Response(null, { headers: { "Content-Type": "application/wasm" } }));
   };
-  const instantiateWrapper = async function (source, imports) {
-    if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
+  // Pyodide (Emscripten) logs a failed instantiation and then never settles its promise: the
+  // failure is taken from here instead, so a wasm that cannot be had fails the boot (issue 20).
+  let wasmFailed;
+  const noWasm = new Promise((resolve, reject) => { wasmFailed = reject; });
+  const instantiate = async (imports) => {
     let module;
     try {
       module = await compiled;
@@ -279,10 +282,16 @@ async function withCompiledWasm(load, config, compiled) {
     }
     return { module, instance: await WebAssembly.instantiate(module, imports) };
   };
+  const instantiateWrapper = function (source, imports) {
+    if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
+    const instantiated = instantiate(imports);
+    instantiated.catch(wasmFailed);
+    return instantiated;
+  };
   globalThis.fetch = fetchWrapper;
   WebAssembly.instantiateStreaming = instantiateWrapper;
   try {
-    return await load(config);
+    return await Promise.race([load(config), noWasm]);
   } finally {
     if (globalThis.fetch === fetchWrapper) globalThis.fetch = realFetch;
     if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
