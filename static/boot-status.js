@@ -20,6 +20,9 @@
       + "or ask whoever manages this device to allow WebAssembly, then press Retry.",
     failed: "Coachline could not start in this browser: its download was interrupted or blocked "
       + "on this network. Nothing you typed is lost. Check your connection, then press Retry.",
+    // Retry loads the page again (what was typed is then lost: the message does not promise it).
+    reload: "Coachline could not start in this browser: part of it did not load. "
+      + "Check your connection, then press Retry to load the page again.",
   };
   const byId = (id) => document.getElementById(id);
   const make = (tag, className, text) => {
@@ -84,7 +87,7 @@
   let retried = null; // resolves the promise failed() returned
 
   const showFailure = (kind, onRetry) => {
-    if (document.body.dataset.appReady === "true") return Promise.resolve(); // Python is up: not ours
+    if (document.body.dataset.appReady === "true") return new Promise(() => {}); // Python is up: not ours
     ensureBox().hidden = false;
     if (bar) bar.parentNode.hidden = true;
     if (!notice) {
@@ -138,7 +141,7 @@
     const script = event.target;
     if (script instanceof HTMLScriptElement && script.type === "module") {
       console.error("[boot] a script of the app did not load:", script.src);
-      showFailure("failed", () => location.reload());
+      showFailure("reload", () => location.reload());
     }
   }, true);
 })();
