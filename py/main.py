@@ -44,4 +44,7 @@ async def main():
         await _show_boot_failure()
 
 
+_boot = getattr(js, "coachlineBoot", None)  # static/boot-status.js: main.py did arrive
+if _boot is not None:
+    _boot.started()
 asyncio.ensure_future(main())

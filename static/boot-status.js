@@ -6,6 +6,7 @@
 //   coachlineBoot.progress(done, total, "12.4 of 14.0 MB");  // total null: bytes only
 //   await coachlineBoot.failed("no-webassembly");           // resolves when Retry is pressed
 //   coachlineBoot.done();                                   // Pyodide is up
+//   coachlineBoot.started();                                // py/main.py runs
 //
 // It goes into the screen the visitor sees: under the login form (static/early.js showed it;
 // what was typed there stays, the form is never hidden or reset) or at the top of the boot
@@ -14,6 +15,9 @@
 // also sees PyScript's own module script fail to load, which no module could report.
 (() => {
   const SHOW_PROGRESS_AFTER_MS = 1000; // a warm load is up by then: no bar flashing past
+  // From Pyodide up to py/main.py running: PyScript fetches main.py, and a failed fetch is only
+  // logged (PyScript 0.7.31 reports no event for it). Generous: a busy machine is not a failure.
+  const MAIN_DEADLINE_MS = 20_000;
   const MESSAGES = {
     "no-webassembly": "This browser cannot run Coachline: WebAssembly is turned off or not supported "
       + "(a browser policy may block it). Try an up-to-date Chrome, Edge, Firefox or Safari, "
@@ -132,8 +136,18 @@
     done() {
       if (box) box.remove();
       box = bar = barText = notice = latest = null;
+      mainTimer = setTimeout(() => showFailure("reload", () => location.reload()), MAIN_DEADLINE_MS);
+    },
+    // py/main.py runs: PyScript got this far (a late start takes back the message).
+    started() {
+      clearTimeout(mainTimer);
+      if (notice) notice.remove();
+      notice = null;
+      retried = null;
+      if (document.body.dataset.appState === "boot-failed") document.body.dataset.appState = "booting";
     },
   };
+  let mainTimer = 0;
 
   // PyScript's module (or the loader) not loading at all: nothing else would ever report it.
   // Retry is then a reload: the module graph of this document cannot be fetched again.

@@ -151,6 +151,15 @@ def test_pyscript_failing_to_load_shows_the_message(page, server):
     assert page.get_by_test_id("login-email").is_visible()
 
 
+def test_main_py_not_arriving_shows_the_message(page, server):
+    # PyScript only logs a failed fetch of its script: boot-status.js gives main.py a deadline
+    # once Pyodide is up.
+    page.route("**/py/main.py", lambda route: route.fulfill(status=404, body=b"gone"))
+    page.goto(server.origin + "/")
+    page.wait_for_selector(RETRY, state="visible", timeout=DEADLINE_MS)
+    assert "load the page again" in page.locator(FAILURE).inner_text()
+
+
 def progress_value(page):
     return float(page.get_by_test_id("boot-progress").get_attribute("value") or 0)
 
