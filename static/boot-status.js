@@ -23,11 +23,14 @@
       + "(a browser policy may block it). Try an up-to-date Chrome, Edge, Firefox or Safari, "
       + "or ask whoever manages this device to allow WebAssembly, then press Retry.",
     failed: "Coachline could not start in this browser: its download was interrupted or blocked "
-      + "on this network. Nothing you typed is lost. Check your connection, then press Retry.",
+      + "on this network. Check your connection, then press Retry.",
     // Retry loads the page again (what was typed is then lost: the message does not promise it).
     reload: "Coachline could not start in this browser: part of it did not load. "
       + "Check your connection, then press Retry to load the page again.",
   };
+  // Said under the login form when Retry keeps the page (and so what was typed there): not
+  // for "reload".
+  const KEPT = " What you typed stays where it is.";
   const byId = (id) => document.getElementById(id);
   const make = (tag, className, text) => {
     const node = document.createElement(tag);
@@ -45,10 +48,13 @@
   const startedAt = performance.now();
 
   // The login form when it is what the visitor sees, else the skeleton, under its top bar.
-  const place = () => {
+  const inLogin = () => {
     const login = byId("login-screen");
+    return Boolean(login && byId("login-form") && !login.hidden);
+  };
+  const place = () => {
     const form = byId("login-form");
-    if (login && form && !login.hidden) {
+    if (inLogin()) {
       if (box.parentNode !== form) form.append(box);
       return;
     }
@@ -90,6 +96,12 @@
 
   let retried = null; // resolves the promise failed() returned
 
+  // The skeleton's "Loading your messages…" would contradict the message.
+  const spinning = (on) => {
+    const text = document.querySelector("#boot-screen .boot-text");
+    if (text) text.hidden = !on;
+  };
+
   const showFailure = (kind, onRetry) => {
     if (document.body.dataset.appReady === "true") return new Promise(() => {}); // Python is up: not ours
     ensureBox().hidden = false;
@@ -105,14 +117,17 @@
         notice.remove();
         notice = null;
         if (bar) bar.parentNode.hidden = false;
+        spinning(true);
         document.body.dataset.appState = "booting";
         const resolve = retried;
         retried = null;
         if (resolve) resolve();
       });
-      notice.append(make("p", "", MESSAGES[kind] || MESSAGES.failed), button);
+      const kept = kind !== "reload" && inLogin() ? KEPT : "";
+      notice.append(make("p", "", (MESSAGES[kind] || MESSAGES.failed) + kept), button);
       box.append(notice);
     }
+    spinning(false);
     document.body.dataset.appState = "boot-failed";
     const retry = notice.querySelector("button");
     // Keyboard users land on Retry, unless they are typing in the login form.
@@ -144,6 +159,7 @@
       if (notice) notice.remove();
       notice = null;
       retried = null;
+      spinning(true);
       if (document.body.dataset.appState === "boot-failed") document.body.dataset.appState = "booting";
     },
   };

@@ -7,8 +7,11 @@ message with a Retry button within seconds, under the login form a visitor may a
 typing into (what they typed stays); Retry once the fault is gone boots the app in the same
 page. A corrupted snapshot alone is no failure: the page boots without it."""
 
+import json
 import re
 import time
+
+import httpx
 
 from e2e_harness import ROOT, wait_ready, wait_until
 
@@ -61,6 +64,7 @@ def expect_failure_then_retry(page, fault, typed="coach@example.com"):
     message = page.locator(FAILURE).inner_text()
     assert "could not start" in message.lower() or "cannot run" in message.lower(), message
     assert "password" not in message.lower()
+    assert "What you typed stays" in message  # Retry keeps this page
     assert page.evaluate("document.body.dataset.appState") == "boot-failed"
     email = page.get_by_test_id("login-email")
     assert email.is_visible()  # the form is not hidden by the failure
@@ -96,6 +100,24 @@ def test_a_wasm_download_aborted_shows_the_message_and_retry_boots(page, server)
     page.route(WASM, fault)
     page.goto(server.origin + "/")
     expect_failure_then_retry(page, fault)
+
+
+def test_a_trainer_with_a_session_sees_the_message_over_the_skeleton_with_retry_focused(context, server):
+    tokens = httpx.post(server.origin + "/api/auth/jwt/create/",
+                        json={"email": "coach@example.com", "password": "coach-pass"}).json()
+    context.add_init_script(f"localStorage.setItem('access_token', {json.dumps(tokens['access'])});"
+                            f"localStorage.setItem('refresh_token', {json.dumps(tokens['refresh'])});")
+    page = context.new_page()
+    fault = Fault(lambda route: route.fulfill(status=404, body=b"gone"))
+    page.route(WASM, fault)
+    page.goto(server.origin + "/")
+    page.wait_for_selector(f"#boot-screen {RETRY}", state="visible", timeout=DEADLINE_MS)
+    assert page.locator("#boot-screen .boot-text").is_hidden()  # no "Loading…" under the message
+    assert "What you typed" not in page.locator(FAILURE).inner_text()
+    assert page.evaluate("document.activeElement.dataset.testid") == "boot-retry"
+    fault.off()
+    page.keyboard.press("Enter")
+    wait_ready(page, "messages")
 
 
 def test_a_browser_without_webassembly_is_told_so_and_retry_boots_once_it_is_back(page, server):
