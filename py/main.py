@@ -6,7 +6,14 @@ import asyncio
 import js
 
 
-def _show_boot_failure():
+async def _show_boot_failure():
+    boot = getattr(js, "coachlineBoot", None)  # static/boot-status.js
+    if boot is not None:
+        # The message with a Retry button, under the login form when it is shown (what was
+        # typed stays until Retry, which loads the page again: this Python cannot be restarted).
+        await boot.failed("reload")
+        js.location.reload()
+        return
     screen = js.document.getElementById("boot-screen")
     if not screen:
         return
@@ -34,7 +41,10 @@ async def main():
             js.document.getElementById("login-form").requestSubmit()
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         js.console.error("[boot]", type(exc).__name__, str(exc))
-        _show_boot_failure()
+        await _show_boot_failure()
 
 
+_boot = getattr(js, "coachlineBoot", None)  # static/boot-status.js: main.py did arrive
+if _boot is not None:
+    _boot.started()
 asyncio.ensure_future(main())

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 try:
-    from server import stdlib_trim
+    from server import runtime_sizes, stdlib_trim
 except ImportError:  # run as a script (scripts/make_snapshot.mjs): server/ is on sys.path
+    import runtime_sizes  # type: ignore[no-redef]
     import stdlib_trim  # type: ignore[no-redef]
 
 # Stdlib modules imported into the snapshot as well (those the app imports at start-up).
@@ -219,13 +220,16 @@ def manifest(site_root: Path) -> bytes:
     except (OSError, ValueError, KeyError, SyntaxError):
         content = b'{"snapshot": null, "modules": {}, "files": {}}\n'
     else:
-        built = (site_root / SNAPSHOT_DIR / plan.file_name).is_file()
+        snapshot_file = site_root / SNAPSHOT_DIR / plan.file_name
+        built = snapshot_file.is_file()
         content = (json.dumps({
             "snapshot": plan.file_name if built else None,
             "modules": {"./" + m.source: m.target for m in plan.snapshot},
             # The adapters' text, inline: one request (this one, already on the boot's path)
             # instead of one per file.
             "files": {m.target: (site_root / m.source).read_text(encoding="utf-8") for m in plan.fetched},
+            # The decoded sizes of what the boot downloads, for its progress bar (issue 20).
+            "sizes": runtime_sizes.runtime_sizes(site_root, snapshot_file if built else None),
         }, indent=1) + "\n").encode()
     _manifests[site_root] = (stamp, content)
     return content

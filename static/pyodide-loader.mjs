@@ -14,11 +14,16 @@
 // snapshot boots normally and fetches it for next time while the page is idle; once
 // fetched (remembered in localStorage) it comes from the HTTP cache and is always used.
 
+import { DownloadTally, lengthOf, progressText } from "./boot-progress.mjs";
+
 export const version = "314.0.7";
 
 // Boot stages as performance marks ("boot:..."), read by bench/profile_boot.py.
 const mark = (name) => globalThis.performance?.mark?.("boot:" + name);
 mark("loader");
+
+// static/boot-status.js: what the page shows of the boot (absent under Node).
+const status = () => globalThis.coachlineBoot;
 
 // Run right after a snapshot is restored: state that must differ per boot.
 // (random was seeded when the snapshot was made; reseed it from the OS RNG.)
@@ -91,27 +96,79 @@ function remembered(name) {
 // decompressed here as it streams in, so every host sends the same ~6 MB. A host that
 // adds its own Content-Encoding (or serves the .gz already decompressed) hands us plain
 // bytes: the gzip magic number decides, not the headers.
-async function fetchSnapshot(manifest) {
+async function fetchSnapshot(manifest, tally) {
   const name = typeof manifest.snapshot === "string" ? manifest.snapshot : null;
   const flag = new URLSearchParams(location.search).get("snapshot");
   if (flag === "off" || !name) return null;
+  tally.expect(name); // in the total from the start; dropped below if not fetched
   const url = SNAPSHOT_DIR + encodeURIComponent(name);
   const saveData = Boolean(globalThis.navigator?.connection?.saveData);
   const known = flag === "force" || remembered(name);
   const mbps = known || saveData ? null : await measureLink();
   const slow = saveData || (mbps !== null && mbps < MIN_MBPS);
   if (slow && !known) {
+    tally.drop(name);
     prefetchWhenIdle(url, name);
     return null;
   }
   try {
     const response = await fetch(url);
-    if (response.ok) return { name, bytes: storedSnapshot(response) };
+    if (response.ok) return { name, bytes: storedSnapshot(counted(response, name, tally)) };
     console.info(`[boot] no snapshot (HTTP ${response.status}), booting normally`);
   } catch (error) {
     console.info("[boot] no snapshot, booting normally:", String(error));
   }
+  tally.drop(name);
   return null;
+}
+
+// The response with its body counted into `tally` as it streams: each chunk is passed on as
+// it is (no copy, nothing held), so counting costs one call per network chunk.
+function counted(response, name, tally) {
+  if (!response.ok || !response.body) return response;
+  tally.expect(name, lengthOf(response.headers));
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      tally.add(name, chunk.byteLength);
+      controller.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(counter), { status: response.status, headers: response.headers });
+}
+
+// The same, for a response that must stay the browser's own (compileStreaming keeps V8's code
+// cache only for a fetched response, not for one made in JavaScript): its copy (a tee made by
+// the browser) is read and counted, the response itself goes on untouched.
+function countedAlongside(response, name, tally) {
+  if (!response.ok || !response.body) return response;
+  tally.expect(name, lengthOf(response.headers));
+  const reader = response.clone().body.getReader();
+  const next = ({ done, value }) => {
+    if (done) return undefined;
+    tally.add(name, value.byteLength);
+    return reader.read().then(next);
+  };
+  reader.read().then(next).catch(() => {}); // a cut download fails where the response is used
+  return response;
+}
+
+// Files Pyodide fetches itself (its module, the standard library): seen once complete, through
+// Resource Timing, and in the total from the start (their sizes from the manifest).
+const SEEN_COMPLETE = ["pyodide.asm.mjs", "python_stdlib.zip"];
+
+function watchComplete(tally) {
+  for (const name of SEEN_COMPLETE) tally.expect(name);
+  if (typeof PerformanceObserver === "undefined") return () => {};
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const name = entry.name.split("?")[0].slice(INDEX_URL.length);
+      if (entry.name.startsWith(INDEX_URL) && SEEN_COMPLETE.includes(name) && entry.decodedBodySize > 0) {
+        tally.finish(name, entry.decodedBodySize);
+      }
+    }
+  });
+  observer.observe({ type: "resource" });
+  return () => observer.disconnect();
 }
 
 async function storedSnapshot(response) {
@@ -180,10 +237,10 @@ function hostCompresses() {
 // it arrives. Pyodide would compile it only once the snapshot's bytes are in (it prepares the
 // snapshot, then instantiates), so on a cold load its compile followed the snapshot's download
 // instead of overlapping it. compileStreaming also feeds V8's code cache for the next load.
-function startWasm() {
+function startWasm(tally) {
   const response = hostCompresses()
-    ? fetch(INDEX_URL + WASM)
-    : fetch(INDEX_URL + WASM + ".gz").then(unpackedWasm);
+    ? fetch(INDEX_URL + WASM).then((r) => countedAlongside(r, WASM, tally))
+    : fetch(INDEX_URL + WASM + ".gz").then((r) => unpackedWasm(counted(r, WASM + ".gz", tally)));
   const compiled = response.then(async (r) => {
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     const type = (r.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
@@ -211,8 +268,11 @@ async function withCompiledWasm(load, config, compiled) {
     if (globalThis.fetch === fetchWrapper) globalThis.fetch = realFetch;
     return Promise.resolve(new Response(null, { headers: { "Content-Type": "application/wasm" } }));
   };
-  const instantiateWrapper = async function (source, imports) {
-    if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
+  // Pyodide (Emscripten) logs a failed instantiation and then never settles its promise: the
+  // failure is taken from here instead, so a wasm that cannot be had fails the boot (issue 20).
+  let wasmFailed;
+  const noWasm = new Promise((resolve, reject) => { wasmFailed = reject; });
+  const instantiate = async (imports) => {
     let module;
     try {
       module = await compiled;
@@ -222,10 +282,16 @@ async function withCompiledWasm(load, config, compiled) {
     }
     return { module, instance: await WebAssembly.instantiate(module, imports) };
   };
+  const instantiateWrapper = function (source, imports) {
+    if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
+    const instantiated = instantiate(imports);
+    instantiated.catch(wasmFailed);
+    return instantiated;
+  };
   globalThis.fetch = fetchWrapper;
   WebAssembly.instantiateStreaming = instantiateWrapper;
   try {
-    return await load(config);
+    return await Promise.race([load(config), noWasm]);
   } finally {
     if (globalThis.fetch === fetchWrapper) globalThis.fetch = realFetch;
     if (WebAssembly.instantiateStreaming === instantiateWrapper) WebAssembly.instantiateStreaming = realInstantiate;
@@ -293,6 +359,38 @@ export async function loadPyodide(options = {}) {
   return booting;
 }
 
+class NoWebAssembly extends Error {}
+let shown = null; // the tally of the attempt under way
+
+// Issue 20 item 4: an attempt that fails (no WebAssembly, a download refused or cut, a wasm
+// that will not compile, a snapshot and then the plain boot both failing) is shown at once by
+// static/boot-status.js with a Retry button, and the next attempt starts its downloads afresh.
+// PyScript is never told: its loadPyodide() call just waits for the attempt that works, so
+// the page (and what was typed into the login form) is kept as it is.
+async function bootUntilUp() {
+  for (let attempt = 1; ; attempt++) {
+    // A failed attempt's downloads may still be running: only this attempt's are shown.
+    const tally = new DownloadTally((t) => {
+      if (t === shown) status()?.progress(t.done, t.total, progressText(t.done, t.total));
+    });
+    shown = tally;
+    const stopWatching = watchComplete(tally);
+    try {
+      if (typeof WebAssembly !== "object" || WebAssembly === null) throw new NoWebAssembly("no WebAssembly");
+      const pyodide = await boot(startDownloads(attempt, tally));
+      status()?.done();
+      return pyodide;
+    } catch (error) {
+      mark("failed");
+      console.error(`[boot] Pyodide could not start (attempt ${attempt}):`, String(error));
+      if (!status()) throw error;
+      await status().failed(error instanceof NoWebAssembly ? "no-webassembly" : "failed");
+    } finally {
+      stopWatching();
+    }
+  }
+}
+
 // `downloads`: what startDownloads started.
 async function boot(downloads) {
   const { loadPyodide: load } = await downloads.module;
@@ -338,16 +436,18 @@ function forBench(pyodide) {
 // so that a visitor without a session gets the login form painted first (below). pyodide.mjs
 // is imported (it fetches pyodide.asm.mjs); the standard library is preloaded, which is also
 // the link-speed probe (measureLink).
-function startDownloads() {
+function startDownloads(attempt, tally) {
   const link = Object.assign(document.createElement("link"),
     { rel: "preload", href: INDEX_URL + PROBE, as: "fetch", crossOrigin: "anonymous" });
   document.head.append(link);
   const manifest = fetchManifest();
+  manifest.then((m) => tally.knowSizes(m.sizes));
   const downloads = {
-    module: import(INDEX_URL + "pyodide.mjs"),
-    wasm: startWasm(),
+    // A retry imports it under another URL: a failed import may be remembered for its URL.
+    module: import(INDEX_URL + "pyodide.mjs" + (attempt > 1 ? `?attempt=${attempt}` : "")),
+    wasm: startWasm(tally),
     manifest,
-    snapshot: manifest.then(fetchSnapshot),
+    snapshot: manifest.then((m) => fetchSnapshot(m, tally)),
     adapters: manifest.then(inlineFiles),
   };
   downloads.snapshot.catch(() => {}); // each is awaited in boot(); none is an unhandled rejection meanwhile
@@ -361,5 +461,5 @@ function startDownloads() {
 // session, they start at once.
 const loginFirst = inBrowser && document.body?.dataset.earlyLogin === "true";
 const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-const booting = inBrowser ? (loginFirst ? afterPaint() : Promise.resolve()).then(startDownloads).then(boot) : null;
+const booting = inBrowser ? (loginFirst ? afterPaint() : Promise.resolve()).then(bootUntilUp) : null;
 booting?.catch(() => {}); // PyScript gets the rejection from loadPyodide()

@@ -22,7 +22,10 @@ def test_the_login_form_is_usable_while_python_cannot_start(page, server):
     email.fill("coach@example.com")
     page.get_by_test_id("login-password").fill("coach-pass")
     assert email.input_value() == "coach@example.com"
-    assert page.evaluate("document.body.dataset.appState") == "booting"
+    # Issue 20: Python not coming is said (static/boot-status.js), and the form keeps what was typed.
+    page.wait_for_selector("[data-testid=boot-retry]", state="visible", timeout=60_000)
+    assert email.is_visible() and email.input_value() == "coach@example.com"
+    assert page.evaluate("document.body.dataset.appState") == "boot-failed"
 
 
 def test_a_submit_made_before_python_is_carried_out_once_python_is_up(page, server):
