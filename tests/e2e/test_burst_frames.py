@@ -1,5 +1,5 @@
-"""A burst of the other party's messages in the open chat, with the inbox socket on: each
-message arrives on both sockets, and while Python's frame batcher gathers a burst the
+"""A burst of the other party's messages in the open chat, with the inbox socket on (which
+leaves the open chat's messages out once told, CONTRACT "focus"), and while Python's frame batcher gathers a burst the
 page's frame listener (static/early.js `coachlineFrames`) keeps the frames instead of
 entering Python once per frame; Python takes them at its animation frame.
 
@@ -77,8 +77,10 @@ def test_a_burst_on_two_sockets_enters_python_far_less_than_once_per_frame(page,
         after = page.evaluate("({...window.__frames})")
         calls, taken = after["calls"] - before["calls"], after["taken"] - before["taken"]
         assert after["boxes"] >= 2  # the inbox's socket and the chat's both came through it
-        # Both sockets carried every message: 2 x COUNT frames (and a pong or two).
-        assert calls + taken >= 2 * COUNT
+        # The chat's socket carried every message (the inbox leaves them out once the page has
+        # told it which chat it holds: tests/e2e/test_inbox_focus.py; copies sent before that
+        # may come too).
+        assert calls + taken >= COUNT
         # The page, not Python, took most of them one by one.
         assert taken > calls
         # A neighbour's group class is written once per batch at most, not once per message.

@@ -25,7 +25,7 @@ def client(request, tmp_path, monkeypatch):
     monkeypatch.setattr(passwords, "P", 1)
     database = (tmp_path / "db.sqlite3" if request.param == "sqlite"
                 else request.getfixturevalue("postgres_dsn"))
-    app = create_app(database, site_root=write_fake_site(tmp_path / "site"), media_dir=tmp_path / "media")
+    app = create_app(database, site_root=write_fake_site(tmp_path / "site"), media_dir=tmp_path / "media", demo=True)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
