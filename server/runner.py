@@ -49,6 +49,7 @@ from server.ws_frames import MAX_FRAME_BYTES
 SERVICE_RESTART = 1012  # CONTRACT "WebSocket": the page reconnects at once, no banner
 MAX_CONNECTIONS = 4096  # over this uvicorn answers 503
 SOCKETS_CLOSE_TIMEOUT = 2.0  # for the close frames to go out
+CLOSE_REPLY_TIMEOUT = 3.0  # then for the peers' close replies (a loaded peer answers late)
 DRAIN_TIMEOUT = 5.0  # for the HTTP answers in flight
 HARD_DEADLINE = 9.5  # from the signal to the end of the process, whatever happens
 log = logging.getLogger("server")
@@ -92,7 +93,7 @@ class GracefulServer(uvicorn.Server):
         ctx: AppContext | None = getattr(self.app.state, "ctx", None)  # set once the app has started
         if ctx is not None:
             await ctx.hub.close_all(SERVICE_RESTART, timeout=SOCKETS_CLOSE_TIMEOUT)
-            await self._closing_handshakes(SOCKETS_CLOSE_TIMEOUT)
+            await self._closing_handshakes(CLOSE_REPLY_TIMEOUT)
         await super().shutdown(sockets)
         cut.cancel()
         self._captured_signals.clear()  # exit 0, not by the signal: this stop was planned
