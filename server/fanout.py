@@ -178,8 +178,13 @@ class RedisFanout:
         self.hub = hub
         self.on_admin_event: Callable[[], None] | None = None  # the `A` envelope's receiver
         self.channel = channel_name(prefix)
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # One immediate retry: a pooled connection that a Redis restart broke is replaced at
+        # once, so the first publish or readiness PING after the restart does not fail on it.
         self.client: Any = redis.Redis.from_url(url, socket_timeout=HEALTH_TIMEOUT, socket_connect_timeout=2,
-                                                health_check_interval=0)
+                                                health_check_interval=0, retry=Retry(NoBackoff(), 1))
         self.available = False
         self.worker_id = secrets.token_hex(4)
         self._stopping = False

@@ -114,12 +114,14 @@ class LogPipe:
             self._ended = True
             self._changed.notify_all()
 
-    def wait_for(self, text: str, timeout: float) -> bool:
-        """True once a line containing `text` was printed; False when the output ended
+    def wait_for(self, text: str, timeout: float, count: int = 1) -> bool:
+        """True once `count` lines containing `text` were printed; False when the output ended
         (the child exited) or `timeout` passed first."""
+        def seen() -> bool:
+            return sum(text in line for line in self._lines) >= count
         with self._changed:
-            self._changed.wait_for(lambda: self._ended or any(text in line for line in self._lines), timeout)
-            return any(text in line for line in self._lines)
+            self._changed.wait_for(lambda: self._ended or seen(), timeout)
+            return seen()
 
 
 class _Process:

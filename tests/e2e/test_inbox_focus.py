@@ -16,6 +16,7 @@ class FramesBySocket:
 
     def __init__(self, page):
         self.page = page
+        self.inbox = None  # the inbox socket (with its token)
         self.frames = {"inbox": {"sent": [], "received": []}, "chat": {"sent": [], "received": []}}
         page.on("websocket", self._on_socket)
 
@@ -23,17 +24,23 @@ class FramesBySocket:
         kind = "inbox" if "/ws/inbox/" in ws.url else "chat"
         if kind == "inbox" and "token=" not in ws.url:
             return  # the tokenless probe carries nothing
+        if kind == "inbox":
+            self.inbox = ws
         ws.on("framesent", lambda text: self.frames[kind]["sent"].append(_parse(text)))
         ws.on("framereceived", lambda text: self.frames[kind]["received"].append(_parse(text)))
 
-    def wait(self, predicate, what, timeout_ms=20_000):
-        """Playwright's sync API delivers socket events only while one of its calls runs: wait in
-        the page (a short real wait each round; the page's clock is not faked here)."""
-        waited = 0
+    def wait(self, event, predicate, what, timeout_ms=20_000):
+        """Until `predicate` holds, woken by each `event` (framesent, framereceived) of the inbox
+        socket (Playwright's sync API delivers socket events only while one of its calls runs:
+        this is that call)."""
+        if self.inbox is None:
+            self.page.wait_for_event("websocket", predicate=lambda ws: "/ws/inbox/" in ws.url and "token=" in ws.url,
+                                     timeout=timeout_ms)
         while not predicate():
-            assert waited < timeout_ms, f"timed out waiting for: {what}"
-            self.page.wait_for_timeout(25)
-            waited += 25
+            try:
+                self.inbox.wait_for_event(event, timeout=timeout_ms)
+            except Exception as error:
+                raise AssertionError(f"timed out waiting for: {what}") from error
 
     def focus_sent(self):
         return [f["conversation_id"] for f in self.frames["inbox"]["sent"] if f.get("type") == "focus"]
@@ -61,12 +68,12 @@ def test_the_open_chats_messages_reach_the_page_once_and_other_chats_through_the
         frames = FramesBySocket(page)
         login(page, srv)
         open_conversation(page, open_id)
-        frames.wait(lambda: open_id in frames.focus_sent(), "the page told the inbox which chat it holds")
+        frames.wait("framesent", lambda: open_id in frames.focus_sent(), "the page told the inbox which chat it holds")
 
         burst = [in_open.send(open_id, f"set {n}")["id"] for n in range(20)]
         page.wait_for_selector(MESSAGE.format(burst[-1]), state="attached", timeout=20_000)
         elsewhere = in_other.send(other_id, "in another conversation")["id"]
-        frames.wait(lambda: elsewhere in frames.new_message_ids("inbox", other_id), "the other chat's message")
+        frames.wait("framereceived", lambda: elsewhere in frames.new_message_ids("inbox", other_id), "the other chat's message")
 
         assert frames.new_message_ids("chat", open_id) == burst
         assert frames.new_message_ids("inbox", open_id) == []  # not a second time
@@ -74,9 +81,9 @@ def test_the_open_chats_messages_reach_the_page_once_and_other_chats_through_the
 
         # The chat closes (back to the list): the page says so and the inbox carries it again.
         page.go_back()
-        frames.wait(lambda: frames.focus_sent()[-1:] == [None], "the page said it holds no chat")
+        frames.wait("framesent", lambda: frames.focus_sent()[-1:] == [None], "the page said it holds no chat")
         after = in_open.send(open_id, "after the chat closed")["id"]
-        frames.wait(lambda: after in frames.new_message_ids("inbox", open_id), "the inbox brings it again")
+        frames.wait("framereceived", lambda: after in frames.new_message_ids("inbox", open_id), "the inbox brings it again")
         in_open.close()
         in_other.close()
     finally:

@@ -93,11 +93,11 @@ class Server:
         self.logs.mkdir(parents=True, exist_ok=True)
         environment = {k: v for k, v in os.environ.items() if not k.startswith("COACHLINE_")}
         environment.update(PYTHONUNBUFFERED="1", **self.env)
-        with open(self.logs / "stderr.txt", "ab") as err:
-            self.proc = subprocess.Popen([sys.executable, str(SERVE), *self.args], cwd=ROOT, env=environment,
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                                         preexec_fn=_own_group_dying_with_parent)
+        self.proc = subprocess.Popen([sys.executable, str(SERVE), *self.args], cwd=ROOT, env=environment,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     preexec_fn=_own_group_dying_with_parent)
         self.output = services.LogPipe(self.proc.stdout, self.logs / "stdout.txt")
+        self.errors = services.LogPipe(self.proc.stderr, self.logs / "stderr.txt")  # the server's log lines
         return self
 
     def wait_ready(self, timeout: float) -> None:

@@ -14,7 +14,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from websockets.sync.client import connect
 
 from image_samples import png
 from server_harness import ROOT, LiveServer, free_port
-from services import missing
+from services import LogPipe, missing
 
 DEPLOY = (ROOT / "docs" / "DEPLOY.md").read_text()
 NAME = "coach.example.com"
@@ -72,19 +71,6 @@ def self_signed(tmp) -> tuple[str, str]:
     return str(cert), str(key)
 
 
-def wait_for_port(port: int, process: subprocess.Popen, log) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError("nginx exited:\n" + log.read_text())
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("nginx did not listen:\n" + log.read_text())
-
-
 @pytest.fixture
 def deployed(tmp_path, demo_db_template, monkeypatch):
     if not os.path.exists(NGINX):
@@ -113,7 +99,7 @@ def deployed(tmp_path, demo_db_template, monkeypatch):
     temp.mkdir()
     # What /etc/nginx/nginx.conf gives the conf.d file on Debian, in a temporary prefix.
     main = (f"{'user root;' if os.geteuid() == 0 else ''}\nworker_processes 1;\npid {tmp_path}/nginx.pid;\n"
-            f"error_log {tmp_path}/error.log info;\nevents {{ worker_connections 256; }}\n"
+            f"error_log stderr notice;\nevents {{ worker_connections 256; }}\n"
             "http {\n" + "".join(f"  {kind}_temp_path {temp}/{kind};\n"
                                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
             + site + "\n}\n")
@@ -122,12 +108,12 @@ def deployed(tmp_path, demo_db_template, monkeypatch):
     checked = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True,
                              timeout=30)
     assert checked.returncode == 0, checked.stderr
-    log = tmp_path / "nginx-stderr.txt"
-    with open(log, "wb") as err:
-        nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],
-                                 stdout=err, stderr=err)
+    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The master opens the listening sockets before it starts a worker, and says so (notice).
+    output = LogPipe(nginx.stderr, tmp_path / "nginx-stderr.txt")
     try:
-        wait_for_port(https_port, nginx, log)
+        assert output.wait_for("start worker process", 20), (tmp_path / "nginx-stderr.txt").read_text()
         real = socket.getaddrinfo
 
         def resolve(host, *args, **kwargs):  # coach.example.com is this machine, for this test
