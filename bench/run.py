@@ -30,7 +30,7 @@ import time
 import tomllib
 import traceback
 import uuid
-from dataclasses import dataclass, field
+
 from pathlib import Path
 
 import httpx
@@ -38,6 +38,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import Report, fmt  # noqa: E402  (profile_boot.py uses run.Report too)
 from server.security_headers import secure_export  # noqa: E402
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -94,50 +96,7 @@ OBSERVER_JS = """
 """
 
 
-# ----- figures and the table ---------------------------------------------------------------
-
-@dataclass
-class Row:
-    section: str
-    name: str
-    value: float | None
-    unit: str
-    note: str = ""
-    target: str = ""
-    passed: bool | None = None
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-
-    def add(self, section, name, value, unit, note="", target="", passed=None):
-        self.rows.append(Row(section, name, value, unit, note, target, passed))
-        print(f"  {section:8} {name:52} {fmt(value, unit):>14}  {target} {verdict(passed)}", flush=True)
-
-    def table(self) -> str:
-        lines = ["| section | figure | value | target | result | note |", "|---|---|---:|---|---|---|"]
-        for r in self.rows:
-            lines.append(f"| {r.section} | {r.name} | {fmt(r.value, r.unit)} | {r.target} | {verdict(r.passed)} | {r.note} |")
-        return "\n".join(lines)
-
-
-def fmt(value, unit):
-    if value is None:
-        return "n/a"
-    if unit == "x":
-        return f"{value:.2f}x"
-    if unit == "MB":
-        return f"{value:.2f} MB"
-    if unit in ("ms", "ms/msg"):
-        return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    if unit == "s":
-        return f"{value:.2f} s"
-    return f"{value:g} {unit}".strip()
-
-
-def verdict(passed):
-    return "" if passed is None else ("PASS" if passed else "FAIL")
+# ----- figures and the table: bench/report.py ------------------------------------------
 
 
 def median(values):

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
@@ -56,6 +56,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from report import Report, fmt  # noqa: E402
 from scale_figures import Send, delivery_figures, latency_summary  # noqa: E402
 from scale_server import (ServerUnderTest, connection_owners, cpu_seconds, load_average,  # noqa: E402
                           ActivityMonitor, other_activity, raise_open_file_limit, rss_mb)
@@ -89,53 +90,7 @@ QUICK = Size(conversations=20, per_conversation=10, duration=10.0, warmup=2.0, i
              baseline_steps=(500,), hold=10.0)
 
 
-# ----- figures and the table (the columns of bench/run.py's) --------------------------------
-
-@dataclass
-class Row:
-    section: str
-    name: str
-    value: float | None
-    unit: str
-    note: str = ""
-    target: str = ""
-    passed: bool | None = None
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-
-    def add(self, section, name, value, unit, note="", target="", passed=None):
-        self.rows.append(Row(section, name, value, unit, note, target, passed))
-        print(f"  {section:8} {name:60} {fmt(value, unit):>12}  {target} {verdict(passed)}", flush=True)
-
-    def table(self) -> str:
-        lines = ["| section | figure | value | target | result | note |", "|---|---|---:|---|---|---|"]
-        for r in self.rows:
-            lines.append(f"| {r.section} | {r.name} | {fmt(r.value, r.unit)} | {r.target} | {verdict(r.passed)} "
-                         f"| {r.note} |")
-        return "\n".join(lines)
-
-
-def fmt(value, unit):
-    if value is None:
-        return "n/a"
-    if unit == "x":
-        return f"{value:.2f}x"
-    if unit in ("MB", "KB"):
-        return f"{value:.1f} {unit}"
-    if unit == "ms":
-        return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
-    if unit == "%":
-        return f"{value:.0f}%"
-    if unit == "/s":
-        return f"{value:.1f} /s"
-    return f"{value:g} {unit}".strip()
-
-
-def verdict(passed):
-    return "" if passed is None else ("PASS" if passed else "FAIL")
+# ----- figures and the table: bench/report.py ------------------------------------------
 
 
 def at_most(value, ceiling):
@@ -571,7 +526,7 @@ def main(argv=None) -> int:
     out = args.json or (None if args.quick else DEFAULT_JSON)
     fd_limit = raise_open_file_limit()
     started = datetime.datetime.now(datetime.timezone.utc)
-    report = Report()
+    report = Report(name_width=60, value_width=12)
     raw: dict = {}
     failed = []
     code = commit()  # the servers started during the run load the tree as it is now
