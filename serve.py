@@ -48,9 +48,7 @@ from server.db import is_sqlite  # noqa: E402
 from server.log_format import FORMATS  # noqa: E402
 from server.seed import DEMO_USERS, password_for  # noqa: E402
 from server import storage  # noqa: E402
-from server.snapshot_plan import rebuild  # noqa: E402
 from server.storage import Storage  # noqa: E402
-from server.static_site import export_site  # noqa: E402
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -222,6 +220,9 @@ def main(argv: list[str]) -> int:
 
         return cli_admin.main(argv)
     if argv[:1] == ["export"]:
+        from server.build.export import export_site  # set-up tooling: the running server never loads it
+        from server.build.snapshot import rebuild
+
         parser = argparse.ArgumentParser(prog="serve.py export", description="Write the static site into DIR.")
         parser.add_argument("dir", type=Path)
         args = parser.parse_args(argv[1:])

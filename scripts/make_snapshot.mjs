@@ -2,7 +2,7 @@
 //
 //   node scripts/make_snapshot.mjs [--force]   (run by scripts/setup.sh and `serve.py export`)
 //
-// The plan comes from server/snapshot_plan.py (run with python3): the stdlib recipe, every
+// The plan comes from server/site/snapshot_plan.py (run with python3): the stdlib recipe, every
 // module under py/ that reaches no browser module (a rule, not a list), and the file name,
 // which carries a hash of all of it. Boots the vendored Pyodide under Node with
 // _makeSnapshot, writes those modules into its file system, imports them, and writes
@@ -25,7 +25,7 @@ const pyodideDir = join(root, "node_modules", "pyodide");
 const outDir = join(root, "build", "snapshot");
 
 const python = existsSync(join(root, ".venv", "bin", "python")) ? join(root, ".venv", "bin", "python") : "python3";
-const plan = JSON.parse(execFileSync(python, [join(root, "server", "snapshot_plan.py"), root], { encoding: "utf8" }));
+const plan = JSON.parse(execFileSync(python, [join(root, "server", "site", "snapshot_plan.py"), root], { encoding: "utf8" }));
 const target = join(outDir, plan.file);
 
 if (plan.pyodide !== version) {
@@ -40,7 +40,7 @@ if (existsSync(target) && !process.argv.includes("--force")) {
 
 const { loadPyodide } = await import(join(pyodideDir, "pyodide.mjs"));
 const started = performance.now();
-// The trimmed stdlib zip (server/stdlib_trim.py, built by the plan above): the page loads
+// The trimmed stdlib zip (server/site/stdlib_trim.py, built by the plan above): the page loads
 // the same one, and a snapshot must be restored with the zip it was made with.
 const pyodide = await loadPyodide({ _makeSnapshot: true, stdLibURL: join(root, plan.stdlib_zip), stdout: () => {}, stderr: (line) => console.error(line) });
 for (const module of plan.modules) {
@@ -72,7 +72,7 @@ const mb = (n) => (n / 1e6).toFixed(1);
 console.log(`make_snapshot: wrote build/snapshot/${plan.file} (${mb(full.length)} MB, ${mb(bytes.length)} MB without zero pages, ${mb(packed.length)} MB gzipped, ` +
   `${zstdBytes ? mb(zstdBytes) + " MB zstd, " : ""}${plan.modules.length} app modules) in ${seconds} s`);
 
-// Beside the .gz, the same stored bytes zstd-compressed (server/static_site.py sends it with
+// Beside the .gz, the same stored bytes zstd-compressed (server/site/static_site.py sends it with
 // `Content-Encoding: zstd` to a browser that accepts it: 4.7 MB instead of 6.5, and the
 // browser decompresses it natively). Level 19 keeps the window at 8 MiB, the most
 // Chromium's decoder accepts (never --long). Optional: without the zstd tool, the .gz only.

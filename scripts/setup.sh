@@ -59,9 +59,9 @@ if ! stamp_ok node_modules/.lock.stamp package-lock.json; then
   write_stamp node_modules/.lock.stamp package-lock.json
 fi
 
-# Fewer bytes per boot (server/static_site.py `prepare`): the trimmed stdlib zip
-# (server/stdlib_trim.py) and compressed copies of the big vendor files
-# (server/precompress.py: zstd for browsers, pyodide.asm.wasm.gz for hosts that compress
+# Fewer bytes per boot (server/build/export.py `prepare`): the trimmed stdlib zip
+# (server/site/stdlib_trim.py) and compressed copies of the big vendor files
+# (server/build/compress.py: zstd for browsers, pyodide.asm.wasm.gz for hosts that compress
 # nothing). Made once here, never per request; a no-op when current.
 if ! command -v zstd >/dev/null; then
   echo "setup: installing Debian's zstd (the compressed copies serve.py sends)" >&2
@@ -69,13 +69,13 @@ if ! command -v zstd >/dev/null; then
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq zstd >/dev/null; } ||
     echo "setup: no zstd tool: serve.py will send gzip, ~2.5 MB more per cold load" >&2
 fi
-if ! .venv/bin/python -m server.static_site .; then
+if ! .venv/bin/python -m server.build.export .; then
   echo "setup: could not prepare the compressed copies; the site is served without them" >&2
 fi
 
 # Pyodide memory snapshot for a fast boot (static/pyodide-loader.mjs), holding the stdlib
 # and every py/ module that reaches no browser module, already imported. Built with Node,
-# named by a hash of all it holds (server/snapshot_plan.py), so this rebuilds it exactly
+# named by a hash of all it holds (server/site/snapshot_plan.py), so this rebuilds it exactly
 # when py/ changed and is a no-op otherwise. Optional: the page boots without it (and
 # never restores a snapshot of older code), so a failure here only warns.
 if ! node scripts/make_snapshot.mjs; then

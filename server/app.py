@@ -18,7 +18,6 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from server import api, auth, db, images, openapi, seed, ws
-from server import faults as fault_controls
 from server.context import AppContext, Limits, local_limits
 from server.admin_events import POLL_INTERVAL, AdminWatch
 from server.errors import EXCEPTION_HANDLERS, ApiError
@@ -29,7 +28,7 @@ from server import shared_limits
 from server.shared_limits import RedisLimits
 from server.security_headers import SecurityHeadersMiddleware, backend_origins, read_config
 from server.sessions import DEFAULT_SESSION_TTL, Sessions
-from server.static_site import StaticSite
+from server.site.static_site import StaticSite
 from server.store import Store
 from server.tokens import TokenService
 
@@ -128,6 +127,15 @@ def _allowed_methods(routes: list, scope: dict) -> list[str]:
     return sorted(allowed)
 
 
+def _fault_controls():
+    """The test-only `/__faults/` controls, imported only when asked for: a server started
+    without `--faults` never loads server/testing/ (tests/test_architecture.py checks that
+    this is the runtime's one import of it)."""
+    from server.testing import faults
+
+    return faults
+
+
 def create_app(
     database: str | Path,
     *,
@@ -154,7 +162,8 @@ def create_app(
     the app starts (its lifespan)."""
     allowed_origins = tuple(allowed_origins)
     site = StaticSite(Path(site_root))
-    fault_state = fault_controls.FaultState() if faults else None
+    fault_controls = _fault_controls() if faults else None
+    fault_state = fault_controls.FaultState() if fault_controls else None
 
     async def static(request: Request) -> Response:
         # Every other path lands here, whatever the method: a path a route serves with other

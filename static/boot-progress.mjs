@@ -5,7 +5,7 @@
 // content coding is undone (that is all a fetch body shows), so every total is in those
 // units too: an identity response's Content-Length, or for a coded one (gzip, zstd: its
 // Content-Length is the coded size) the decoded size the snapshot manifest gives ("sizes",
-// server/runtime_sizes.py). A total that is not known makes the whole total unknown: the
+// server/site/runtime_sizes.py). A total that is not known makes the whole total unknown: the
 // page then shows bytes fetched only, never a guess.
 //
 //   const tally = new DownloadTally((t) => show(t.done, t.total));

@@ -2,7 +2,7 @@
 // from a memory snapshot when one was built at set-up (scripts/make_snapshot.mjs).
 //
 // Restoring a snapshot skips CPython's start-up and the imports recorded in it (the
-// stdlib the app uses and every pure app module, server/snapshot_plan.py), which is most
+// stdlib the app uses and every pure app module, server/site/snapshot_plan.py), which is most
 // of the boot. It always falls back to a normal boot: when the snapshot is missing, not
 // of the current code, cannot be fetched, is not worth fetching on a slow network, or
 // fails to load. Pyodide starts as soon as this module runs (index.html loads it early);
@@ -41,7 +41,7 @@ const FS_DIR = "/home/pyodide";
 
 const inBrowser = typeof document !== "undefined";
 
-// The manifest (written by serve.py or `serve.py export` from server/snapshot_plan.py):
+// The manifest (written by serve.py or `serve.py export` from server/site/snapshot_plan.py):
 // {"snapshot": file name or null, "modules": {url: path under the working directory},
 // "files": {path: text} (the adapters, written on every boot)}. The snapshot's name
 // carries a hash of the code it holds, and the manifest names one only when it matches
@@ -220,7 +220,7 @@ async function plainStream(response) {
 // Pyodide's wasm is 9.6 MB raw, 3.5 MB gzipped. A host that compresses (serve.py, most CDNs)
 // sends it compressed. A host that compresses nothing (e.g. `python -m http.server` on the
 // export) would send it raw: there the page fetches the `pyodide.asm.wasm.gz` that every
-// export has (server/precompress.py) and unpacks it as it streams (startWasm). Whether the
+// export has (server/site/precompress.py) and unpacks it as it streams (startWasm). Whether the
 // host compresses: this very file (script, compressible, already here; a host that compresses
 // only HTML compresses no wasm either) came with fewer bytes than it has, else the page's
 // HTML did.

@@ -84,12 +84,12 @@ def test_every_module_reaches_its_import_path_through_the_loader_or_the_snapshot
     # The loader (static/pyodide-loader.mjs) writes each of the manifest's `files` (path ->
     # text, the adapters) into the interpreter's working directory, which is on sys.path:
     # py/core/tokens.py must land at core/tokens.py to import as core.tokens. The modules the Pyodide snapshot holds
-    # (server/snapshot_plan.py) are not in `files`: the snapshot has them imported, and
+    # (server/site/snapshot_plan.py) are not in `files`: the snapshot has them imported, and
     # without it the loader writes them (the manifest's `modules`). PyScript fetches none.
     import sys
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from server.snapshot_plan import make_plan, manifest
+    from server.site.snapshot_plan import make_plan, manifest
     plan = make_plan(ROOT)
     assert "files" not in tomllib.loads((ROOT / "pyscript.toml").read_text())
     listed = json.loads(manifest(ROOT))

@@ -2,14 +2,14 @@
 the same module the page runs). Bytes are counted after the HTTP coding is undone, so the total
 is an identity response's Content-Length, or for a gzip/zstd response (whose Content-Length is
 the coded size) the decoded size the manifest gives; unknown stays unknown, never a guess.
-And the manifest's sizes (server/runtime_sizes.py) are those decoded sizes."""
+And the manifest's sizes (server/site/runtime_sizes.py) are those decoded sizes."""
 
 import gzip
 import json
 import subprocess
 from pathlib import Path
 
-from server import runtime_sizes, snapshot_plan
+from server.site import runtime_sizes, snapshot_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""server/snapshot_plan.py: which modules the Pyodide snapshot holds (a rule, not a list),
+"""server/site/snapshot_plan.py: which modules the Pyodide snapshot holds (a rule, not a list),
 its hash-carrying name, the manifest that never names a stale snapshot, and pyscript.json
 fetching exactly what the snapshot lacks."""
 
@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from server import snapshot_plan  # noqa: E402
-from server.snapshot_plan import make_plan, manifest  # noqa: E402
+from server.site import snapshot_plan  # noqa: E402
+from server.site.snapshot_plan import make_plan, manifest  # noqa: E402
 
 
 def write_site(root, modules):

@@ -1,4 +1,4 @@
-"""The trimmed stdlib (server/stdlib_trim.py) never lacks a module the page can import.
+"""The trimmed stdlib (server/site/stdlib_trim.py) never lacks a module the page can import.
 
 Checked statically against Pyodide's own zip (its stdlib is CPython 3.14's; this venv cannot
 import it): the roots are every import, at any depth of any function, of the app (`py/`),
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from server import snapshot_plan, stdlib_trim
+from server.site import snapshot_plan, stdlib_trim
 
 ROOT = Path(__file__).resolve().parents[1]
 PYSCRIPT_PY = ROOT / "node_modules" / "@pyscript" / "core" / "src" / "stdlib" / "pyscript"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 try:
-    from server import stdlib_trim
+    from server.site import stdlib_trim
 except ImportError:  # run as a script by scripts/make_snapshot.mjs (through snapshot_plan.py)
     import stdlib_trim  # type: ignore[no-redef]
 

@@ -11,7 +11,7 @@ fetched only then, one request each). `main.py` is PyScript's script; `pyscript.
 no `files` (tests/test_snapshot_plan.py checks both).
 
 The snapshot's file name carries a hash of the Pyodide version, the stdlib recipe, the trimmed
-stdlib zip it was made with (server/stdlib_trim.py) and the
+stdlib zip it was made with (server/site/stdlib_trim.py) and the
 bytes of every module it imported, so a page can never restore code older than `py/`:
 the server (and the export) offer the snapshot only when a file with the current name exists
 (`manifest`), and the loader otherwise boots without it, writing the modules itself.
@@ -24,14 +24,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 try:
-    from server import runtime_sizes, stdlib_trim
-except ImportError:  # run as a script (scripts/make_snapshot.mjs): server/ is on sys.path
+    from server.site import runtime_sizes, stdlib_trim
+except ImportError:  # run as a script (scripts/make_snapshot.mjs): server/site/ is on sys.path
     import runtime_sizes  # type: ignore[no-redef]
     import stdlib_trim  # type: ignore[no-redef]
 
@@ -72,7 +71,7 @@ class Plan:
     snapshot: tuple[Module, ...]  # in import order (dependencies first)
     fetched: tuple[Module, ...]  # the adapters (main.py excluded): the loader fetches them on every boot
     key: str  # hash of everything the snapshot holds
-    stdlib_zip: str  # the trimmed stdlib zip it is made with and restored with (server/stdlib_trim.py)
+    stdlib_zip: str  # the trimmed stdlib zip it is made with and restored with (server/site/stdlib_trim.py)
 
     @property
     def file_name(self) -> str:
@@ -167,7 +166,7 @@ def make_plan(site_root: Path, pyodide: str | None = None) -> Plan:
     version = pyodide if pyodide is not None else pyodide_version(site_root)
     # The snapshot holds zipimport's index of the stdlib zip (entry offsets): it is named
     # by that zip's bytes, so it is only ever restored with the very zip it was made with.
-    # (the page is served the same: server/static_site.py, Pyodide's own zip when no trimmed one).
+    # (the page is served the same: server/site/static_site.py, Pyodide's own zip when no trimmed one).
     stdlib_zip = stdlib_trim.ensure(site_root) or site_root / stdlib_trim.SOURCE
     digest = hashlib.sha256(json.dumps({
         "pyodide": version, "stdlib": STDLIB, "fs_dir": FS_DIR, "stdlib_zip": _sha256_of(stdlib_zip),
@@ -235,18 +234,6 @@ def manifest(site_root: Path) -> bytes:
     return content
 
 
-def rebuild(site_root: Path) -> str | None:
-    """Build the snapshot of the current py/ when it is missing (scripts/make_snapshot.mjs,
-    a no-op when it exists). Returns None on success, else why not (the site still works:
-    the page boots without a snapshot)."""
-    try:
-        proc = subprocess.run(["node", str(site_root / "scripts" / "make_snapshot.mjs")], cwd=site_root,
-                              capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return str(exc)
-    return None if proc.returncode == 0 else (proc.stderr or proc.stdout).strip()[-500:]
-
-
 if __name__ == "__main__":  # used by scripts/make_snapshot.mjs
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]
     print(json.dumps(make_plan(root).to_json()))

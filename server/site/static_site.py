@@ -1,8 +1,9 @@
-"""The static site: which files it has (`site_files`), how they are served, and `export_site`.
+"""The static site: which files it has (`site_files`) and how they are served (`StaticSite`).
 
-One listing drives both serving and export, so `python serve.py export DIR` writes exactly
-the files the server would serve. Only listed files are ever read, which makes path
-traversal impossible by construction: a URL is a key in the listing, never a path to join.
+One listing drives both serving and export (server/build/export.py), so `python serve.py
+export DIR` writes exactly the files the server would serve. Only listed files are ever read,
+which makes path traversal impossible by construction: a URL is a key in the listing, never
+a path to join.
 
 PyScript and Pyodide are served with their version in the URL
 (`/vendor/pyscript/<version>/...`, `/vendor/pyodide/<version>/...`, versions read from each
@@ -10,9 +11,9 @@ package.json), so they can be cached as immutable; everything else is `no-cache`
 ETag. Compressible files are gzipped once per file version and kept in memory.
 
 Bytes on the wire (bench/run.py, "bytes" rows): a browser that accepts zstd gets the copies
-made at set-up (server/precompress.py: Pyodide's wasm and modules at level 19) and the
+made at set-up (server/site/precompress.py: Pyodide's wasm and modules at level 19) and the
 snapshot raw, zstd-coded (the browser decompresses it natively; the loader accepts plain or
-gzip bytes). Pyodide's stdlib zip is replaced by the trimmed one (server/stdlib_trim.py), and
+gzip bytes). Pyodide's stdlib zip is replaced by the trimmed one (server/site/stdlib_trim.py), and
 `pyodide.asm.wasm.gz` is published for hosts that compress nothing (static/pyodide-loader.mjs).
 """
 
@@ -31,7 +32,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import precompress, security_headers, snapshot_plan, stdlib_trim
+from server.site import precompress, snapshot_plan, stdlib_trim
 
 DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
 ROOT_FILES = ("index.html", "pyscript.json", "pyscript.toml", "config.json")
@@ -55,7 +56,7 @@ VENDORS = (
     Vendor("pyodide", "node_modules/pyodide", ""),
 )
 # Built at set-up (scripts/make_snapshot.mjs): a gzipped Pyodide memory snapshot named by a
-# hash of everything it holds (server/snapshot_plan.py), so its URL changes whenever its
+# hash of everything it holds (server/site/snapshot_plan.py), so its URL changes whenever its
 # content may; immutable. Next to it, a manifest computed from the current py/ (no-cache)
 # names it only while it matches the code.
 SNAPSHOT_DIR = snapshot_plan.SNAPSHOT_DIR
@@ -214,30 +215,6 @@ def _walk(top: Path):
             if not path.is_file() or not path.resolve().is_relative_to(real_top):
                 continue
             yield path.relative_to(top).as_posix(), path
-
-
-def prepare(site_root: Path) -> list[str]:
-    """Build what serving and export use from build/ (scripts/setup.sh, export): the trimmed
-    stdlib zip and the compressed vendor copies. A no-op when they are current."""
-    stdlib_trim.ensure(site_root)
-    vendor = {url: f.source for url, f in site_files(site_root).items()
-              if f.immutable and f.source is not None and url.startswith("/vendor/")
-              and not f.source.is_relative_to(site_root / precompress.OUT_DIR)}
-    return precompress.ensure(site_root, vendor)
-
-
-def export_site(site_root: Path, dest: Path) -> list[str]:
-    """Write the site into `dest` (what the page loads, nothing else); return the URL paths
-    written. `serve.py export` rebuilds the snapshot first when py/ has changed."""
-    prepare(site_root)
-    written = []
-    for url, site_file in site_files(site_root, export=True).items():
-        target = dest / url.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(site_file.read())
-        written.append(url)
-    written += security_headers.secure_export(dest)
-    return written
 
 
 def accepts(accept_encoding: str, wanted: str) -> bool:
@@ -419,11 +396,3 @@ async def _read_ready(path: Path) -> bytes | None:
 def _compress(site_file: SiteFile) -> bytes | None:
     raw = site_file.read()
     return gzip.compress(raw, compresslevel=6, mtime=0) if len(raw) >= MIN_GZIP_BYTES else None
-
-
-if __name__ == "__main__":  # scripts/setup.sh: python -m server.static_site
-    import sys
-
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
-    for made in prepare(root):
-        print(f"prepare: built {made}")

@@ -12,10 +12,10 @@ checks the deny-list against the imports of all of them.
 The zip is served at Pyodide's own URL (index.html preloads it; the loader measures the link
 with it), but revalidated rather than cached as immutable, since the deny-list may change
 within one Pyodide version. The snapshot's name carries the trimmed zip's hash
-(server/snapshot_plan.py): a snapshot holds zipimport's view of the zip it was built with,
+(server/site/snapshot_plan.py): a snapshot holds zipimport's view of the zip it was built with,
 so it must only ever be restored with those very bytes.
 
-Stdlib only (scripts/make_snapshot.mjs runs server/snapshot_plan.py with python3).
+Stdlib only (scripts/make_snapshot.mjs runs server/site/snapshot_plan.py with python3).
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def ensure(site_root: Path) -> Path | None:
 if __name__ == "__main__":  # scripts/setup.sh
     import sys
 
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]
     built = ensure(root)
     if built is None:
         sys.exit(f"stdlib_trim: {root / SOURCE} not found")

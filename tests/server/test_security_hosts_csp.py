@@ -19,7 +19,7 @@ from server import origins
 from server.app import close_context, create_app, open_context, prepare_database
 from server.hub import Hub
 from server.security_headers import content_security_policy
-from server.static_site import export_site
+from server.build.export import export_site
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,7 +1,7 @@
-"""Issue 12 (bytes): ready-made encodings. zstd copies of vendor files (server/precompress.py)
+"""Issue 12 (bytes): ready-made encodings. zstd copies of vendor files (server/build/compress.py)
 and of the snapshot sent only to a client that names zstd, with their own ETag; gzip or
 plain otherwise; copies of an older file version never served; the export publishes
-`pyodide.asm.wasm.gz` and the trimmed stdlib zip (server/stdlib_trim.py)."""
+`pyodide.asm.wasm.gz` and the trimmed stdlib zip (server/site/stdlib_trim.py)."""
 
 import gzip
 import io
@@ -13,9 +13,11 @@ import pytest
 from server_harness import FAKE_WASM, PYODIDE_VERSION, write_fake_site
 from starlette.testclient import TestClient
 
-from server import precompress, snapshot_plan, static_site, stdlib_trim
+from server.build import compress
+from server.build.export import export_site, prepare
+from server.site import precompress, snapshot_plan, static_site, stdlib_trim
 from server.app import create_app
-from server.static_site import accepts, export_site, site_files
+from server.site.static_site import accepts, site_files
 
 PYODIDE = f"/vendor/pyodide/{PYODIDE_VERSION}"
 CHROMIUM = "gzip, deflate, br, zstd"
@@ -37,7 +39,7 @@ def real_zip(entries: dict[str, bytes]) -> bytes:
 @pytest.fixture
 def site(tmp_path, monkeypatch):
     root = write_fake_site(tmp_path / "site")
-    monkeypatch.setattr(precompress, "MIN_BYTES", 100)  # the fake vendor files are small
+    monkeypatch.setattr(compress, "MIN_BYTES", 100)  # the fake vendor files are small
     return root
 
 
@@ -72,7 +74,7 @@ def test_accepts_names_each_coding(header, coding, expected):
 
 @needs_zstd
 def test_vendor_files_go_out_as_their_zstd_copy_only_to_a_client_that_names_zstd(site, serve):
-    static_site.prepare(site)
+    prepare(site)
     client = serve(site)
     response, body = raw_get(client, f"{PYODIDE}/pyodide.asm.wasm", CHROMIUM)
     assert response.headers["content-encoding"] == "zstd"
@@ -97,7 +99,7 @@ def test_vendor_files_go_out_as_their_zstd_copy_only_to_a_client_that_names_zstd
 
 @needs_zstd
 def test_a_copy_of_an_older_file_version_is_never_served(site, serve):
-    static_site.prepare(site)
+    prepare(site)
     client = serve(site)
     wasm = site / "node_modules" / "pyodide" / "pyodide.asm.wasm"
     wasm.write_bytes(b"\x00asm new build" * 50)
@@ -105,7 +107,7 @@ def test_a_copy_of_an_older_file_version_is_never_served(site, serve):
     assert response.headers["content-encoding"] == "gzip"  # no zstd copy of this version yet
     assert gzip.decompress(body) == b"\x00asm new build" * 50
     assert client.get(f"{PYODIDE}/pyodide.asm.wasm.gz").status_code == 404  # nor a .gz of the old one
-    static_site.prepare(site)  # the next set-up (then a start): copies of the new version, the old ones removed
+    prepare(site)  # the next set-up (then a start): copies of the new version, the old ones removed
     response, body = raw_get(serve(site), f"{PYODIDE}/pyodide.asm.wasm", CHROMIUM)
     assert response.headers["content-encoding"] == "zstd" and unzstd(body) == b"\x00asm new build" * 50
     assert len(list((site / precompress.OUT_DIR).rglob("pyodide.asm.wasm.*.zst"))) == 1

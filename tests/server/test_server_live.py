@@ -192,7 +192,7 @@ def test_faults_are_404_on_a_server_started_without_the_flag(live_server):
 
 def test_the_real_vendor_files_are_served_under_their_versions(server):
     from server_harness import ROOT
-    from server.static_site import VENDORS, vendor_version
+    from server.site.static_site import VENDORS, vendor_version
     versions = {vendor.name: vendor_version(ROOT, vendor) for vendor in VENDORS}
     assert versions == {"pyscript": "0.7.31", "pyodide": "314.0.7"}  # package.json pins these
     for path, content_type in ((f"/vendor/pyscript/{versions['pyscript']}/core.js", "text/javascript; charset=utf-8"),

@@ -9,7 +9,8 @@ import pytest
 from server_harness import PYODIDE_VERSION, PYSCRIPT_VERSION, FAKE_CORE_JS, FAKE_WASM, write_fake_site
 
 from server.security_headers import CONTENT_SECURITY_POLICY, content_security_policy
-from server.static_site import export_site, site_files
+from server.build.export import export_site
+from server.site.static_site import site_files
 
 PYSCRIPT = f"/vendor/pyscript/{PYSCRIPT_VERSION}"
 PYODIDE = f"/vendor/pyodide/{PYODIDE_VERSION}"
@@ -99,7 +100,7 @@ def test_no_gzip_when_the_client_does_not_accept_it(client):
 def test_vendor_gzip_is_computed_once_per_file_version(make_app, tmp_path, monkeypatch):
     from starlette.testclient import TestClient
 
-    import server.static_site as static_site
+    import server.site.static_site as static_site
     root = write_fake_site(tmp_path / "site")
     calls = []
     real = static_site.gzip.compress
@@ -198,7 +199,7 @@ def test_export_writes_the_site_and_nothing_the_page_does_not_load(site_root, tm
 
 
 def test_the_snapshot_is_served_as_built_and_the_manifest_is_never_cached(site_root, client):
-    from server import snapshot_plan
+    from server.site import snapshot_plan
     plan = snapshot_plan.make_plan(site_root)
     first = client.get("/snapshot/manifest.json")
     assert first.headers["cache-control"] == "no-cache" and first.json()["snapshot"] is None

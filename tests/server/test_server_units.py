@@ -10,7 +10,7 @@ from server.logging_redact import RedactTokens, redact
 from server.origins import normalize_origin, origin_allowed
 from server.passwords import hash_password, verify_password
 from server.rate_limit import FailureCount, FailureCounter
-from server.static_site import accepts_gzip
+from server.site.static_site import accepts_gzip
 from server.tokens import ACCESS, REFRESH, TokenError, TokenService
 from server.ws_frames import Reply, ToOthers, interpret, too_big
 
