@@ -152,3 +152,147 @@ def test_no_two_test_files_share_a_name():
     for path in sorted((ROOT / "tests").rglob("test_*.py")):
         seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
+
+
+# server/: the folder says what a module is (docs/ARCHITECTURE.md, "server/ layout"):
+#   server/*.py      the running server;
+#   server/site/     the static site's files and how they are served (the runtime and the build share it);
+#   server/build/    set-up and export, never imported by the running server;
+#   server/testing/  the --faults controls, imported by the runtime at exactly one place,
+#                    inside a function that create_app calls only with faults=True.
+SERVER = ROOT / "server"
+SERVER_PACKAGES = {"site", "build", "testing"}
+# Which packages each may import (besides itself and anything outside server/).
+MAY_IMPORT = {"runtime": {"site"}, "site": set(), "build": {"runtime", "site"}, "testing": {"runtime", "site"}}
+LAZY_FAULTS_IMPORT = ("server.app", "_fault_controls", "server.testing")
+
+
+def _server_package(dotted):
+    """'runtime', 'site', 'build' or 'testing' for a dotted name under `server`, else None."""
+    parts = dotted.split(".")
+    if parts[0] != "server":
+        return None
+    return parts[1] if len(parts) > 1 and parts[1] in SERVER_PACKAGES else "runtime"
+
+
+def _server_imports(module, tree):
+    """(imported dotted name, the function it sits in or None) for every import in a module's
+    tree; `from a import b` counts as a.b, a relative import is resolved against `module`."""
+    found = []
+
+    def visit(node, function):
+        for child in ast.iter_child_nodes(node):
+            inside = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
+            if isinstance(child, ast.Import):
+                found.extend((alias.name, function) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    anchor = module.split(".")[:-child.level]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                found.extend((f"{base}.{alias.name}" if base else alias.name, function) for alias in child.names)
+            visit(child, inside)
+
+    visit(tree, None)
+    return found
+
+
+def server_layout_violations(modules):
+    """{dotted module name: parsed tree} -> 'a imports b' for each import that crosses a line
+    the layout draws. The one allowed crossing is LAZY_FAULTS_IMPORT, and only inside its function."""
+    owner, function, target = LAZY_FAULTS_IMPORT
+    violations = []
+    for module, tree in sorted(modules.items()):
+        package = _server_package(module)
+        for name, inside in _server_imports(module, tree):
+            imported = _server_package(name)
+            if imported is None or imported == package or imported in MAY_IMPORT[package]:
+                continue
+            if (module, inside) == (owner, function) and name.startswith(target + "."):
+                continue
+            violations.append(f"{module} imports {name}" + (f" (in {inside})" if inside else ""))
+    return violations
+
+
+def _server_modules():
+    return {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"):
+            ast.parse(path.read_text(), filename=str(path))
+            for path in sorted(SERVER.rglob("*.py")) if "__pycache__" not in path.parts}
+
+
+def test_the_server_folders_are_the_runtime_the_site_the_build_and_the_test_controls():
+    folders = {path.name for path in SERVER.iterdir() if path.is_dir() and path.name != "__pycache__"}
+    assert folders == SERVER_PACKAGES
+    for name in SERVER_PACKAGES:  # each says what it is for
+        assert ast.get_docstring(ast.parse((SERVER / name / "__init__.py").read_text())), name
+
+
+def test_the_runtime_imports_neither_the_build_nor_the_test_controls():
+    modules = _server_modules()
+    assert server_layout_violations(modules) == []
+    # The check sees the whole tree, and the one allowed import exists (else its exception is dead).
+    kinds = [_server_package(name) for name in modules]
+    assert kinds.count("runtime") >= 30 and kinds.count("site") >= 5
+    assert kinds.count("build") >= 3 and kinds.count("testing") >= 2
+    owner, function, target = LAZY_FAULTS_IMPORT
+    assert any(name.startswith(target + ".") and inside == function
+               for name, inside in _server_imports(owner, modules[owner]))
+
+
+def test_the_layout_check_finds_each_kind_of_crossing():
+    def parsed(**sources):
+        return {name.replace("__", "."): ast.parse(text) for name, text in sources.items()}
+
+    clean = parsed(server__app="from server.site.static_site import StaticSite\n"
+                               "def _fault_controls():\n    from server.testing import faults\n",
+                   server__site__static_site="from server.site import precompress\n",
+                   server__build__export="from server import security_headers\nfrom server.site import stdlib_trim\n",
+                   server__testing__faults="from server import messaging\n")
+    assert server_layout_violations(clean) == []
+    broken = parsed(server__api="from server.build import export\n",
+                    server__app="from server.testing import faults\n",
+                    server__ws="def connect():\n    from server.testing.faults import FaultyHub\n",
+                    server__site__static_site="from server import security_headers\nfrom . import precompress\n",
+                    server__site__precompress="from ..build import compress\n",
+                    server__build__export="import server.testing.faults\n")
+    assert server_layout_violations(broken) == [
+        "server.api imports server.build.export",
+        "server.app imports server.testing.faults",
+        "server.build.export imports server.testing.faults",
+        "server.site.precompress imports server.build.compress",
+        "server.site.static_site imports server.security_headers",
+        "server.ws imports server.testing.faults.FaultyHub (in connect)",
+    ]
+
+
+def _loaded_after_serving(tmp_path, faults):
+    """Which server.build / server.testing modules a fresh interpreter holds after importing
+    serve.py and answering one request to /__faults/reset, and that request's status."""
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+import serve
+from server.app import create_app
+from starlette.testclient import TestClient
+app = create_app({str(tmp_path / "db.sqlite3")!r}, site_root={str(tmp_path)!r}, faults={faults!r})
+with TestClient(app) as client:
+    status = client.post("/__faults/reset", json={{}}).status_code
+print(json.dumps({{"status": status,
+                  "loaded": sorted(m for m in sys.modules if m.startswith(("server.build", "server.testing")))}}))
+"""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_server_without_faults_never_loads_the_test_controls_nor_the_build(tmp_path):
+    assert _loaded_after_serving(tmp_path, faults=False) == {"status": 404, "loaded": []}
+
+
+def test_with_faults_the_controls_are_loaded_and_answer(tmp_path):
+    # The counter-case: the probe above sees the package when it is loaded.
+    result = _loaded_after_serving(tmp_path, faults=True)
+    assert result["status"] == 200 and "server.testing.faults" in result["loaded"]
+    assert not any(name.startswith("server.build") for name in result["loaded"])
