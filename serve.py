@@ -41,14 +41,14 @@ from pathlib import Path
 SITE_ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(SITE_ROOT))
 
-from server.admin_events import POLL_INTERVAL  # noqa: E402
+from server.realtime.admin_events import POLL_INTERVAL  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.context import Limits  # noqa: E402
-from server.db import is_sqlite  # noqa: E402
+from server.data.db import is_sqlite  # noqa: E402
 from server.log_format import FORMATS  # noqa: E402
-from server.seed import DEMO_USERS, password_for  # noqa: E402
-from server import storage  # noqa: E402
-from server.storage import Storage  # noqa: E402
+from server.data.seed import DEMO_USERS, password_for  # noqa: E402
+from server.data import storage  # noqa: E402
+from server.data.storage import Storage  # noqa: E402
 
 
 def serve_parser() -> argparse.ArgumentParser:

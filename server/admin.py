@@ -5,7 +5,7 @@ Plain async functions on a `Store`: each checks its input, makes its change in o
 transaction and returns what it did, or raises `Refused` with a one-line reason. A change
 that open sockets must feel at once (a disabled account, ended sessions, an archived
 conversation) also writes a row of `admin_events` in that transaction: every worker of a
-running server polls that table and closes the sockets concerned (`server.admin_events`),
+running server polls that table and closes the sockets concerned (`server.realtime.admin_events`),
 so the commands work the same whether a server runs or not, on any number of workers.
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-from server.db import Row
+from server.data.db import Row
 from server.passwords import hash_password, password_problem
 from server.path_ids import MAX_ID
-from server.store import Store
+from server.data.store import Store
 from server.timefmt import iso_utc
 
 ROLES = {"trainer": "TRAINER", "trainee": "TRAINEE"}

@@ -17,19 +17,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from server import api, auth, db, images, openapi, seed, ws
+from server import api, auth, images, openapi
+from server.data import db, seed
+from server.realtime import ws
 from server.context import AppContext, Limits, local_limits
-from server.admin_events import POLL_INTERVAL, AdminWatch
+from server.realtime.admin_events import POLL_INTERVAL, AdminWatch
 from server.errors import EXCEPTION_HANDLERS, ApiError
-from server.fanout import RedisFanout
-from server.hub import Hub
+from server.realtime.fanout import RedisFanout
+from server.realtime.hub import Hub
 from server.origins import HostAllowListMiddleware
 from server import shared_limits
 from server.shared_limits import RedisLimits
 from server.security_headers import SecurityHeadersMiddleware, backend_origins, read_config
 from server.sessions import DEFAULT_SESSION_TTL, Sessions
 from server.site.static_site import StaticSite
-from server.store import Store
+from server.data.store import Store
 from server.tokens import TokenService
 
 SECRET_KEY = "jwt_secret"
@@ -44,7 +46,7 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
                        admin_poll: float = POLL_INTERVAL) -> AppContext:
     """Open (create, migrate, and with `demo` seed when empty) the database and build the
     shared services. `database` is a SQLite path or a postgresql:// URL; `redis_url` fans the
-    sockets' events out through Redis and counts the limits there (`server.fanout`,
+    sockets' events out through Redis and counts the limits there (`server.realtime.fanout`,
     `server.shared_limits`). Without `demo` a new database starts with no accounts
     (`serve.py users add` makes them): demo passwords are public."""
 
@@ -158,7 +160,7 @@ def create_app(
     its allow-list (see `origins.host_allowed`). `inbox` False leaves out the optional inbox
     socket, as a backend without it would (its handshake then fails). `demo` seeds the demo
     accounts into an empty database; `admin_poll` is how often, in seconds, this worker reads
-    the admin changes (`server.admin_events`). The database is opened, and `app.state.ctx` set, when
+    the admin changes (`server.realtime.admin_events`). The database is opened, and `app.state.ctx` set, when
     the app starts (its lifespan)."""
     allowed_origins = tuple(allowed_origins)
     site = StaticSite(Path(site_root))

@@ -20,10 +20,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from server.context import AppContext
-from server.db import Row
+from server.data.db import Row
 from server.device_tokens import COOKIE_PATH, DeviceTokens
 from server.errors import ApiError, bad_request
-from server.fanout import Envelope
+from server.realtime.fanout import Envelope
 from server.hashing import DEVICE, OPEN, HashingPool
 from server.login_limits import address_group, device_counts, untrusted_counts
 from server.passwords import MAX_PASSWORD_CHARS, hash_password, needs_rehash, verify_password

@@ -3,12 +3,12 @@
     serve.py users add --email E --role trainer|trainee --first F --last L [--password-stdin]
     serve.py users list | disable EMAIL | enable EMAIL | set-password EMAIL [--password-stdin]
     serve.py conversations add TRAINER_EMAIL TRAINEE_EMAIL | list | archive ID
-    serve.py backup DEST | restore SRC   (`server.backup`)
+    serve.py backup DEST | restore SRC   (`server.data.backup`)
 
 Each takes the server's `--data-dir`, `--database/--db` and `--redis` (or COACHLINE_DATA_DIR,
 COACHLINE_DATABASE and COACHLINE_REDIS, like the server); backup and restore `--media-dir`.
 It may run while the server runs: the change is committed, and the server's workers apply
-it to their open sockets within about a second (`server.admin_events`).
+it to their open sockets within about a second (`server.realtime.admin_events`).
 Exit codes: 0 done, 1 refused (one line on stderr says why), 2 usage.
 """
 
@@ -23,8 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from server import admin, backup, db, storage
-from server.store import Store
+from server import admin
+from server.data import backup, db, storage
+from server.data.store import Store
 
 REFUSED = 1
 USAGE = 2
@@ -123,7 +124,7 @@ def main(argv: list[str], *, prog: str = "serve.py") -> int:
 def _poke_workers(prog: str, redis_url: str) -> None:
     """The change is committed: the workers find it within a second anyway; this is sooner."""
     from server.app import REDIS_PREFIX
-    from server.fanout import publish_admin_poke
+    from server.realtime.fanout import publish_admin_poke
 
     try:
         publish_admin_poke(redis_url, REDIS_PREFIX)

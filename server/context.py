@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 
-from server.admin_events import AdminWatch
+from server.realtime.admin_events import AdminWatch
 from server.device_tokens import DeviceTokens
-from server.fanout import LocalFanout
+from server.realtime.fanout import LocalFanout
 from server.hashing import HashingPool
-from server.hub import Hub
+from server.realtime.hub import Hub
 from server.rate_limit import BucketLimiter, FailureCounter
 from server.sessions import Sessions
 from server.shared_limits import LocalLimits
-from server.store import Store
+from server.data.store import Store
 from server.work_pool import BoundedPool
 from server.tokens import TokenService
 
@@ -66,7 +66,7 @@ class Limits:
 
 @dataclass
 class AppContext:
-    """`fanout` carries socket events to every worker (`server.fanout`); `shared` holds the
+    """`fanout` carries socket events to every worker (`server.realtime.fanout`); `shared` holds the
     limits that count across workers (`server.shared_limits`): in-process by default, in
     Redis with `--redis`."""
 

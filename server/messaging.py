@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from server import images
 from server.context import AppContext
-from server.db import Row
+from server.data.db import Row
 from server.errors import ApiError, bad_request
-from server.fanout import Envelope
-from server.hub import Outgoing
+from server.realtime.fanout import Envelope
+from server.realtime.hub import Outgoing
 from server.request_body import LONE_SURROGATE, has_lone_surrogate
 from server.send_form import parse_send_form
 from server.path_ids import MAX_ID  # SQLite's INTEGER; a larger id cannot name anything
-from server.store import Store
+from server.data.store import Store
 from server.serializers import conversation_json, message_json
 from server.timefmt import iso_utc
 

@@ -6,7 +6,7 @@ needs, all at once, each within `CHECK_TIMEOUT` seconds, so the probe itself nev
 
     database   answers `SELECT 1`
     redis      (with --redis) answers PING, and the fan-out is subscribed: without it this
-               process refuses sockets (server/fanout.py)
+               process refuses sockets (server/realtime/fanout.py)
 
 200 {"status": "ready"}, or 503 {"status": "not ready", "not_ready": {"redis": "no answer"}}.
 The answer names the part and how it failed, never a URL, host or exception text (a URL may
@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Awaitable
 
 from server.context import AppContext
-from server.fanout import RedisFanout
+from server.realtime.fanout import RedisFanout
 
 CHECK_TIMEOUT = 2.0
 READY = "ready"

@@ -44,7 +44,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from server import log_format, logging_redact
 from server.context import AppContext, Limits
-from server.ws_frames import MAX_FRAME_BYTES
+from server.realtime.ws_frames import MAX_FRAME_BYTES
 
 SERVICE_RESTART = 1012  # CONTRACT "WebSocket": the page reconnects at once, no banner
 MAX_CONNECTIONS = 4096  # over this uvicorn answers 503

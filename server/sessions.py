@@ -33,7 +33,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from server.store import Store
+from server.data.store import Store
 from server.tokens import ACCESS, REFRESH, TokenError, TokenService
 
 

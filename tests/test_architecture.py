@@ -155,20 +155,23 @@ def test_no_two_test_files_share_a_name():
 
 
 # server/: the folder says what a module is (docs/ARCHITECTURE.md, "server/ layout"):
-#   server/*.py      the running server;
+#   server/*.py, server/realtime/, server/data/   the running server ("runtime": the top
+#                    level, the sockets' events, the database and data directory);
 #   server/site/     the static site's files and how they are served (the runtime and the build share it);
 #   server/build/    set-up and export, never imported by the running server;
 #   server/testing/  the --faults controls, imported by the runtime at exactly one place,
 #                    inside a function that create_app calls only with faults=True.
 SERVER = ROOT / "server"
-SERVER_PACKAGES = {"site", "build", "testing"}
+SERVER_PACKAGES = {"realtime", "data", "site", "build", "testing"}
+RUNTIME = {"runtime", "realtime", "data"}
 # Which packages each may import (besides itself and anything outside server/).
-MAY_IMPORT = {"runtime": {"site"}, "site": set(), "build": {"runtime", "site"}, "testing": {"runtime", "site"}}
+MAY_IMPORT = {"runtime": {"realtime", "data", "site"}, "realtime": {"runtime", "data"}, "data": {"runtime"},
+              "site": set(), "build": RUNTIME | {"site"}, "testing": RUNTIME | {"site"}}
 LAZY_FAULTS_IMPORT = ("server.app", "_fault_controls", "server.testing")
 
 
 def _server_package(dotted):
-    """'runtime', 'site', 'build' or 'testing' for a dotted name under `server`, else None."""
+    """The package of a dotted name under `server` ('runtime' for server/*.py), else None."""
     parts = dotted.split(".")
     if parts[0] != "server":
         return None
@@ -232,7 +235,8 @@ def test_the_runtime_imports_neither_the_build_nor_the_test_controls():
     assert server_layout_violations(modules) == []
     # The check sees the whole tree, and the one allowed import exists (else its exception is dead).
     kinds = [_server_package(name) for name in modules]
-    assert kinds.count("runtime") >= 30 and kinds.count("site") >= 5
+    assert sum(kinds.count(kind) for kind in RUNTIME) >= 35 and kinds.count("site") >= 5
+    assert kinds.count("realtime") >= 5 and kinds.count("data") >= 5
     assert kinds.count("build") >= 3 and kinds.count("testing") >= 2
     owner, function, target = LAZY_FAULTS_IMPORT
     assert any(name.startswith(target + ".") and inside == function
@@ -245,13 +249,15 @@ def test_the_layout_check_finds_each_kind_of_crossing():
 
     clean = parsed(server__app="from server.site.static_site import StaticSite\n"
                                "def _fault_controls():\n    from server.testing import faults\n",
+                   server__realtime__ws="from server import messaging\nfrom server.data.store import Store\n",
                    server__site__static_site="from server.site import precompress\n",
                    server__build__export="from server import security_headers\nfrom server.site import stdlib_trim\n",
                    server__testing__faults="from server import messaging\n")
     assert server_layout_violations(clean) == []
     broken = parsed(server__api="from server.build import export\n",
                     server__app="from server.testing import faults\n",
-                    server__ws="def connect():\n    from server.testing.faults import FaultyHub\n",
+                    server__realtime__ws="def connect():\n    from server.testing.faults import FaultyHub\n",
+                    server__data__store="from server.realtime.hub import Hub\n",
                     server__site__static_site="from server import security_headers\nfrom . import precompress\n",
                     server__site__precompress="from ..build import compress\n",
                     server__build__export="import server.testing.faults\n")
@@ -259,9 +265,10 @@ def test_the_layout_check_finds_each_kind_of_crossing():
         "server.api imports server.build.export",
         "server.app imports server.testing.faults",
         "server.build.export imports server.testing.faults",
+        "server.data.store imports server.realtime.hub.Hub",
+        "server.realtime.ws imports server.testing.faults.FaultyHub (in connect)",
         "server.site.precompress imports server.build.compress",
         "server.site.static_site imports server.security_headers",
-        "server.ws imports server.testing.faults.FaultyHub (in connect)",
     ]
 
 

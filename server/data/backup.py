@@ -14,7 +14,7 @@ With PostgreSQL the database is not ours to copy: `backup` copies the media and 
 use `pg_dump` (and `pg_restore`/`psql` to bring it back).
 
 The database file is only ever opened through SQLite: opening and closing it by hand
-would drop a running server's locks on it (see `server.db.connect_sqlite`).
+would drop a running server's locks on it (see `server.data.db.connect_sqlite`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sqlite3
 from pathlib import Path
 
 from server.admin import Refused
-from server.storage import DATABASE_NAME, MEDIA_NAME, Storage, without_password
+from server.data.storage import DATABASE_NAME, MEDIA_NAME, Storage, without_password
 
 PAGES_PER_STEP = -1  # the whole database in one step: one read transaction, one state
 

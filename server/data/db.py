@@ -105,7 +105,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 4 (issue 20): accounts can be disabled (`serve.py users disable`); each admin change that
     # open sockets must feel is also a row of admin_events, which every worker polls
-    # (server/admin_events.py).
+    # (server/realtime/admin_events.py).
     """
     ALTER TABLE users ADD COLUMN disabled_at {real};
     CREATE TABLE admin_events (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from server.passwords import hash_password
-from server.store import Store
+from server.data.store import Store
 from server.timefmt import iso_utc
 
 DEMO_USERS = (

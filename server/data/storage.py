@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.db import is_sqlite
+from server.data.db import is_sqlite
 
 DEFAULT_DATA_DIR = "data"
 DATABASE_NAME = "messaging.sqlite3"

@@ -1,4 +1,4 @@
-"""Queries over the schema in `server.db`; rows in, rows out, no HTTP and no rules.
+"""Queries over the schema in `server.data.db`; rows in, rows out, no HTTP and no rules.
 
 Rules (who may read what, validation, idempotency) live in `server.messaging`. The SQL is
 the part SQLite and PostgreSQL share; `Store(db)` runs it on the database, and
@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from server.db import Database, Executor, Row
+from server.data.db import Database, Executor, Row
 
 _PERSON = "{p}.first_name AS {n}_first_name, {p}.last_name AS {n}_last_name, {p}.profile_image AS {n}_profile_image"
 
@@ -184,7 +184,7 @@ class Store:
         return await self.db.execute("UPDATE conversations SET is_archived = 1 WHERE id = ? AND is_archived = 0",
                                      (conversation_id,))
 
-    # admin events: what open sockets must feel of an admin change (server/admin_events.py)
+    # admin events: what open sockets must feel of an admin change (server/realtime/admin_events.py)
 
     async def add_admin_event(self, kind: str, subject_id: int, at: float) -> int:
         """Inside the change's transaction. In PostgreSQL the table lock makes ids commit in

@@ -15,7 +15,7 @@ The poll starts at the newest event when the worker starts: what happened before
 the database already, and every handshake reads the database. A socket whose handshake
 read the database before a change and joined the hub after the worker applied it would be
 missed: `generation` counts the batches applied, and a socket that sees it change during
-its handshake checks itself again (`server.ws`).
+its handshake checks itself again (`server.realtime.ws`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from server.hub import Connection
+from server.realtime.hub import Connection
 
 log = logging.getLogger("server")
 

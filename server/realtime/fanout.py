@@ -29,7 +29,7 @@ as the sockets will get it, so a worker never decodes or re-encodes the frame:
     T <conversation> <typer>\\n<frame>       a typing indicator (coalesced, not to the typer)
     S <code> <session>\\n                    close the sockets opened by that session
     A\\n                                     an admin command committed: read admin_events now
-                                             (`server.admin_events`), from serve.py users/conversations
+                                             (`server.realtime.admin_events`), from serve.py users/conversations
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
-from server.hub import Hub, Outgoing
+from server.realtime.hub import Hub, Outgoing
 
 log = logging.getLogger("server")
 

@@ -5,7 +5,7 @@ Handshake: a foreign Origin is rejected before accept, which the browser sees as
 After accept: 4001 for a bad token (or a revoked session), 4003 for a conversation the user
 may not open, 1013 when the user already has `Limits.max_sockets_per_user` sockets open.
 Then three tasks per socket: a reader (frames in), the connection's writer (frames out, see
-`server.hub`) and an expiry timer that closes with 4001 when the token that opened the
+`server.realtime.hub`) and an expiry timer that closes with 4001 when the token that opened the
 socket runs out (SPEC edge case 1).
 
 Frames in are metered per socket (`Limits.frame_burst` at once, `frame_rate` per second);
@@ -23,10 +23,10 @@ import anyio
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from server import admin_events, fanout, ws_frames
+from server.realtime import admin_events, fanout, ws_frames
 from server.context import AppContext
-from server.fanout import Envelope
-from server.hub import Connection
+from server.realtime.fanout import Envelope
+from server.realtime.hub import Connection
 from server.messaging import MAX_ID
 from server.origins import origin_allowed
 from server.rate_limit import TokenBucket
@@ -91,7 +91,7 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
     is open is queued for it, not lost between the accept and the join. A message published
     just before the join (its send not committed yet) is not on the socket: the socket waits
     for such sends to commit before it is accepted, so the client's `after=` finds it.
-    Likewise an admin change (`server.admin_events`) applied by this worker after the checks
+    Likewise an admin change (`server.realtime.admin_events`) applied by this worker after the checks
     read the database and before the join: `generation` tells, and the socket checks again.
     """
     reason = None
@@ -190,7 +190,7 @@ async def _relay_typing(ctx: AppContext, conn: Connection, event: dict) -> None:
 
     The database is asked too (one read by primary key, at most a few a second per socket):
     a conversation archived or an account disabled by `serve.py` relays nothing more, even in
-    the second before this worker closes the socket (`server.admin_events`)."""
+    the second before this worker closes the socket (`server.realtime.admin_events`)."""
     interval = ctx.limits.typing_interval / 2
     wait = await ctx.shared.typing_gate(conn.conversation_id, conn.user_id, interval, ctx.clock())
     if (wait is None and not conn.closing

@@ -25,15 +25,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import messaging, seed
+from server import messaging
+from server.data import seed
 from server.auth import ctx_of
 from server.errors import ApiError, bad_request
-from server.hub import MAX_BACKLOG, Connection, Hub
+from server.realtime.hub import MAX_BACKLOG, Connection, Hub
 from server.passwords import hash_password
 from server.request_body import guard_json_post
 from server.request_body import read_json_object as _read_json_object
 from server.timefmt import iso_utc
-from server.ws import AUTH_FAILED
+from server.realtime.ws import AUTH_FAILED
 
 OK = {"ok": True}
 

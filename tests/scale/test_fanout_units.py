@@ -1,5 +1,5 @@
-"""The fan-out's wire format and local delivery (server/fanout.py), and the placeholder
-conversion for PostgreSQL (server.db.postgres_sql), under CPython with no server.
+"""The fan-out's wire format and local delivery (server/realtime/fanout.py), and the placeholder
+conversion for PostgreSQL (server.data.db.postgres_sql), under CPython with no server.
 
 Every worker decodes what every other worker encoded: a round trip must give back each
 field of each kind, and anything else must be a ValueError (a worker ignores it, logged),
@@ -14,9 +14,9 @@ import json
 
 import pytest
 
-from server.db import postgres_sql
-from server.fanout import Envelope, decode, deliver_locally, encode
-from server.hub import Connection, Hub, Outgoing
+from server.data.db import postgres_sql
+from server.realtime.fanout import Envelope, decode, deliver_locally, encode
+from server.realtime.hub import Connection, Hub, Outgoing
 
 FRAME = json.dumps({"type": "new_message", "message": {"id": 7, "content": "line one\nline two: é 👍"}})
 

@@ -1,5 +1,5 @@
 """Four workers starting at once on an EMPTY database create the schema once and seed the
-demo data once (server/db.py `migrate`: under BEGIN IMMEDIATE in SQLite, under an advisory
+demo data once (server/data/db.py `migrate`: under BEGIN IMMEDIATE in SQLite, under an advisory
 lock in PostgreSQL, with the seed in the same transaction), and agree on one JWT secret.
 
 Without the lock each worker would find the database empty and seed it: eight users or a
@@ -15,7 +15,7 @@ import pytest
 
 from cluster import Rest, database_args, http_client, run
 from cluster import launch  # noqa: F401  (a fixture)
-from server.db import MIGRATIONS
+from server.data.db import MIGRATIONS
 
 DEMO_EMAILS = ["alex@example.com", "coach@example.com", "jo@example.com", "sam@example.com"]
 

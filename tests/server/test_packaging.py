@@ -19,7 +19,7 @@ from server_harness import ROOT
 LOCKS = {name: ROOT / "requirements" / f"{name}.txt" for name in ("run", "scale", "test")}
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # The project's own modules (server/ files also run as scripts import each other by name).
-OWN = {"server", "serve"} | {path.stem for path in (ROOT / "server").glob("*.py")}
+OWN = {"server", "serve"} | {path.stem for path in (ROOT / "server").rglob("*.py")}
 # Only for --redis / a postgresql:// database: imported lazily, locked in scale.txt.
 SCALE_DRIVERS = {"redis", "psycopg", "psycopg_pool"}
 # Import name -> distribution name, where they differ.
@@ -48,7 +48,7 @@ def third_party_imports() -> dict[str, bool]:
     """Top-level module name -> imported at module level (True) or only inside a function
     (False), over serve.py and server/."""
     found: dict[str, bool] = {}
-    for source in [ROOT / "serve.py", *sorted((ROOT / "server").glob("*.py"))]:
+    for source in [ROOT / "serve.py", *sorted((ROOT / "server").rglob("*.py"))]:
         tree = ast.parse(source.read_text())
         top_level = {id(node) for node in tree.body}
         guarded = {id(inner) for node in tree.body if isinstance(node, (ast.If, ast.Try))
@@ -124,8 +124,8 @@ def without_scale_drivers(code: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_server_starts_without_the_scale_drivers():
-    done = without_scale_drivers("import sys; sys.path.insert(0, '.'); import serve, server.app, server.fanout, "
-                                 "server.shared_limits, server.db; print('imported')")
+    done = without_scale_drivers("import sys; sys.path.insert(0, '.'); import serve, server.app, server.realtime.fanout, "
+                                 "server.shared_limits, server.data.db; print('imported')")
     assert done.returncode == 0, done.stderr
     assert "imported" in done.stdout
 

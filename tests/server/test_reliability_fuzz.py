@@ -118,7 +118,7 @@ def test_a_frame_of_exactly_64_kib_is_not_too_big(session):
 
 def test_an_integer_over_the_digit_limit_is_just_a_malformed_frame(session):
     # It used to raise ValueError in the reader, leaving the socket open but deaf.
-    from server.ws_frames import interpret
+    from server.realtime.ws_frames import interpret
     assert interpret("9" * 10000, 1) is None
     assert interpret('{"type": "ping", "n": ' + "9" * 5000 + "}", 1) is None
     client, access, cid = session

@@ -17,7 +17,7 @@ from test_inline_style import HTML, csp_hash, directive, inline_styles
 
 from server import origins
 from server.app import close_context, create_app, open_context, prepare_database
-from server.hub import Hub
+from server.realtime.hub import Hub
 from server.security_headers import content_security_policy
 from server.build.export import export_site
 
@@ -155,7 +155,7 @@ def test_without_faults_no_fault_hook_is_installed(make_app):
     with TestClient(app):
         assert type(app.state.ctx.hub) is Hub and app.state.faults is None
     assert all("Fault" not in m.cls.__name__ for m in app.user_middleware)
-    for module in ("api", "auth", "ws", "messaging", "hub", "context", "app"):
+    for module in ("api", "auth", "realtime/ws", "messaging", "realtime/hub", "context", "app"):
         source = (ROOT / "server" / f"{module}.py").read_text()
         uses = re.findall(r"\bfaults?\.\w+|FaultState|take_lost_answer|refresh_fails|refuse_handshakes", source)
         assert module == "app" and set(uses) <= {"FaultState"} or not uses, (module, uses)

@@ -17,8 +17,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from server import images
 from server.context import Limits
-from server.hub import MAX_BACKLOG, Connection, Hub
-from server.ws_frames import TypingThrottle
+from server.realtime.hub import MAX_BACKLOG, Connection, Hub
+from server.realtime.ws_frames import TypingThrottle
 
 
 def limited(make_app, **changes):

@@ -220,7 +220,7 @@ def _count_hub_encodings(monkeypatch):
     import json
     import types
 
-    from server import hub
+    from server.realtime import hub
     texts = []
 
     def dumps(obj, *args, **kwargs):

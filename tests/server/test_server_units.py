@@ -12,7 +12,7 @@ from server.passwords import hash_password, verify_password
 from server.rate_limit import FailureCount, FailureCounter
 from server.site.static_site import accepts_gzip
 from server.tokens import ACCESS, REFRESH, TokenError, TokenService
-from server.ws_frames import Reply, ToOthers, interpret, too_big
+from server.realtime.ws_frames import Reply, ToOthers, interpret, too_big
 
 # --- failed-login limiter ------------------------------------------------------------------
 
@@ -177,7 +177,7 @@ class FakeSocket:
 def test_a_stuck_socket_does_not_delay_the_others_and_is_dropped_when_its_backlog_overflows():
     import asyncio
 
-    from server.hub import MAX_BACKLOG, Connection, Hub
+    from server.realtime.hub import MAX_BACKLOG, Connection, Hub
 
     async def scenario():
         hub = Hub()
@@ -206,7 +206,7 @@ def test_a_stuck_socket_does_not_delay_the_others_and_is_dropped_when_its_backlo
 def test_typing_style_broadcast_skips_every_connection_of_the_excluded_user():
     import asyncio
 
-    from server.hub import Connection, Hub
+    from server.realtime.hub import Connection, Hub
 
     async def scenario():
         hub = Hub()

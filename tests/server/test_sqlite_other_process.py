@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from server.db import open_database
+from server.data.db import open_database
 
 
 def test_a_running_server_sees_every_change_another_process_commits(tmp_path, demo_db_template):

@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from server import messaging
 from server.context import Limits
-from server.store import Store
+from server.data.store import Store
 
 BASE = "/api/messaging/conversations"
 SEND = f"{BASE}/2/send/"
