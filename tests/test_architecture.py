@@ -218,7 +218,8 @@ def server_layout_violations(modules):
 
 
 def _server_modules():
-    return {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"):
+    # A package's own file keeps its `.__init__`, so a relative import in it resolves from the package.
+    return {".".join(path.relative_to(ROOT).with_suffix("").parts):
             ast.parse(path.read_text(), filename=str(path))
             for path in sorted(SERVER.rglob("*.py")) if "__pycache__" not in path.parts}
 
