@@ -73,7 +73,9 @@ def refusal(message: Row | None, conversation: Row | None, user_id: int, action:
         return ApiError(403, "This conversation is archived.")
     if message["deleted"]:
         return ApiError(403, "This message was deleted.") if action is EDIT else None
-    if now - seconds_of(message["created_at"]) > action.window:
+    # Compared as stored, to the microsecond: float seconds would put "exactly 15 minutes" on
+    # either side of the line by a rounding error.
+    if iso_utc(now) > iso_utc(seconds_of(message["created_at"]) + action.window):
         return ApiError(403, f"A message can be {action.done} only within {action.window_text} of sending it.")
     return None
 
