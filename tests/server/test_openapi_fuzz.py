@@ -9,7 +9,8 @@ fits the documented schema.
 Generated data alone would almost never name a real conversation, log in, or hold a live
 refresh token, so Hypothesis also draws whether a case is steered onto real values: one of
 the trainer's conversations (the archived one included), the spare user's credentials, a
-fresh refresh token of the spare user's own. Each call must have reached a 2xx at least once.
+fresh refresh token of the spare user's own, a message the trainer has just sent, a saved
+reply of the trainer's. Each call must have reached a 2xx at least once.
 The spare user is a trainee: refreshing or ending their sessions never ends the trainer's
 session, whose access token the cases carry.
 
@@ -21,6 +22,7 @@ token is taken before any case runs.
 from __future__ import annotations
 
 import collections
+import functools
 import re
 import shutil
 
@@ -88,13 +90,41 @@ def _sendable(name: str, value: object) -> bool:
 
 
 def _steer(case, fuzzed_server) -> None:
-    """Put real credentials or a live refresh token into a case (see the module's docstring)."""
+    """Put real credentials, a live refresh token or real path ids into a case (see the
+    module's docstring)."""
+    path_ids = {"message_id", "reply_id"} & set(case.path_parameters or {})
+    if path_ids:
+        fresh = _fresh_ids(fuzzed_server)
+        case.path_parameters = {**case.path_parameters, **{name: fresh[name] for name in path_ids}}
     if not isinstance(case.body, dict):
         return
     if case.path == "/api/auth/jwt/create/":
         case.body = {**case.body, "email": SPARE_USER, "password": SPARE_USER.split("@")[0] + "-pass"}
     elif case.path in ("/api/auth/jwt/refresh/", "/api/auth/jwt/blacklist/"):
         case.body = {**case.body, "refresh": fuzzed_server.login(SPARE_USER)["refresh"]}
+
+
+@functools.cache
+def _trainer_of(fuzzed_server) -> dict:
+    return bearer(fuzzed_server.login())
+
+
+def _fresh_ids(fuzzed_server) -> dict[str, int]:
+    """Path ids a steered case may name: a message the trainer has just sent (inside the edit
+    and delete windows) and a saved reply of the trainer's own (a new one while there is
+    room: a DELETE case removes the one it names)."""
+    origin, headers = fuzzed_server.origin, _trainer_of(fuzzed_server)
+    conversation_id = 1  # the demo's coach-alex: not archived
+    sent = httpx.post(f"{origin}/api/messaging/conversations/{conversation_id}/send/", json={"content": "steered"},
+                      headers=headers)
+    assert sent.status_code == 201, sent.text
+    reply = httpx.post(origin + "/api/messaging/saved-replies/", json={"title": "steered", "content": "reply"},
+                       headers=headers)
+    if reply.status_code != 201:  # at the per-user cap: name one that exists
+        reply_id = httpx.get(origin + "/api/messaging/saved-replies/", headers=headers).json()[0]["id"]
+    else:
+        reply_id = reply.json()["id"]
+    return {"message_id": sent.json()["id"], "reply_id": reply_id}
 
 
 @pytest.mark.parametrize(("method", "path"), _documented_calls())
