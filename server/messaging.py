@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from server import images
 from server.context import AppContext
 from server.db import Row
-from server.errors import ApiError, bad_request
+from server.errors import ApiError, bad_request, too_many
 from server.fanout import Envelope
 from server.hub import Outgoing
 from server.request_body import LONE_SURROGATE, has_lone_surrogate
@@ -159,7 +158,7 @@ async def take_send(ctx: AppContext, user_id: int) -> None:
     """Count one send (or edit) against the user's rate, or refuse it: 429 with Retry-After."""
     wait = await ctx.shared.send_take(user_id, ctx.clock())
     if wait is not None:
-        raise ApiError(429, "Too many messages. Slow down.", {"Retry-After": str(max(1, math.ceil(wait)))})
+        raise too_many("Too many messages. Slow down.", wait)
 
 
 async def upload_headroom(ctx: AppContext, sender_id: int) -> int:

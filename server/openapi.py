@@ -265,7 +265,7 @@ PATHS = {
         responses={200: _ok("MessagePage", "Newest first"),
                    400: _error(400, "q missing, too short or too long; a bad limit, before or conversation_id"),
                    401: _bearer_refused(), 403: _error(403, "conversation_id is not the user's"),
-                   404: _error(404, "no such conversation")})},
+                   404: _error(404, "no such conversation"), 429: _error(429, "too many searches")})},
     "/api/messaging/unread-count/": {"get": _operation(
         "Unread messages over all the user's conversations",
         responses={200: _ok("UnreadCount"), 401: _bearer_refused()})},

@@ -156,3 +156,18 @@ def test_messages_stored_before_the_search_column_are_found_after_a_restart(make
         coach = login(client)
         assert found(client, coach, q="ZÜRICH") == [message["id"]]
         assert len(found(client, coach, q="squats", conversation_id=ALEX_CHAT)) > 1  # the demo's own lines
+
+
+def test_searches_are_metered_per_user(make_app, clock):
+    from starlette.testclient import TestClient
+
+    from server.context import Limits
+
+    with TestClient(make_app(limits=Limits(search_burst=2, search_rate=0.5))) as client:
+        coach, alex = login(client), login(client, "alex@example.com")
+        assert [search(client, coach, q="squats").status_code for _ in range(3)] == [200, 200, 429]
+        refused = search(client, coach, q="squats")
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
+        assert search(client, alex, q="squats").status_code == 200  # another user's own budget
+        clock.advance(2)
+        assert search(client, login(client), q="squats").status_code == 200
