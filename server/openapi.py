@@ -86,8 +86,8 @@ SCHEMAS = {
                               "description": "a UUID made once per message: a repeat returns the stored one (200)"}}},
     "Capabilities": _object({name: {"type": "boolean"} for name in ("edit", "delete", "saved_replies", "search")}),
     "MessageEdit": {"type": "object", "required": ["content"], "properties": {
-        "content": {"type": "string", "maxLength": MAX_CONTENT_CHARS,
-                    "description": "plain text; empty only for a message with an image"}}},
+        "content": {"type": "string", "maxLength": MAX_CONTENT_CHARS, "pattern": NOT_BLANK,
+                    "description": "plain text, not only spaces (a message with an image may also take \"\")"}}},
     "SavedReply": _object({"id": _ID, "title": _STRING, "content": _STRING, "updated_at": _ISO}),
     "SavedReplyNew": {"type": "object", "required": ["title", "content"], "properties": {
         "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS, "pattern": NOT_BLANK},
