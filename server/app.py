@@ -186,7 +186,8 @@ def create_app(
             warm_up.cancel()
             await close_context(ctx)
 
-    routes = [*auth.ROUTES, *api.ROUTES, *features.ROUTES, *openapi.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]
+    routes = [*auth.ROUTES, *api.ROUTES, *features.ROUTES, *openapi.ROUTES, *ws.ROUTES,
+              *(ws.INBOX_ROUTES if inbox else ())]
     middleware = []
     if host_names is not None:
         middleware.append(Middleware(HostAllowListMiddleware, names=host_names))
@@ -198,7 +199,8 @@ def create_app(
     if allowed_origins:
         # Lets a copy of the site served from another origin use this backend (config.json api_base).
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(allowed_origins),
-                                     allow_methods=["GET", "POST", "PATCH", "DELETE"], allow_headers=["Authorization", "Content-Type"],
+                                     allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                                     allow_headers=["Authorization", "Content-Type"],
                                      max_age=600))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.faults = fault_state

@@ -80,7 +80,8 @@ def refusal(message: Row | None, conversation: Row | None, user_id: int, action:
     return None
 
 
-async def _message_and_conversation(store: Store, message_id: int, *, lock: bool = False) -> tuple[Row | None, Row | None]:
+async def _message_and_conversation(store: Store, message_id: int, *,
+                                    lock: bool = False) -> tuple[Row | None, Row | None]:
     row = await store.message(message_id) if 0 < message_id <= MAX_ID else None
     if row is None:
         return None, None

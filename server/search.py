@@ -111,8 +111,9 @@ async def fill_search_text(store: Store, batch: int = 500) -> int:
             return filled
         async with store.transaction() as tx:
             for row in rows:
-                filled += await tx.db.execute("UPDATE messages SET search_text = ? WHERE id = ? AND search_text IS NULL",
-                                              (search_key(row["content"]), row["id"]))
+                filled += await tx.db.execute(
+                    "UPDATE messages SET search_text = ? WHERE id = ? AND search_text IS NULL",
+                    (search_key(row["content"]), row["id"]))
         after = rows[-1]["id"]
 
 

@@ -291,3 +291,14 @@ def test_a_refused_edit_or_delete_broadcasts_nothing(client, coach, alex):
         assert delete(client, alex, message["id"]).status_code == 403
         assert edit(client, coach, message["id"], "").status_code == 400
         assert arrived(alex_chat) == []
+
+
+def test_an_allowed_origins_page_may_patch_and_delete(make_app):
+    """CORS: a copy of the site on another allowed origin (config.json api_base) edits too."""
+    with TestClient(make_app(allowed_origins=["https://app.example"])) as client:
+        for method in ("PATCH", "DELETE"):
+            answer = client.options(message_url(1), headers={
+                "Origin": "https://app.example", "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization, content-type"})
+            assert answer.status_code == 200, answer.text
+            assert method in answer.headers["access-control-allow-methods"]
