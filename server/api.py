@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import anyio
 
 from starlette.requests import Request
@@ -44,9 +42,7 @@ async def send(request: Request) -> JSONResponse:
     ctx = ctx_of(request)
     conversation_id = request.path_params["conversation_id"]
     await messaging.sendable_conversation(ctx, conversation_id, user["id"])
-    wait = await ctx.shared.send_take(user["id"], ctx.clock())
-    if wait is not None:
-        raise ApiError(429, "Too many messages. Slow down.", {"Retry-After": str(max(1, math.ceil(wait)))})
+    await messaging.take_send(ctx, user["id"])
     draft = await _read_draft(request, ctx, user["id"]) if is_form(request) else await _read_json_draft(request)
     message, created = await messaging.deliver(ctx, conversation_id, user["id"], draft)
     return JSONResponse(message, status_code=201 if created else 200)

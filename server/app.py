@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from server import api, auth, images, openapi
+from server import api, auth, features, images, openapi, search
 from server.data import db, seed
 from server.realtime import ws
 from server.context import AppContext, Limits, local_limits
@@ -57,6 +57,7 @@ async def open_context(database: str | Path, *, clock: Callable[[], float] = tim
 
     database_handle = await db.open_database(database, then=seed_when_empty)
     store = Store(database_handle)
+    await search.fill_search_text(store)  # rows older than the search column (migration 5)
     # Generated once and kept in the database, so tokens outlive a restart (and every worker
     # signs with the same key).
     secret = await db.meta_set_default(database_handle, SECRET_KEY, secrets.token_urlsafe(48))
@@ -196,7 +197,8 @@ def create_app(
             warm_up.cancel()
             await close_context(ctx)
 
-    routes = [*auth.ROUTES, *api.ROUTES, *openapi.ROUTES, *ws.ROUTES, *(ws.INBOX_ROUTES if inbox else ())]
+    routes = [*auth.ROUTES, *api.ROUTES, *features.ROUTES, *openapi.ROUTES, *ws.ROUTES,
+              *(ws.INBOX_ROUTES if inbox else ())]
     middleware = []
     if host_names is not None:
         middleware.append(Middleware(HostAllowListMiddleware, names=host_names))
@@ -208,7 +210,8 @@ def create_app(
     if allowed_origins:
         # Lets a copy of the site served from another origin use this backend (config.json api_base).
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(allowed_origins),
-                                     allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+                                     allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                                     allow_headers=["Authorization", "Content-Type"],
                                      max_age=600))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.faults = fault_state

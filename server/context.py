@@ -62,6 +62,10 @@ class Limits:
     # picture); one core is left to the event loop ...
     upload_workers: int = max(1, min(2, (os.cpu_count() or 2) - 1))
     upload_queue: int = 8  # ... and this many queued or running; more -> 503
+    # Searches per user on one worker at once, then per second (each may read every message
+    # of the table: bench/search_cost.py, `server.search`); more -> 429.
+    search_burst: int = 30
+    search_rate: float = 2.0
 
 
 @dataclass
@@ -83,6 +87,7 @@ class AppContext:
     hashing: HashingPool | None = None
     devices: DeviceTokens | None = None  # known-device cookies, signed with the tokens' secret
     uploads: BoundedPool | None = None  # form parsing and image checks (`server.work_pool`)
+    searches: BucketLimiter | None = None  # per user, this worker's (`server.search`)
     worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
     background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
     admin_watch: AdminWatch = field(default_factory=AdminWatch)  # admin changes -> open sockets
@@ -96,6 +101,8 @@ class AppContext:
             self.hashing = hashing_pool(self.limits)
         if self.devices is None:
             self.devices = DeviceTokens(self.tokens.secret, self.limits.device_token_ttl)
+        if self.searches is None:
+            self.searches = BucketLimiter(self.limits.search_burst, self.limits.search_rate)
         if self.uploads is None:
             self.uploads = BoundedPool(self.limits.upload_workers, self.limits.upload_queue, "upload")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -21,6 +22,11 @@ class ApiError(Exception):
 
 def bad_request(detail: str) -> ApiError:
     return ApiError(400, detail)
+
+
+def too_many(detail: str, wait: float) -> ApiError:
+    """429 with Retry-After: the whole seconds until one more is allowed (at least 1)."""
+    return ApiError(429, detail, {"Retry-After": str(max(1, math.ceil(wait)))})
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:

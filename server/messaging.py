@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from server import images
 from server.context import AppContext
 from server.data.db import Row
-from server.errors import ApiError, bad_request
+from server.errors import ApiError, bad_request, too_many
 from server.realtime.fanout import Envelope
 from server.realtime.hub import Outgoing
 from server.request_body import LONE_SURROGATE, has_lone_surrogate
@@ -48,15 +48,15 @@ class Draft:
 
 def parse_page_query(params: Mapping[str, str]) -> PageQuery:
     """`limit` defaults to 50 and is clamped to 200; a non-integer or < 1 is a 400."""
-    limit = _query_int(params, "limit", minimum=1)
-    before = _query_int(params, "before", minimum=0)
-    after = _query_int(params, "after", minimum=0)
+    limit = query_int(params, "limit", minimum=1)
+    before = query_int(params, "before", minimum=0)
+    after = query_int(params, "after", minimum=0)
     if before is not None and after is not None:
         raise bad_request("Use either before or after, not both.")
     return PageQuery(limit=DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT), before=before, after=after)
 
 
-def _query_int(params: Mapping[str, str], name: str, *, minimum: int) -> int | None:
+def query_int(params: Mapping[str, str], name: str, *, minimum: int) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
@@ -68,20 +68,26 @@ def _query_int(params: Mapping[str, str], name: str, *, minimum: int) -> int | N
     return value
 
 
+def checked_text(value: object, name: str, max_chars: int) -> str:
+    """A text field as any request may carry it (a send's or an edit's content, a saved
+    reply's title, a search's q): the one place where such text is checked. Kept exactly as
+    sent; whether it may be blank is the caller's rule."""
+    if not isinstance(value, str):
+        raise bad_request(f"{name} must be a string.")
+    if len(value) > max_chars:
+        raise bad_request(f"{name} must be at most {max_chars} characters.")
+    if has_lone_surrogate(value):  # whatever the body's encoding
+        raise bad_request(LONE_SURROGATE)
+    if "\x00" in value:  # PostgreSQL's text cannot hold it (a 500 there); one rule on every engine
+        raise bad_request(f"{name} must not contain NUL characters.")
+    return value
+
+
 def make_draft(content: object, client_message_id: object, image: bytes | None = None) -> Draft:
     """Validate what a send carries, whether it came as JSON or as a form: the one place
     where its fields are checked. Content is kept exactly as sent. With an image this
     decodes and re-encodes it (`images.clean_image`): call it on a worker thread then."""
-    if content is None:
-        content = ""
-    if not isinstance(content, str):
-        raise bad_request("content must be a string.")
-    if len(content) > MAX_CONTENT_CHARS:
-        raise bad_request(f"content must be at most {MAX_CONTENT_CHARS} characters.")
-    if has_lone_surrogate(content):  # whatever the body's encoding
-        raise bad_request(LONE_SURROGATE)
-    if "\x00" in content:  # PostgreSQL's text cannot hold it (a 500 there); one rule on every engine
-        raise bad_request("content must not contain NUL characters.")
+    content = checked_text("" if content is None else content, "content", MAX_CONTENT_CHARS)
     # fullmatch: `$` with match() lets a trailing newline through.
     if client_message_id is not None and not (isinstance(client_message_id, str)
                                               and _UUID.fullmatch(client_message_id)):
@@ -146,6 +152,13 @@ async def message_page(ctx: AppContext, conversation_id: int, query: PageQuery) 
     else:
         page = await ctx.store.newest_messages(conversation_id, query.limit)
     return {"results": [message_json(row) for row in page.rows], "has_more": page.has_more}
+
+
+async def take_send(ctx: AppContext, user_id: int) -> None:
+    """Count one send (or edit) against the user's rate, or refuse it: 429 with Retry-After."""
+    wait = await ctx.shared.send_take(user_id, ctx.clock())
+    if wait is not None:
+        raise too_many("Too many messages. Slow down.", wait)
 
 
 async def upload_headroom(ctx: AppContext, sender_id: int) -> int:

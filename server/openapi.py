@@ -21,6 +21,8 @@ from starlette.routing import Route
 from server.auth import MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS
 from server.messaging import DEFAULT_LIMIT, MAX_CONTENT_CHARS, MAX_LIMIT
 from server.path_ids import MAX_ID
+from server.saved_replies import MAX_PER_USER as MAX_SAVED_REPLIES, MAX_TITLE_CHARS
+from server.search import MAX_QUERY_CHARS, MIN_QUERY_CHARS
 
 OPENAPI_PATH = "/api/openapi.json"
 _REF = "#/components/schemas/"
@@ -64,6 +66,9 @@ SCHEMAS = {
         "id": _ID, "conversation_id": _ID, "sender": _ref("User"), "content": _STRING,
         "image": {"type": ["string", "null"], "description": "an absolute or root-relative URL"},
         "is_read": {"type": "boolean"}, "read_at": _ISO_OR_NULL, "created_at": _ISO,
+        "edited_at": _ISO_OR_NULL,
+        "deleted": {"type": "boolean", "description": "a deleted message keeps its id; its content is empty, "
+                                                      "its image null"},
         # Not in CONTRACT's shape: the sender's own idempotency key, null when none was sent.
         "client_message_id": {"type": ["string", "null"]}}),
     "MessagePage": _object({"results": {"type": "array", "items": _ref("Message")}, "has_more": {"type": "boolean"}}),
@@ -79,6 +84,18 @@ SCHEMAS = {
                     "description": "plain text, not only spaces"},
         "client_message_id": {"type": "string", "pattern": _UUID_PATTERN,
                               "description": "a UUID made once per message: a repeat returns the stored one (200)"}}},
+    "Capabilities": _object({name: {"type": "boolean"} for name in ("edit", "delete", "saved_replies", "search")}),
+    "MessageEdit": {"type": "object", "required": ["content"], "properties": {
+        "content": {"type": "string", "maxLength": MAX_CONTENT_CHARS, "pattern": NOT_BLANK,
+                    "description": "plain text, not only spaces (a message with an image may also take \"\")"}}},
+    "SavedReply": _object({"id": _ID, "title": _STRING, "content": _STRING, "updated_at": _ISO}),
+    "SavedReplyNew": {"type": "object", "required": ["title", "content"], "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS, "pattern": NOT_BLANK},
+        "content": {"type": "string", "minLength": 1, "maxLength": MAX_CONTENT_CHARS, "pattern": NOT_BLANK}}},
+    "SavedReplyChange": {"type": "object", "minProperties": 1, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS, "pattern": NOT_BLANK},
+        "content": {"type": "string", "minLength": 1, "maxLength": MAX_CONTENT_CHARS, "pattern": NOT_BLANK}},
+        "description": "title, content or both; a field left out keeps its value"},
     "DraftWithImage": {"type": "object", "properties": {
         "content": {"type": "string", "maxLength": MAX_CONTENT_CHARS},
         "client_message_id": {"type": "string", "pattern": _UUID_PATTERN},
@@ -136,6 +153,10 @@ _TOKEN_ERRORS = {400: _error(400), 403: _error(403, "an Origin that is not ours 
                  413: _error(413), 415: _error(415)}
 _CONVERSATION_ID = {"name": "conversation_id", "in": "path", "required": True,
                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
+_MESSAGE_ID = {"name": "message_id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
+_REPLY_ID = {"name": "reply_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
 _NOT_YOURS = {403: _error(403, "not a participant"), 404: _error(404)}
 
 
@@ -189,6 +210,62 @@ PATHS = {
     "/api/messaging/conversations/{conversation_id}/read/": {"post": _operation(
         "Mark the other party's messages read", parameters=[_CONVERSATION_ID],
         responses={200: _ok("MarkedRead"), 401: _bearer_refused(), **_NOT_YOURS})},
+    "/api/messaging/capabilities/": {"get": _operation(
+        "The optional features this server offers (CONTRACT: all of them)",
+        responses={200: _ok("Capabilities"), 401: _bearer_refused()})},
+    "/api/messaging/messages/{message_id}/": {
+        "patch": _operation(
+            "Edit one's own message, within 15 minutes of sending it", parameters=[_MESSAGE_ID],
+            requestBody=_json_body("MessageEdit"),
+            responses={200: _ok("Message", "The edited message, with edited_at"),
+                       400: _error(400, "content missing, too long, or blank on a message without an image"),
+                       401: _bearer_refused(),
+                       403: _error(403, "not the sender, an archived conversation, past the 15 minutes, "
+                                        "or a deleted message"),
+                       404: _error(404, "no such message"), 413: _error(413),
+                       429: _error(429, "too many messages and edits")}),
+        "delete": _operation(
+            "Delete one's own message, within 48 hours of sending it (again: 204, nothing changes)",
+            parameters=[_MESSAGE_ID],
+            responses={204: {"description": "Deleted: history keeps it as deleted, its image is gone"},
+                       401: _bearer_refused(),
+                       403: _error(403, "not the sender, an archived conversation, or past the 48 hours"),
+                       404: _error(404, "no such message")})},
+    "/api/messaging/saved-replies/": {
+        "get": _operation("The user's saved replies, by title (case-insensitive)", responses={
+            200: {"description": "OK", "content": {"application/json": {
+                "schema": {"type": "array", "items": _ref("SavedReply")}}}},
+            401: _bearer_refused()}),
+        "post": _operation(
+            f"Save a reply (at most {MAX_SAVED_REPLIES} per user)", requestBody=_json_body("SavedReplyNew"),
+            responses={201: _ok("SavedReply", "Saved"),
+                       400: _error(400, f"a missing, blank or too long field, or {MAX_SAVED_REPLIES} already"),
+                       401: _bearer_refused(), 413: _error(413)})},
+    "/api/messaging/saved-replies/{reply_id}/": {
+        "patch": _operation(
+            "Change a saved reply's title or content", parameters=[_REPLY_ID],
+            requestBody=_json_body("SavedReplyChange"),
+            responses={200: _ok("SavedReply"), 400: _error(400, "no field, or a blank or too long one"),
+                       401: _bearer_refused(), 404: _error(404, "no such saved reply of this user"),
+                       413: _error(413)}),
+        "delete": _operation(
+            "Delete a saved reply", parameters=[_REPLY_ID],
+            responses={204: {"description": "Deleted"}, 401: _bearer_refused(),
+                       404: _error(404, "no such saved reply of this user")})},
+    "/api/messaging/search/": {"get": _operation(
+        "The user's messages containing q (case-insensitive), newest first",
+        parameters=[{"name": "q", "in": "query", "required": True,
+                     "description": f"{MIN_QUERY_CHARS} to {MAX_QUERY_CHARS} characters once trimmed",
+                     "schema": {"type": "string", "minLength": MIN_QUERY_CHARS, "maxLength": MAX_QUERY_CHARS}},
+                    {"name": "conversation_id", "in": "query", "required": False,
+                     "description": "only this conversation", "schema": {"type": "integer", "minimum": 0,
+                                                                         "maximum": MAX_ID}},
+                    _page_parameter("limit", 1, f"default {DEFAULT_LIMIT}; over {MAX_LIMIT} counts as {MAX_LIMIT}"),
+                    _page_parameter("before", 0, "the matches just older than this message id")],
+        responses={200: _ok("MessagePage", "Newest first"),
+                   400: _error(400, "q missing, too short or too long; a bad limit, before or conversation_id"),
+                   401: _bearer_refused(), 403: _error(403, "conversation_id is not the user's"),
+                   404: _error(404, "no such conversation"), 429: _error(429, "too many searches")})},
     "/api/messaging/unread-count/": {"get": _operation(
         "Unread messages over all the user's conversations",
         responses={200: _ok("UnreadCount"), 401: _bearer_refused()})},

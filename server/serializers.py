@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 PHOTO_PREVIEW = "Photo"
+# The list keeps the conversation where it was (last_message_at stays the deleted message's)
+# but never its text: CONTRACT is silent on what to show, and this says what happened.
+DELETED_PREVIEW = "This message was deleted"
 Row = Mapping[str, Any]
 
 
@@ -41,6 +44,9 @@ def message_json(row: Row) -> dict:
         "is_read": bool(row["is_read"]),
         "read_at": row["read_at"],
         "created_at": row["created_at"],
+        # CONTRACT "Edit and delete own messages": on every Message, wherever it is sent.
+        "edited_at": row["edited_at"],
+        "deleted": bool(row["deleted"]),
         # Not in the contract's shape; our client uses it when present to match its pending sends.
         "client_message_id": row["client_message_id"],
     }
@@ -49,6 +55,8 @@ def message_json(row: Row) -> dict:
 def conversation_json(row: Row) -> dict:
     if row["last_message_at"] is None:
         preview = None
+    elif row["last_deleted"]:
+        preview = DELETED_PREVIEW
     elif not row["last_content"] and row["last_image"]:
         preview = PHOTO_PREVIEW
     else:

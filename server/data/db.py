@@ -115,6 +115,25 @@ MIGRATIONS: tuple[str, ...] = (
         created_at {real} NOT NULL
     );
     """,
+    # 5 (issue 22): edited and deleted messages; `search_text`, the content as search compares
+    # it (`server.search_text.search_key`: Python's casefold, which neither engine's lower()
+    # matches for every script), written by the app with the content, NULL until then
+    # (rows older than this migration are filled at start-up); saved replies, ordered by
+    # `title_key` (the casefolded title).
+    """
+    ALTER TABLE messages ADD COLUMN edited_at TEXT;
+    ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN search_text TEXT;
+    CREATE TABLE saved_replies (
+        id {serial},
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        title TEXT NOT NULL,
+        title_key TEXT NOT NULL,
+        content TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX saved_replies_by_user ON saved_replies (user_id, title_key, id);
+    """,
 )
 
 _DIALECTS = {

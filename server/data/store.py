@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from server.data.db import Database, Executor, Row
+from server.search_text import search_key
 
 _PERSON = "{p}.first_name AS {n}_first_name, {p}.last_name AS {n}_last_name, {p}.profile_image AS {n}_profile_image"
 
-_MESSAGE_SELECT = f"""
+MESSAGE_SELECT = f"""
     SELECT m.id, m.conversation_id, m.sender_id, m.content, m.image, m.is_read, m.read_at,
-           m.created_at, m.client_message_id, {_PERSON.format(p="s", n="sender")}
+           m.created_at, m.client_message_id, m.edited_at, m.deleted, {_PERSON.format(p="s", n="sender")}
     FROM messages m JOIN users s ON s.id = m.sender_id
 """
 
@@ -29,8 +30,10 @@ _CONVERSATION_SELECT = f"""
     SELECT c.id, c.trainer_id, c.trainee_id, c.is_archived, c.created_at,
            {_PERSON.format(p="t", n="trainer")}, {_PERSON.format(p="p", n="trainee")},
            last.created_at AS last_message_at, last.content AS last_content, last.image AS last_image,
+           last.deleted AS last_deleted,
            (SELECT COUNT(*) FROM messages u
-             WHERE u.conversation_id = c.id AND u.sender_id != :viewer AND u.is_read = 0) AS unread_count
+             WHERE u.conversation_id = c.id AND u.sender_id != :viewer AND u.is_read = 0
+               AND u.deleted = 0) AS unread_count
     FROM conversations c
     JOIN users t ON t.id = c.trainer_id
     JOIN users p ON p.id = c.trainee_id
@@ -259,21 +262,21 @@ class Store:
         row = await self.db.execute_returning(
             """INSERT INTO messages
                (conversation_id, sender_id, content, image, is_read, read_at, created_at, client_message_id,
-                image_bytes)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                image_bytes, search_text)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
                RETURNING id""",
             (conversation_id, sender_id, content, image, int(read_at is not None), read_at, created_at,
-             client_message_id, image_bytes),
+             client_message_id, image_bytes, search_key(content)),
         )
         return None if row is None else int(row["id"])
 
     async def message(self, message_id: int) -> Row | None:
-        return await self.db.fetch_one(_MESSAGE_SELECT + " WHERE m.id = ?", (message_id,))
+        return await self.db.fetch_one(MESSAGE_SELECT + " WHERE m.id = ?", (message_id,))
 
     async def message_by_client_id(self, sender_id: int, client_message_id: str) -> Row | None:
         return await self.db.fetch_one(
-            _MESSAGE_SELECT + " WHERE m.sender_id = ? AND m.client_message_id = ?",
+            MESSAGE_SELECT + " WHERE m.sender_id = ? AND m.client_message_id = ?",
             (sender_id, client_message_id),
         )
 
@@ -286,14 +289,14 @@ class Store:
     async def _older_than(self, conversation_id: int, before_id: int | None, limit: int) -> Page:
         bound = "" if before_id is None else " AND m.id < :before"
         rows = await self.db.fetch_all(
-            _MESSAGE_SELECT + " WHERE m.conversation_id = :cid" + bound + " ORDER BY m.id DESC LIMIT :n",
+            MESSAGE_SELECT + " WHERE m.conversation_id = :cid" + bound + " ORDER BY m.id DESC LIMIT :n",
             {"cid": conversation_id, "before": before_id, "n": limit + 1},
         )
         return Page(rows=list(reversed(rows[:limit])), has_more=len(rows) > limit)
 
     async def messages_after(self, conversation_id: int, after_id: int, limit: int) -> Page:
         rows = await self.db.fetch_all(
-            _MESSAGE_SELECT + " WHERE m.conversation_id = :cid AND m.id > :after ORDER BY m.id ASC LIMIT :n",
+            MESSAGE_SELECT + " WHERE m.conversation_id = :cid AND m.id > :after ORDER BY m.id ASC LIMIT :n",
             {"cid": conversation_id, "after": after_id, "n": limit + 1},
         )
         return Page(rows=rows[:limit], has_more=len(rows) > limit)
@@ -316,7 +319,8 @@ class Store:
     async def unread_total(self, user_id: int) -> int:
         row = await self.db.fetch_one(
             """SELECT COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
-               WHERE (c.trainer_id = :u OR c.trainee_id = :u) AND m.sender_id != :u AND m.is_read = 0""",
+               WHERE (c.trainer_id = :u OR c.trainee_id = :u) AND m.sender_id != :u AND m.is_read = 0
+                 AND m.deleted = 0""",
             {"u": user_id},
         )
         return int(row["n"])

@@ -47,11 +47,11 @@ def _conversation(client: TestClient, clock: FakeClock) -> list:
     seen: list = []
 
     def keep(response, *, tokens=False):
-        body = response.json()
+        body = response.json() if response.content else None  # a 204 has no body
         if tokens:
             body = sorted(body)  # the token values are random; their names are not
         seen.append((response.status_code, body))
-        return response.json()
+        return response.json() if response.content else None
 
     def login(email):
         password = email.split("@")[0].lower() + "-pass"
@@ -94,10 +94,45 @@ def _conversation(client: TestClient, clock: FakeClock) -> list:
     created = keep(client.post("/__faults/conversation", json={"trainer_email": "coach@example.com",
                                                                "trainee_email": "new@example.com", "messages": 3}))
     keep(client.get(f"{BASE}/{created['id']}/messages/", headers=as_coach))
+    _optional_features(client, clock, keep, seen, as_coach, as_alex, coach["access"], alex["access"])
     rotated = keep(client.post("/api/auth/jwt/refresh/", json={"refresh": coach["refresh"]}), tokens=True)
     keep(client.post("/api/auth/jwt/blacklist/", json={"refresh": rotated["refresh"]}))
     keep(client.get("/api/auth/users/me/", headers=as_coach))  # the session ended: 401
     return seen
+
+
+def _optional_features(client: TestClient, clock: FakeClock, keep, seen: list, as_coach: dict, as_alex: dict,
+                       coach_access: str, alex_access: str) -> None:
+    """CONTRACT's optional features: edit, delete, saved replies, search (non-ASCII text,
+    LIKE's wildcards, the ordering of titles) and their socket frames."""
+    keep(client.get("/api/messaging/capabilities/", headers=as_alex))
+    with client.websocket_connect(f"/ws/messaging/1/?token={alex_access}") as alex_socket, \
+            client.websocket_connect(f"/ws/inbox/?token={coach_access}") as coach_inbox:
+        sent = keep(client.post(f"{BASE}/1/send/", json={"content": "Ÿoga at 50% ÉTÉ_plan"}, headers=as_coach))
+        clock.advance(60)
+        keep(client.patch(f"/api/messaging/messages/{sent['id']}/", json={"content": "ΣΤΡΕΤΣ at 50%_off"},
+                          headers=as_coach))
+        keep(client.patch(f"/api/messaging/messages/{sent['id']}/", json={"content": "x"}, headers=as_alex))  # 403
+        photo = keep(client.post(f"{BASE}/1/send/", data={"content": "form check"},
+                                 files={"image": ("x.png", _png_1x1(), "image/png")}, headers=as_alex))
+        keep(client.delete(f"/api/messaging/messages/{photo['id']}/", headers=as_alex))
+        keep(client.delete(f"/api/messaging/messages/{photo['id']}/", headers=as_alex))  # again: 204
+        for _ in range(4):  # new_message, message_updated, new_message, message_deleted
+            seen.append(alex_socket.receive_json())
+            seen.append(coach_inbox.receive_json())
+    found = [keep(client.get("/api/messaging/search/", params={"q": query}, headers=as_coach))["results"]
+             for query in ("στρετσ", "50%_", "ÿoga", "form check", "%%")]
+    assert [len(results) for results in found] == [1, 1, 0, 0, 0]  # the edit and the delete counted
+    keep(client.get("/api/messaging/search/", params={"q": "run", "limit": 3, "before": 100}, headers=as_alex))
+    keep(client.get("/api/messaging/search/", params={"q": "run", "conversation_id": 2}, headers=as_alex))  # 403
+    keep(client.get(f"{BASE}/", headers=as_coach))  # the deleted photo's preview
+    replies = [keep(client.post("/api/messaging/saved-replies/", json={"title": title, "content": "é" * 3},
+                                headers=as_coach)) for title in ("écrire", "Zebra", "apple", "Élan", "Apple")]
+    keep(client.patch(f"/api/messaging/saved-replies/{replies[1]['id']}/", json={"title": "ábaco"},
+                      headers=as_coach))
+    keep(client.delete(f"/api/messaging/saved-replies/{replies[2]['id']}/", headers=as_coach))
+    keep(client.delete(f"/api/messaging/saved-replies/{replies[0]['id']}/", headers=as_alex))  # 404: not Alex's
+    keep(client.get("/api/messaging/saved-replies/", headers=as_coach))
 
 
 def _session(database: str, site: Path, media: Path) -> list:
@@ -121,5 +156,5 @@ def test_sqlite_and_postgresql_answer_alike(tmp_path, postgres_dsn, cheap_hashin
     assert _without_image_names(on_sqlite) == _without_image_names(on_postgres)
     # and the script reached what it meant to: the statuses say so
     statuses = [entry[0] for entry in on_sqlite if isinstance(entry, tuple)]
-    assert statuses.count(401) == 2 and statuses.count(403) == 2 and statuses.count(404) == 1
-    assert 201 in statuses and 200 in statuses
+    assert statuses.count(401) == 2 and statuses.count(403) == 4 and statuses.count(404) == 2
+    assert 201 in statuses and 200 in statuses and statuses.count(204) == 3

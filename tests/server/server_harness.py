@@ -96,6 +96,16 @@ def new_conversation(client, trainee_email: str, messages: int = 0, archived: bo
     return response.json()
 
 
+def arrived(socket) -> list[dict]:
+    """The frames queued for a TestClient socket so far: a ping, and what came before its pong
+    (a socket's frames go out in order), so no read waits for a frame that never comes."""
+    socket.send_json({"type": "ping"})
+    frames = []
+    while (frame := socket.receive_json()) != {"type": "pong"}:
+        frames.append(frame)
+    return frames
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

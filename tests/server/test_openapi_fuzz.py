@@ -9,17 +9,14 @@ fits the documented schema.
 Generated data alone would almost never name a real conversation, log in, or hold a live
 refresh token, so Hypothesis also draws whether a case is steered onto real values: one of
 the trainer's conversations (the archived one included), the spare user's credentials, a
-fresh refresh token of the spare user's own. Each call must have reached a 2xx at least once.
+fresh refresh token of the spare user's own, a message the trainer has just sent, a saved
+reply of the trainer's. Each call must have reached a 2xx at least once.
 The spare user is a trainee: refreshing or ending their sessions never ends the trainer's
 session, whose access token the cases carry.
 
 The limits that would make answers depend on timing are set high (`--send-rate`,
 `--access-ttl`); the login limit is left as it is: its 429 is documented, and the trainer's
-token is taken before any case runs. The generated wrong logins may lock the test's address
-out, so the steered logins come from the spare user's known device (logged in once before
-any case): they count only under that device's counters, as a real user's browser would.
-Which cases Hypothesis draws depends on the constants of every project module loaded (its
-"local constants"), so without that the outcome hung on which modules a change happened to load.
+token is taken before any case runs.
 """
 
 from __future__ import annotations
@@ -37,7 +34,7 @@ from schemathesis import GenerationMode, checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from server import openapi
-from server_harness import LiveServer, bearer, login
+from server_harness import LiveServer, bearer
 
 MAX_EXAMPLES = 60  # per call, valid and invalid together: 30 s for the file on a quiet machine, 75 s on a busy one
 SPARE_USER = "sam@example.com"
@@ -61,14 +58,6 @@ def fuzzed_server(tmp_path_factory, demo_db_template):
 @pytest.fixture(scope="module")
 def trainer_headers(fuzzed_server) -> dict:
     return bearer(fuzzed_server.login())
-
-
-@pytest.fixture(scope="module")
-def spare_device(fuzzed_server):
-    """The spare user's browser, holding that account's known-device cookie."""
-    with httpx.Client(base_url=fuzzed_server.origin) as client:
-        login(client, SPARE_USER)
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -99,21 +88,64 @@ def _sendable(name: str, value: object) -> bool:
             and _FIELD_VALUE.fullmatch(value) is not None and name.lower() not in _HTTP_LAYER_HEADERS)
 
 
-def _steer(case, spare_device) -> None:
-    """Put real credentials or a live refresh token into a case (see the module's docstring)."""
+def _steer(case, fuzzed_server) -> None:
+    """Put real credentials, a live refresh token or real path ids into a case (see the
+    module's docstring)."""
+    path_ids = {"message_id", "reply_id"} & set(case.path_parameters or {})
+    if path_ids:
+        fresh = _fresh_ids(fuzzed_server)
+        case.path_parameters = {**case.path_parameters, **{name: fresh[name] for name in path_ids}}
     if not isinstance(case.body, dict):
         return
     if case.path == "/api/auth/jwt/create/":
         case.body = {**case.body, "email": SPARE_USER, "password": SPARE_USER.split("@")[0] + "-pass"}
-        device = "; ".join(f"{name}={value}" for name, value in spare_device.cookies.items())
-        case.headers = {**(case.headers or {}), "Cookie": device}
     elif case.path in ("/api/auth/jwt/refresh/", "/api/auth/jwt/blacklist/"):
-        case.body = {**case.body, "refresh": login(spare_device, SPARE_USER)["refresh"]}
+        case.body = {**case.body, "refresh": _spare_login()["refresh"]}
+
+
+# What steering uses, set up before any case runs (`steering`): the trainer's headers, and
+# one cookie jar for the spare user's logins. Its first login makes it a known device, so the
+# wrong logins the cases make from this address (20 in 5 minutes lock the address) never
+# refuse the steering's own.
+_STEERING: dict = {}
+
+
+@pytest.fixture(scope="module")
+def steering(fuzzed_server, trainer_headers) -> None:
+    _STEERING.update(trainer=trainer_headers, spare=httpx.Client(base_url=fuzzed_server.origin))
+    _spare_login()
+    yield
+    _STEERING.pop("spare").close()
+
+
+def _spare_login() -> dict:
+    response = _STEERING["spare"].post(
+        "/api/auth/jwt/create/", json={"email": SPARE_USER, "password": SPARE_USER.split("@")[0] + "-pass"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _fresh_ids(fuzzed_server) -> dict[str, int]:
+    """Path ids a steered case may name: a message the trainer has just sent (inside the edit
+    and delete windows) and a saved reply of the trainer's own (a new one while there is
+    room: a DELETE case removes the one it names)."""
+    origin, headers = fuzzed_server.origin, _STEERING["trainer"]
+    conversation_id = 1  # the demo's coach-alex: not archived
+    sent = httpx.post(f"{origin}/api/messaging/conversations/{conversation_id}/send/", json={"content": "steered"},
+                      headers=headers)
+    assert sent.status_code == 201, sent.text
+    reply = httpx.post(origin + "/api/messaging/saved-replies/", json={"title": "steered", "content": "reply"},
+                       headers=headers)
+    if reply.status_code != 201:  # at the per-user cap: name one that exists
+        reply_id = httpx.get(origin + "/api/messaging/saved-replies/", headers=headers).json()[0]["id"]
+    else:
+        reply_id = reply.json()["id"]
+    return {"message_id": sent.json()["id"], "reply_id": reply_id}
 
 
 @pytest.mark.parametrize(("method", "path"), _documented_calls())
-def test_every_call_answers_as_documented(method, path, api_schema, spare_device, trainer_headers,
-                                          trainer_conversations):
+def test_every_call_answers_as_documented(method, path, api_schema, fuzzed_server, trainer_headers,
+                                          trainer_conversations, steering):
     operation = api_schema[path][method]
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
     statuses: collections.Counter[int] = collections.Counter()
@@ -126,7 +158,7 @@ def test_every_call_answers_as_documented(method, path, api_schema, spare_device
         if conversation_id is not None and "conversation_id" in (case.path_parameters or {}):
             case.path_parameters = {**case.path_parameters, "conversation_id": conversation_id}
         if steered:
-            _steer(case, spare_device)
+            _steer(case, fuzzed_server)
         response = case.call_and_validate(headers=trainer_headers, checks=CHECKS, timeout=30)
         statuses[response.status_code] += 1
 

@@ -9,7 +9,7 @@ import json
 import uuid
 
 import pytest
-from server_harness import bearer, login
+from server_harness import arrived, bearer, login
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -22,15 +22,6 @@ ALEX_CHAT, SAM_CHAT = 1, 2
 
 def inbox_url(token):
     return f"/ws/inbox/?token={token}"
-
-
-def arrived(socket):
-    """The frames queued for this socket so far."""
-    socket.send_json({"type": "ping"})
-    frames = []
-    while (frame := socket.receive_json()) != {"type": "pong"}:
-        frames.append(frame)
-    return frames
 
 
 def assert_nothing_pending(socket):

@@ -94,8 +94,9 @@ def test_paging_is_per_conversation(client, coach, convo):
 def test_message_shape(client, coach, convo):
     message = page(client, coach, convo["id"], "limit=1").json()["results"][0]
     assert set(message) == {"id", "conversation_id", "sender", "content", "image", "is_read", "read_at",
-                            "created_at", "client_message_id"}
+                            "created_at", "client_message_id", "edited_at", "deleted"}
     assert message["conversation_id"] == convo["id"] and message["image"] is None
+    assert message["edited_at"] is None and message["deleted"] is False
 
 
 # --- who may see what -----------------------------------------------------------------
