@@ -86,7 +86,7 @@ from core.outbox import Outbox, PendingMessage, SendStatus
 from core.read_marker import ReadMarker
 from core.typing_signals import TypingDisplay, TypingSender
 from core.ws_events import InboxReadReceipt, NewMessage, ReadReceipt, ServerEvent, TypingIndicator
-from query_cache import messages_key
+from core.query_cache import messages_key
 
 PAGE_SIZE = 50  # CONTRACT: the default page
 GAP_PAGE_SIZE = 200  # CONTRACT: the largest page, for catching up
