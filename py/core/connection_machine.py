@@ -50,6 +50,8 @@ States (AC-8) and what moves between them:
     any           stop (AC-10, decision 4)                CloseSocket 1000; the machine is dead
 
 `ALLOWED_TRANSITIONS` below is the same table as data; anything else is `IllegalTransition`.
+Two rules live in their own small modules: the heartbeat's deadlines (core/heartbeat.py) and
+a planned restart's grace (core/planned_restart.py); the machine owns one of each.
 
 Choices the spec leaves open, made here:
 - Backoff counts retries: after the failure that ends a connection, retries wait 1, 2, 4, 8
@@ -108,12 +110,11 @@ from core.constants import (
     CLOSE_SERVICE_RESTART,
     CONNECT_TIMEOUT,
     FAILED_RETRY_INTERVAL,
-    PING_INTERVAL,
-    PONG_TIMEOUT,
-    RESTART_GRACE,
     RESTART_RETRY_DELAY,
     STABLE_AFTER,
 )
+from core.heartbeat import Heartbeat
+from core.planned_restart import PlannedRestart
 from core.ws_events import PING_FRAME, Pong, ServerEvent, classify_server_frame, typing_frame
 
 __all__ = [
@@ -156,6 +157,12 @@ ALLOWED_TRANSITIONS: Dict[ConnectionState, FrozenSet[ConnectionState]] = {
     # FAILED -> FAILED: the reason changes (a quiet try meets 4003, say).
     _S.FAILED: frozenset({_S.CONNECTING, _S.CONNECTED, _S.DISCONNECTED, _S.FAILED}),
 }
+
+
+def check_transition(old: ConnectionState, new: ConnectionState) -> None:
+    """Raise IllegalTransition unless the table lets `old` become `new`."""
+    if new not in ALLOWED_TRANSITIONS[old]:
+        raise IllegalTransition(f"{old.value} -> {new.value}")
 
 
 # ----------------------------------------------------------------------------- actions
@@ -242,13 +249,8 @@ _LIVE = (_Phase.AWAIT_TOKEN, _Phase.AWAIT_OPEN, _Phase.OPEN)
 class ConnectionMachine:
     """One conversation's socket lifecycle; see the module docstring."""
 
-    def __init__(
-        self,
-        conversation_id: Optional[int],
-        build_url: Callable[[str], str],
-        websocket_supported: bool = True,
-        classify: Optional[Callable[[Any], Any]] = None,
-    ) -> None:
+    def __init__(self, conversation_id: Optional[int], build_url: Callable[[str], str],
+                 websocket_supported: bool = True, classify: Optional[Callable[[Any], Any]] = None) -> None:
         self.conversation_id = conversation_id
         self._build_url = build_url
         # The frames this socket speaks: (event, "") or (None, why); the inbox passes its own.
@@ -273,10 +275,8 @@ class ConnectionMachine:
         self._retry_at: Optional[float] = None
         self._connect_deadline: Optional[float] = None
         self._stable_at: Optional[float] = None
-        self._next_ping_at: Optional[float] = None
-        self._pong_deadline: Optional[float] = None
-        self._restart_until: Optional[float] = None  # a planned restart's grace (1012)
-        self._restart_began: Optional[float] = None  # at most one fast path per RESTART_GRACE
+        self._beat = Heartbeat()  # AC-7: its ping and pong deadlines
+        self._restart = PlannedRestart()  # a 1012's grace
 
     # ------------------------------------------------------------------ what it shows
 
@@ -306,7 +306,7 @@ class ConnectionMachine:
         """When the adapter must call tick(now) next; None means no timer is needed."""
         if self._phase in _LIVE or self._phase in (_Phase.WAIT_RETRY, _Phase.WAIT_QUIET):
             pending = [t for t in (self._retry_at, self._connect_deadline, self._stable_at,
-                                   self._next_ping_at, self._pong_deadline) if t is not None]
+                                   *self._beat.deadlines()) if t is not None]
             return min(pending) if pending else None
         return None
 
@@ -333,7 +333,7 @@ class ConnectionMachine:
             actions.append(CloseSocket(self._socket_id, CLOSE_NORMAL, "client closed"))
         self._socket_id = None
         self._clear_timers()
-        self._restart_until = None
+        self._restart.end()
         self._phase = _Phase.STOPPED
         actions.append(Log("debug", f"conversation {self.conversation_id}: socket machine stopped"))
         return actions
@@ -366,10 +366,9 @@ class ConnectionMachine:
             return []
         self._phase = _Phase.OPEN
         self._connect_deadline = None
-        self._restart_until = None
+        self._restart.end()
         self._stable_at = now + STABLE_AFTER
-        self._next_ping_at = now + PING_INTERVAL  # AC-7
-        self._pong_deadline = None
+        self._beat.start(now)  # AC-7
         actions = self._set_state(ConnectionState.CONNECTED, None)
         if self._attempts_begun > 1:
             actions.append(GapFill())  # edge 7: one refetch for what the gap missed
@@ -382,7 +381,7 @@ class ConnectionMachine:
         if event is None:
             return [Log("debug", f"ignored a WebSocket frame: {why}")]  # edge 11
         if isinstance(event, Pong):
-            self._pong_deadline = None  # AC-7: the link is alive
+            self._beat.pong()  # AC-7: the link is alive
             return []
         return [Dispatch(event)]
 
@@ -397,10 +396,8 @@ class ConnectionMachine:
             return [log] + self._fail(now, FailReason.FORBIDDEN)
         if code == CLOSE_AUTH_FAILED:
             return [log] + self._auth_rejected(now)
-        if code == CLOSE_SERVICE_RESTART and was_open and self._state is ConnectionState.CONNECTED and (
-                self._restart_began is None or now - self._restart_began >= RESTART_GRACE):
-            self._restart_began = now
-            self._restart_until = now + RESTART_GRACE
+        if code == CLOSE_SERVICE_RESTART and was_open and self._state is ConnectionState.CONNECTED and \
+                self._restart.begin(now):
             return [log] + self._begin_attempt(now, loud=True)
         return [log] + self._connection_lost(now)
 
@@ -410,7 +407,7 @@ class ConnectionMachine:
             return []
         # AC-6, edge 3: hidden -> visible.
         if self._phase is _Phase.OPEN:
-            if self._pong_deadline is not None and now >= self._pong_deadline:
+            if self._beat.pong_overdue(now):
                 return self._declare_dead(now, "no pong before the tab was hidden")
             return self._probe(now)  # an OPEN-looking socket may be dead after sleep
         if not self._online:
@@ -469,14 +466,13 @@ class ConnectionMachine:
     def _set_state(self, state: ConnectionState, reason: Optional[FailReason]) -> List[Action]:
         if (state, reason) == (self._state, self._reason):
             return []
-        if state not in ALLOWED_TRANSITIONS[self._state]:
-            raise IllegalTransition(f"{self._state.value} -> {state.value}")
+        check_transition(self._state, state)
         self._state, self._reason = state, reason
         return [StateChanged(state, reason)]
 
     def _clear_timers(self) -> None:
         self._retry_at = self._connect_deadline = self._stable_at = None
-        self._next_ping_at = self._pong_deadline = None
+        self._beat.stop()
 
     def _begin_attempt(self, now: float, loud: bool) -> List[Action]:
         """Ask for a token; a quiet attempt (inside FAILED) keeps the state, so no banner flicker."""
@@ -491,10 +487,7 @@ class ConnectionMachine:
 
     def _restart_reason(self, now: float) -> Optional[FailReason]:
         """RESTART while a planned restart's grace lasts, else None (it is over for good)."""
-        if self._restart_until is not None and now < self._restart_until:
-            return FailReason.RESTART
-        self._restart_until = None
-        return None
+        return FailReason.RESTART if self._restart.active(now) else None
 
     def _note_stability(self, now: float) -> None:
         # Backoff resets only after the link stayed open STABLE_AFTER seconds (see docstring).
@@ -562,26 +555,20 @@ class ConnectionMachine:
         return []
 
     def _heartbeat(self, now: float) -> List[Action]:
-        """AC-7, judged by the wall clock (ticks may come late; see the module docstring)."""
-        if self._pong_deadline is not None:
-            if now >= self._pong_deadline:
-                return self._declare_dead(now, "no pong within 5 s")
-            return []
-        if self._next_ping_at is None or now < self._next_ping_at:
-            return []
-        if self._visible and now >= self._next_ping_at + PONG_TIMEOUT:
-            return self._declare_dead(now, "heartbeat timer stalled (the machine was asleep)")
-        return self._ping(now)
+        """AC-7, judged by the wall clock (ticks may come late; see core/heartbeat.py)."""
+        why = self._beat.dead_because(now, self._visible)
+        if why is not None:
+            return self._declare_dead(now, why)
+        return self._ping(now) if self._beat.ping_due(now) else []
 
     def _ping(self, now: float) -> List[Action]:
         assert self._socket_id is not None
-        self._pong_deadline = now + PONG_TIMEOUT
-        self._next_ping_at = now + PING_INTERVAL
+        self._beat.sent(now)
         return [SendFrame(self._socket_id, PING_FRAME)]
 
     def _probe(self, now: float) -> List[Action]:
         """Ping now unless a ping is already waiting for its pong."""
-        return [] if self._pong_deadline is not None else self._ping(now)
+        return [] if self._beat.awaiting_pong else self._ping(now)
 
     def _declare_dead(self, now: float, why: str) -> List[Action]:
         assert self._socket_id is not None
