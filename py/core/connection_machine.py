@@ -115,6 +115,7 @@ from core.constants import (
 )
 from core.heartbeat import Heartbeat
 from core.planned_restart import PlannedRestart
+from core.transitions import IllegalTransition
 from core.ws_events import PING_FRAME, Pong, ServerEvent, classify_server_frame, typing_frame
 
 __all__ = [
@@ -142,10 +143,6 @@ class FailReason(enum.Enum):
     RESTART = "restart"
 
 
-class IllegalTransition(Exception):
-    """The machine tried a state change that ALLOWED_TRANSITIONS does not list (a bug)."""
-
-
 _S = ConnectionState
 ALLOWED_TRANSITIONS: Dict[ConnectionState, FrozenSet[ConnectionState]] = {
     # DISCONNECTED is also the state before start(): start goes to CONNECTING, or to
@@ -160,7 +157,7 @@ ALLOWED_TRANSITIONS: Dict[ConnectionState, FrozenSet[ConnectionState]] = {
 
 
 def check_transition(old: ConnectionState, new: ConnectionState) -> None:
-    """Raise IllegalTransition unless the table lets `old` become `new`."""
+    """Raise IllegalTransition (core/transitions.py) unless the table lets `old` become `new`."""
     if new not in ALLOWED_TRANSITIONS[old]:
         raise IllegalTransition(f"{old.value} -> {new.value}")
 
