@@ -478,13 +478,11 @@ class ConnectionMachine:
         self._attempts_begun += 1
         self._connect_deadline = now + CONNECT_TIMEOUT
         self._forced_now, self._force_next = self._force_next, False
-        actions = self._set_state(ConnectionState.CONNECTING, self._restart_reason(now)) if loud else []
+        # CONNECTING(RESTART) while a planned restart's grace lasts: no banner.
+        reason = FailReason.RESTART if self._restart.active(now) else None
+        actions = self._set_state(ConnectionState.CONNECTING, reason) if loud else []
         actions.append(RequestToken(force_refresh=self._forced_now))
         return actions
-
-    def _restart_reason(self, now: float) -> Optional[FailReason]:
-        """RESTART while a planned restart's grace lasts, else None (it is over for good)."""
-        return FailReason.RESTART if self._restart.active(now) else None
 
     def _note_stability(self, now: float) -> None:
         # Backoff resets only after the link stayed open STABLE_AFTER seconds (see docstring).
@@ -506,7 +504,7 @@ class ConnectionMachine:
         if not self._online:
             self._phase = _Phase.OFFLINE
             return self._set_state(ConnectionState.DISCONNECTED, None)
-        if self._restart_reason(now) is FailReason.RESTART:
+        if self._restart.active(now):
             # The new server is not listening yet: try again soon, no backoff attempt spent.
             self._phase = _Phase.WAIT_RETRY
             self._retry_at = now + RESTART_RETRY_DELAY
