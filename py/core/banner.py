@@ -9,7 +9,7 @@ failed, and how long the current outage has lasted:
     disconnected   -  outage >= grace            "reconnecting"     AC-30
     failed         "exhausted" (or unknown)      "failed"           AC-31
     failed         "forbidden"/"auth"/"unsupported"  none  (error table: nothing visible)
-    connecting /   "restart" (a planned server   none   (ws_hook: reconnects at once; past its
+    connecting /   "restart" (a planned server   none   (the machine: reconnects at once; past its
     disconnected   restart, 1012)                        grace the reason is gone, and the
                                                          outage, counted from its start, shows)
 

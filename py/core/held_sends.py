@@ -28,12 +28,12 @@ answer comes.
     effect        the adapter ...                                 and answers with
     PostHeld      POST .../send/ (a form when a file is kept)      send_answered / send_failed
                   (routed to the open chat if it has taken the conversation meanwhile)
-    StoreOutbox   localStorage (open_conversation.StoreOutbox: None removes the key)
+    StoreOutbox   localStorage (chat_effects.StoreOutbox: None removes the key)
     MessageSent   the list row (session.messages_added): preview, time, order
 
 A 2xx removes the entry; a 4xx marks it FAILED with the server's reason (in storage, so
 opening the conversation shows "Not sent: <reason>" and Retry); no answer or a 5xx holds it
-(open_conversation.settle_failed_send, the open chat's rule). Files attached to held sends
+(send_rules.settle_failed_send, the open chat's rule too). Files attached to held sends
 live in memory only and travel with their outbox between the chat and here; after a reload
 an entry with an image comes back FAILED with the reason, as in the open chat (outbox.py).
 """
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from core import models
-from core.open_conversation import (UNREADABLE_ANSWER, StoreOutbox, outbox_storage_key,
-                                    settle_failed_send)
+from core.chat_effects import StoreOutbox
+from core.send_rules import UNREADABLE_ANSWER, outbox_storage_key, settle_failed_send
 from core.outbox import Outbox
 
 

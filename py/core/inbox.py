@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 The inbox is an optional user-level socket that carries the events of all the user's
 conversations, so that the conversation list is live. `InboxLink` wraps one
-`ws_hook.ConnectionMachine` (token, 4001 refresh-once, ping/pong, backoff, hidden tab,
+`ConnectionMachine` (core/connection_machine.py: token, 4001 refresh-once, ping/pong, backoff, hidden tab,
 offline: exactly as the conversation socket does) and adds the one rule the contract adds:
 a backend may have no inbox at all, and the page must then keep the spec's polling with no
 banner and no retry storm.
@@ -51,12 +51,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Optional
 
-import ws_hook
 from core.constants import CLOSE_AUTH_FAILED, CLOSE_CLIENT_TIMEOUT, CLOSE_NO_INBOX, CLOSE_NORMAL, CONNECT_TIMEOUT, \
     INBOX_ABSENT_RETRY
 from core.models import is_int
 from core.ws_events import classify_inbox_frame, focus_frame
-from ws_hook import Action, CloseSocket, ConnectionMachine, ConnectionState, FailReason, Log, OpenSocket, StateChanged
+from core.connection_machine import (Action, CloseSocket, ConnectionMachine, ConnectionState, FailReason, GapFill, Log,
+                                     OpenSocket, StateChanged)
 
 _GONE = (FailReason.AUTH, FailReason.FORBIDDEN, FailReason.UNSUPPORTED)
 
@@ -241,7 +241,7 @@ class InboxLink:
         for action in actions:
             if isinstance(action, OpenSocket):
                 self._opening = action.socket_id
-            if isinstance(action, (StateChanged, ws_hook.GapFill)):
+            if isinstance(action, (StateChanged, GapFill)):
                 continue
             out.append(action)
         machine = self._machine

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
+from core.query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
 
 # seconds; None means "not polled"
 _INTERVALS = {

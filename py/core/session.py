@@ -54,7 +54,7 @@ from typing import Any, Dict, List, Optional, Set, Union
 from core import conversation_ops, models
 from core.polling import PollScheduler
 from core.ws_events import ConversationUpdated, InboxReadReceipt, NewMessage
-from query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
+from core.query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
 
 
 @dataclass(frozen=True)

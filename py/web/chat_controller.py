@@ -16,8 +16,8 @@ import js
 
 from core.constants import ws_messaging_url
 from core import open_conversation as oc
-from chat_view import ChatView
-import ws_hook
+from core.connection_machine import ConnectionMachine, ConnectionState, FailReason
+from web.chat_view import ChatView
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import Listeners
 from web.send_io import post_send, store_outbox
@@ -69,7 +69,7 @@ class ChatController:
 
         self.socket = None
         if not conversation.get("is_archived"):
-            machine = ws_hook.ConnectionMachine(
+            machine = ConnectionMachine(
                 self.cid, self._build_url, websocket_supported=hasattr(js, "WebSocket"))
             self.socket = SocketAdapter(machine, tokens, on_state=self._on_socket_state,
                                         on_events=self._on_socket_events,
@@ -77,7 +77,7 @@ class ChatController:
                                         debug=debug)
         else:
             # Archived: read-only, no socket (edge 10); polling keeps it fresh.
-            self._on_socket_state(ws_hook.ConnectionState.FAILED, ws_hook.FailReason.FORBIDDEN)
+            self._on_socket_state(ConnectionState.FAILED, FailReason.FORBIDDEN)
 
     # ----- what the app may ask ---------------------------------------------------------
 

@@ -10,7 +10,7 @@ import js
 
 from core.constants import ws_inbox_url
 from core.inbox import InboxLink
-import ws_hook
+from core.connection_machine import ConnectionState
 from web.web_socket import SocketAdapter
 
 
@@ -46,4 +46,4 @@ class InboxSocket:
         return ws_inbox_url(token, self.ws_base, loc.protocol, loc.host)
 
     def _on_state(self, state, _reason):
-        self.on_live(state is ws_hook.ConnectionState.CONNECTED)
+        self.on_live(state is ConnectionState.CONNECTED)

@@ -1,4 +1,4 @@
-"""Browser adapter for the Sans-I/O ConnectionMachine (py/ws_hook.py).
+"""Browser adapter for the Sans-I/O ConnectionMachine (core/connection_machine.py).
 
 It only carries actions out: opens and closes the real WebSocket, sends frames,
 keeps ONE timer for the machine's next wake-up, fetches tokens, and feeds
@@ -15,7 +15,7 @@ import js
 from pyodide.ffi import create_proxy
 
 from core.frame_batcher import FrameBatcher
-import ws_hook
+from core.connection_machine import CloseSocket, Dispatch, GapFill, Log, OpenSocket, RequestToken, SendFrame, StateChanged
 from web.timers import WakeTimer, wall_clock
 from web.web_dom import FrameScheduler, Listeners, perf_now
 
@@ -230,32 +230,32 @@ class SocketAdapter:
 
     def _perform(self, action):
         kind = type(action)
-        if kind is ws_hook.SendFrame:
+        if kind is SendFrame:
             sock = self.sockets.get(action.socket_id)
             if sock is not None:
                 sock.send(action.text)
-        elif kind is ws_hook.Dispatch:
+        elif kind is Dispatch:
             if self._events is not None:
                 self._events.append(action.event)
             else:
                 self.on_events([action.event])
-        elif kind is ws_hook.OpenSocket:
+        elif kind is OpenSocket:
             try:
                 self.sockets[action.socket_id] = _Socket(action.socket_id, action.url, self)
             except Exception:
                 # A URL the browser refuses: behave as a failed handshake.
                 self._feed(self.machine.socket_closed(action.socket_id, 1006, wall_clock()))
-        elif kind is ws_hook.CloseSocket:
+        elif kind is CloseSocket:
             sock = self.sockets.pop(action.socket_id, None)
             if sock is not None:
                 sock.close(action.code, action.reason)
-        elif kind is ws_hook.RequestToken:
+        elif kind is RequestToken:
             asyncio.ensure_future(self._fetch_token(action.force_refresh))
-        elif kind is ws_hook.StateChanged:
+        elif kind is StateChanged:
             self.on_state(action.state, action.reason)
-        elif kind is ws_hook.GapFill:
+        elif kind is GapFill:
             self.on_gap_fill()
-        elif kind is ws_hook.Log:
+        elif kind is Log:
             if self.debug or action.level not in ("debug",):
                 js.console.debug("[ws]", action.message)
 
