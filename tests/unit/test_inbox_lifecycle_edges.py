@@ -87,3 +87,20 @@ def test_a_page_offline_before_the_link_exists_keeps_the_new_link_from_connectin
     link.network_changed(False, T0)
     assert nolog(link.socket_closed(probe, 4001, T0)) == []
     assert nolog(link.network_changed(True, T0 + 1)) == [RequestToken(force_refresh=False)]
+
+
+def test_a_browser_without_websocket_is_absent_at_once_and_says_why():
+    link = InboxLink(url_for, websocket_supported=False)
+    actions = link.start(T0)
+    assert logs(actions) == ["no WebSocket in this browser"] and nolog(actions) == []
+    assert link.absent and link.next_wakeup() == T0 + INBOX_ABSENT_RETRY
+
+
+def test_a_first_handshake_that_times_out_is_absence_and_says_so():
+    link, probe = probing()
+    link.socket_closed(probe, 4001, T0)
+    [opened] = nolog(link.token_ready("t", T0))
+    timed_out = link.tick(T0 + CONNECT_TIMEOUT)
+    assert any(isinstance(a, CloseSocket) and a.socket_id == opened.socket_id for a in timed_out)
+    assert "inbox handshake timed out; next try in 10 min" in logs(timed_out)
+    assert link.absent and link.next_wakeup() == T0 + CONNECT_TIMEOUT + INBOX_ABSENT_RETRY
