@@ -1,8 +1,5 @@
 """Small rules at their exact edges: the file refusal's wording and size, the first
-conversation's URL, and the early-fetch transport's status range and pass-through."""
-import asyncio
-
-from core.prefetch import PrefetchedTransport, parse_answer
+conversation's URL."""
 from core.routes import conversation_from_hash, hash_for
 from core.send_limits import attachment_refusal
 
@@ -24,60 +21,3 @@ def test_a_files_size_is_said_in_mebibytes_to_one_decimal():
 def test_conversation_1_has_its_own_url():
     assert hash_for(1) == "#/conversations/1"
     assert conversation_from_hash("#/conversations/1") == 1
-
-
-class Early:
-    def __init__(self, answers):
-        self.answers = dict(answers)  # (url, authorization) -> (status, text)
-
-    def take(self, url, authorization):
-        if (url, authorization) not in self.answers:
-            return None
-        answer = self.answers.pop((url, authorization))
-
-        async def wait():
-            return answer
-        return wait()
-
-
-class Real:
-    def __init__(self):
-        self.calls = []
-
-    async def __call__(self, method, url, headers, body):
-        self.calls.append((method, url, body))
-        return 200, {"real": url}
-
-
-def run(coro):
-    return asyncio.new_event_loop().run_until_complete(coro)
-
-
-def test_every_http_status_from_100_to_599_is_an_answer():
-    assert parse_answer((100, "")) == (100, None)
-    assert parse_answer((599, "{}")) == (599, {})
-    assert parse_answer((99, "{}")) is None
-    assert parse_answer((600, "{}")) is None
-
-
-def test_only_a_get_without_a_body_is_looked_for_among_the_early_answers():
-    early, real = Early({("/u", ""): (200, '{"id": 1}')}), Real()
-    transport = PrefetchedTransport(real, early.take)
-    assert run(transport("DELETE", "/u", {}, None)) == (200, {"real": "/u"})
-    assert real.calls == [("DELETE", "/u", None)]
-    assert run(transport("GET", "/u", {}, None)) == (200, {"id": 1})  # no token: the empty one
-
-
-def test_the_real_transport_gets_the_request_as_it_was_made():
-    real = Real()
-    transport = PrefetchedTransport(real, Early({}).take)
-    run(transport("POST", "/send", {"Authorization": "Bearer t"}, '{"content": "hi"}'))
-    assert real.calls == [("POST", "/send", '{"content": "hi"}')]
-
-
-def test_each_answer_served_early_is_counted():
-    early = Early({("/a", "Bearer t"): (200, "1"), ("/b", "Bearer t"): (200, "2")})
-    transport = PrefetchedTransport(Real(), early.take)
-    for url in ("/a", "/b"):
-        run(transport("GET", url, {"Authorization": "Bearer t"}, None))
-    assert transport.used == 2
