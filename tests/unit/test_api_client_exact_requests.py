@@ -157,3 +157,46 @@ def test_a_second_401_after_a_refresh_ends_the_session_with_the_reason():
     api = ApiClient(BASE, Transport((401, None), (401, None)), tokens)
     with pytest.raises(SessionExpired, match="^the server rejected a freshly refreshed token$"):
         run(api.request("GET", "/x"))
+
+
+FRESH = "h.eyJleHAiOiA5OTk5OTk5OTk5fQ.s"  # expires in the year 2286
+
+
+def signed_in(*answers):
+    api, transport, tokens = anonymous(*answers)
+    tokens.set_tokens(FRESH, "R1")
+    return api, transport
+
+
+def test_each_call_uses_its_method_and_path_with_the_bearer():
+    form = object()
+    api, transport = signed_in((200, {}), (200, {}), (200, {}), (201, {}))
+    run(api.me())
+    run(api.messages(3))
+    run(api.unread_count())
+    run(api.send(3, "ignored", form=form))
+    assert [(method, url.split("?")[0], headers["Authorization"]) for method, url, headers, _ in transport.calls] == [
+        ("GET", paths.api_url(BASE, paths.auth_me_path()), "Bearer " + FRESH),
+        ("GET", paths.api_url(BASE, paths.messages_path(3)), "Bearer " + FRESH),
+        ("GET", paths.api_url(BASE, paths.unread_count_path()), "Bearer " + FRESH),
+        ("POST", paths.api_url(BASE, paths.send_path(3)), "Bearer " + FRESH),
+    ]
+    assert transport.calls[3][3] is form  # the multipart form goes as it is
+
+
+def test_a_page_request_with_two_cursors_or_a_limit_that_is_not_an_int_is_refused_with_the_reason():
+    api, transport = signed_in()
+    with pytest.raises(ValueError, match="^give before or after, not both$"):
+        run(api.messages(3, before=5, after=2))
+    with pytest.raises(ValueError, match="^limit must be an int$"):
+        run(api.messages(3, limit="5"))
+    with pytest.raises(ValueError, match="^after must be a non-negative int$"):
+        run(api.messages(3, after=-1))
+    assert transport.calls == []
+
+
+def test_a_root_relative_base_or_one_ending_in_x_keeps_its_letters_and_slashes_in_front():
+    for base, expected in (("/api/", "/api/x/"), ("http://BOX/", "http://BOX/x/")):
+        api, transport, _ = anonymous((200, {}), api_base=base)
+        run(api.request("GET", "/x/", auth=False))
+        assert transport.calls[0][1] == expected
