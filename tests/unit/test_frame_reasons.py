@@ -1,17 +1,8 @@
 """Why a frame is ignored (edge case 11): each reason exactly as logged, the type cut to 40
 characters at most, and the inbox's carried-conversation filter touching only new messages."""
-import json
-
 from core.ws_events import (CARRIED_ELSEWHERE, InboxReadReceipt, NewMessage, classify_inbox_frame,
                             classify_server_frame, parse_server_frame)
-
-SENDER = {"id": 2, "first_name": "Alex", "last_name": "Runner", "profile_image": None}
-MESSAGE = {"id": 10, "conversation_id": 1, "sender": SENDER, "content": "hi", "image": None,
-           "is_read": False, "read_at": None, "created_at": "2024-01-01T10:00:00Z"}
-
-
-def frame(**fields):
-    return json.dumps(fields)
+from test_ws_events import MESSAGE, frame
 
 
 def test_a_type_up_to_40_characters_as_written_is_named_whole():
