@@ -79,3 +79,32 @@ def test_parse_answer_reads_json_like_the_fetch_transport():
     assert parse_answer((204, "")) == (204, None)
     assert parse_answer((200, '[1, 2]')) == (200, [1, 2])
     assert parse_answer((600, "{}")) is None
+
+
+def test_every_http_status_from_100_to_599_is_an_answer():
+    assert parse_answer((100, "")) == (100, None)
+    assert parse_answer((599, "{}")) == (599, {})
+    assert parse_answer((99, "{}")) is None
+
+
+def test_only_a_get_without_a_body_is_looked_for_among_the_early_answers():
+    early, real = Early({(ME, ""): (200, '{"id": 1}')}), Real()
+    transport = PrefetchedTransport(real, early.take)
+    assert run(transport("DELETE", ME, {}, None)) == (200, {"real": ME})
+    assert real.calls == [("DELETE", ME, None, None)]
+    assert run(transport("GET", ME, {}, None)) == (200, {"id": 1})  # no token: the empty one
+
+
+def test_the_real_transport_gets_the_request_as_it_was_made():
+    real = Real()
+    transport = PrefetchedTransport(real, Early({}).take)
+    run(transport("POST", ME, AUTH, '{"content": "hi"}'))
+    assert real.calls == [("POST", ME, "Bearer t1", '{"content": "hi"}')]
+
+
+def test_each_answer_served_early_is_counted():
+    early = Early({(ME, "Bearer t1"): (200, "1"), (ME + "?x", "Bearer t1"): (200, "2")})
+    transport = PrefetchedTransport(Real(), early.take)
+    for url in (ME, ME + "?x"):
+        run(transport("GET", url, AUTH, None))
+    assert transport.used == 2
