@@ -2,7 +2,7 @@
 it logs at each turn (exact words), and a page that went offline before the link exists."""
 from core.constants import CONNECT_TIMEOUT, INBOX_ABSENT_RETRY
 from core.inbox import InboxLink
-from ws_hook import CloseSocket, ConnectionState, Log, OpenSocket, RequestToken, StateChanged
+from core.connection_machine import CloseSocket, ConnectionState, Log, OpenSocket, RequestToken, StateChanged
 
 T0 = 1_700_000_000.0
 LIVE = StateChanged(ConnectionState.CONNECTED, None)

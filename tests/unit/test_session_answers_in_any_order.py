@@ -3,7 +3,7 @@ way when more events come; copies of messages already counted, up to the 512 ids
 conversation; batches that mix conversations; a read that says nothing of what is still unread."""
 from core.session import Fetch, Session
 from core.ws_events import NewMessage
-from query_cache import CONVERSATIONS_KEY, QueryCache
+from core.query_cache import CONVERSATIONS_KEY, QueryCache
 
 T0 = 1_700_000_000.0
 ME = {"id": 1, "first_name": "Coach", "last_name": "C", "profile_image": None}

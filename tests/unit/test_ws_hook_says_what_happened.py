@@ -3,7 +3,8 @@ what happened, at its level, with the close code as a number or "none"."""
 import pytest
 
 from core.constants import CONNECT_TIMEOUT
-from ws_hook import MAX_ATTEMPTS, CloseSocket, ConnectionMachine, Log, OpenSocket
+from core.connection_machine import CloseSocket, ConnectionMachine, Log, OpenSocket
+from core.constants import MAX_ATTEMPTS
 
 CID = 7
 T0 = 1_700_000_000.0
