@@ -24,7 +24,7 @@ import json
 import time
 from urllib.parse import parse_qs, urlparse
 
-from e2e_harness import open_conversation, wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
+from e2e_harness import login, open_conversation, wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
 
 RECORDER_JS = r"""
 (() => {
@@ -95,13 +95,7 @@ def login_clocked(page, server, email="coach@example.com", query="", clock=True)
     install_recorder(page)
     if clock:
         page.clock.install()
-    page.goto(server.origin + "/" + query)
-    wait_ready(page, "login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(email.split("@")[0] + "-pass")
-    page.get_by_test_id("login-submit").click()
-    wait_state(page, "messages")
-    page.get_by_test_id("conversation-item").first.wait_for(timeout=20_000)
+    login(page, server, email, query=query)
 
 
 def pause(page):

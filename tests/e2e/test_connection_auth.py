@@ -4,7 +4,7 @@ archived conversations (edge 10), and AC-9's fallback poll rates while failed.
 
 import time
 
-from e2e_harness import wait_state
+from e2e_harness import open_conversation, wait_state
 from realtime_support import (advance, banner_state, fake_now, fetch_log, fetch_times, login_clocked,
                               open_and_pause, settle, stored_access_token, token_of, wait_closed,
                               wait_open, wait_rendered, wait_server_open, wait_state_is, ws_log, ws_state)
@@ -132,8 +132,7 @@ def test_4003_and_archived_fall_back_to_polling_with_nothing_visible_and_no_retr
     wait_rendered(page, message_with("polled in"))
 
     # Edge 10 / CONTRACT: an archived conversation is read-only, opens no socket, shows no banner.
-    page.locator(f"[data-testid=conversation-item][data-conversation-id='{aid}']").click()
-    page.locator(f"[data-testid=chat-view][data-conversation-id='{aid}'][data-ws-state=failed]").wait_for()
+    open_conversation(page, aid, state="failed")
     time.sleep(1.0)
     assert banner_state(page) is None
     assert page.get_by_test_id("chat-input").count() == 0

@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 
-from e2e_harness import Peer, login, open_conversation, wait_state
+from e2e_harness import Peer, conversation_row, login, open_conversation, wait_state
 from reliability_support import NO_WEBSOCKET_SCRIPT, arm, db_messages, shown_ids, shown_texts, wait_until
 
 JS = "window.__pwned=1"
@@ -179,7 +179,7 @@ def test_hostile_text_names_and_images_through_history_and_live_socket(page, ser
     page.route_web_socket("**/ws/messaging/**", on_socket)
 
     login(page, server)
-    row = page.locator(f"[data-testid=conversation-item][data-conversation-id='{cid}']")
+    row = conversation_row(page, cid)
     assert row.locator(".conversation-name").text_content() == f"{FIRST} {LAST}"
     open_conversation(page, cid)
     assert page.locator(".chat-title").text_content() == f"{FIRST} {LAST}"

@@ -6,7 +6,7 @@ once each, while the trainer is in B or on the list after a reload; A's row show
 import uuid
 
 from e2e_harness import Server, open_conversation
-from reliability_support import arm, db_messages, login_at, pending, send_from_page, token_for, wait_until
+from reliability_support import arm, db_messages, login, pending, send_from_page, token_for, wait_until
 
 
 def _setup(tmp_path):
@@ -38,7 +38,7 @@ def test_held_sends_of_a_conversation_left_for_another_go_once_in_order_when_the
     srv, email_a, a, b = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, a)
         srv.stop()
         texts = _write_two_held(page, "left in A")
@@ -63,7 +63,7 @@ def test_held_sends_go_after_a_reload_onto_the_list_without_opening_their_conver
     srv, email_a, a, b = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, a)
         # The send requests get no answer (as with no network); the rest of the page works.
         page.route("**/send/", lambda route: route.abort("internetdisconnected"))

@@ -8,7 +8,7 @@ import time
 import uuid
 
 from e2e_harness import Server, open_conversation
-from reliability_support import arm, db_messages, login_at, pending, send_from_page, token_for, wait_until
+from reliability_support import arm, db_messages, login, pending, send_from_page, token_for, wait_until
 
 
 def _setup(tmp_path):
@@ -26,7 +26,7 @@ def test_three_messages_written_while_the_server_is_down_arrive_once_in_order_wi
     srv, email, cid = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, cid)
         srv.stop()
         texts = [f"held {n} {uuid.uuid4().hex[:6]}" for n in range(3)]
@@ -54,7 +54,7 @@ def test_held_sends_survive_a_reload_and_go_by_themselves_once_the_server_answer
     srv, email, cid = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, cid)
         # The send requests get no answer (as with no network); the rest of the page works.
         page.route("**/send/", lambda route: route.abort("internetdisconnected"))
@@ -79,7 +79,7 @@ def test_a_refusal_says_the_servers_reason_and_offers_retry(page, tmp_path):
     srv, email, cid = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, cid)
         page.route("**/send/", lambda route: route.fulfill(
             status=400, content_type="application/json", body='{"detail": "Messages are closed here."}'))

@@ -22,11 +22,11 @@ import time
 
 import pytest
 
-from e2e_harness import PageWatch, wait_ready, wait_state
+from e2e_harness import WAIT_MS, PageWatch, chat_view, conversation_row, open_conversation, submit_login, wait_ready, \
+    wait_state, wait_ws_state
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 800}
-WAIT_MS = 30_000
 
 
 # ----- fixtures ------------------------------------------------------------------------
@@ -107,35 +107,12 @@ def enter(page, server, email="coach@example.com"):
     if state == "messages":
         page.get_by_test_id("logout").click()
         wait_state(page, "login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(email.split("@")[0] + "-pass")
-    page.get_by_test_id("login-submit").click()
-    wait_state(page, "messages")
-    page.get_by_test_id("conversation-item").first.wait_for(timeout=WAIT_MS)
+    submit_login(page, email)
 
 
-def row(page, cid):
-    return page.locator(f"[data-testid=conversation-item][data-conversation-id='{cid}']")
-
-
-def chat(page, cid):
-    return page.locator(f"[data-testid=chat-view][data-conversation-id='{cid}']")
-
-
-def open_chat(page, cid, state="connected"):
-    """Click the conversation's row; wait for its chat (and socket state)."""
-    row(page, cid).click()
-    view = chat(page, cid)
-    view.wait_for(timeout=WAIT_MS)
-    if state:
-        wait_ws_state(page, cid, state)
-    return view
-
-
-def wait_ws_state(page, cid, state, timeout=WAIT_MS):
-    page.wait_for_selector(
-        f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state='{state}']",
-        state="attached", timeout=timeout)
+row = conversation_row
+chat = chat_view
+open_chat = open_conversation
 
 
 def messages(page):
