@@ -185,6 +185,22 @@ def settle(page, frames=4):
         page.clock.run_for(20)
 
 
+def after_frames(page, count=3):
+    """Return once the page has run `count` animation frames (on a running clock): what a
+    render, a ResizeObserver and a scroll-follow queued by now has been done and painted."""
+    page.evaluate("""(n) => new Promise((done) => {
+        const step = () => (--n > 0 ? requestAnimationFrame(step) : done());
+        requestAnimationFrame(step);
+    })""", count)
+
+
+def animations_done(page):
+    """Return once every finite CSS animation and transition now running has finished."""
+    page.evaluate("""() => Promise.all(document.getAnimations()
+        .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => null)))""")
+
+
 # ----- observation -----------------------------------------------------------------------
 
 class SocketFrames:
