@@ -125,6 +125,16 @@ def open_and_pause(page, cid):
     return t
 
 
+def open_clocked_chat(page, server, fresh_conversation, messages=0):
+    """How most real-time tests begin: a fresh conversation (with `messages` in its history),
+    the recorder and fake clock, logged in, its chat open and connected with the clock paused.
+    Returns (conversation id, the trainee's Peer)."""
+    conv, peer = fresh_conversation(messages=messages)
+    login_clocked(page, server)
+    open_and_pause(page, conv["id"])
+    return conv["id"], peer
+
+
 # ----------------------------------------------------------------------------- reading the page
 
 

@@ -23,7 +23,7 @@ import time
 import pytest
 
 from e2e_harness import WAIT_MS, PageWatch, chat_view, conversation_row, open_conversation, submit_login, wait_ready, \
-    wait_state, wait_ws_state
+    wait_state, wait_ws_state  # noqa: F401 - wait_ws_state re-exported
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 800}
