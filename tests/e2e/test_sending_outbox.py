@@ -4,7 +4,6 @@ in the order written and exactly once, when the server answers again, also acros
 Only a refusal by the server (4xx) says "Not sent", with the server's reason, and offers Retry.
 """
 
-import time
 import uuid
 
 from e2e_harness import Server, open_conversation
@@ -39,7 +38,9 @@ def test_three_messages_written_while_the_server_is_down_arrive_once_in_order_wi
         assert [t.split("🕓")[0] for _, _, t in shown] == texts
         assert page.locator("[data-testid=send-held]").count() == 3
         assert page.locator("[data-testid=retry-send]").count() == 0
-        time.sleep(3)  # a held probe or two fail meanwhile: still held, still no "Not sent"
+        for _ in range(2):  # two of the page's requests (a held probe, a poll) fail meanwhile ...
+            page.wait_for_event("requestfailed", timeout=30_000)
+        # ... and the sends are still held, still no "Not sent".
         assert [s for _, s, _ in pending(page)] == ["held"] * 3
         srv.start()  # same port, same database
         wait_until(lambda: pending(page) == [], timeout=60, interval=0.2, what="the outbox to empty by itself")
