@@ -194,6 +194,12 @@ def after_frames(page, count=3):
     })""", count)
 
 
+def images_settled(page):
+    """Return once every <img> in the document has loaded or failed (its load/error event)."""
+    page.evaluate("""() => Promise.all(Array.from(document.images).map((img) => img.complete ? null
+        : new Promise((done) => { img.addEventListener('load', done); img.addEventListener('error', done); })))""")
+
+
 def animations_done(page):
     """Return once every finite CSS animation and transition now running has finished."""
     page.evaluate("""() => Promise.all(document.getAnimations()
