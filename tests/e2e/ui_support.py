@@ -195,9 +195,14 @@ def after_frames(page, count=3):
 
 
 def images_settled(page):
-    """Return once every <img> in the document has loaded or failed (its load/error event)."""
-    page.evaluate("""() => Promise.all(Array.from(document.images).map((img) => img.complete ? null
-        : new Promise((done) => { img.addEventListener('load', done); img.addEventListener('error', done); })))""")
+    """Return once every <img> the browser fetches now has loaded or failed (its load/error
+    event). A lazy image far out of view is not fetched until scrolled to: it is left out."""
+    page.evaluate("""() => Promise.all(Array.from(document.images).map((img) => {
+        const box = img.getBoundingClientRect();
+        const inView = box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth;
+        if (img.complete || (img.loading === 'lazy' && !inView)) return null;
+        return new Promise((done) => { img.addEventListener('load', done); img.addEventListener('error', done); });
+    }))""")
 
 
 def animations_done(page):
