@@ -2,18 +2,14 @@
 
     >>> [reconnect_delay(n) for n in range(1, MAX_ATTEMPTS + 1)]
     [1.0, 2.0, 4.0, 8.0, 16.0]
-    >>> list(backoff_schedule())
-    [1.0, 2.0, 4.0, 8.0, 16.0]
 
 After the last delay the caller gives up and falls back to polling (AC-9).
 """
 from __future__ import annotations
 
-from typing import Iterator
-
 from core.constants import BACKOFF_DELAYS, MAX_ATTEMPTS
 
-__all__ = ["MAX_ATTEMPTS", "reconnect_delay", "backoff_schedule"]
+__all__ = ["MAX_ATTEMPTS", "reconnect_delay"]
 
 
 def reconnect_delay(attempt: int) -> float:
@@ -24,8 +20,3 @@ def reconnect_delay(attempt: int) -> float:
         raise ValueError("attempt counts from 1")
     return BACKOFF_DELAYS[min(attempt, len(BACKOFF_DELAYS)) - 1]
 
-
-def backoff_schedule() -> Iterator[float]:
-    """The delays before each of the MAX_ATTEMPTS retries, in order; then it ends."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        yield reconnect_delay(attempt)

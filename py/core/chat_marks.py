@@ -58,14 +58,6 @@ def key_continues(previous: Optional[GroupKey], key: Optional[GroupKey]) -> bool
     return 0 <= gap <= GROUP_GAP_S and key.day == previous.day
 
 
-def continues_group(previous: Optional[Mapping[str, Any]], message: Mapping[str, Any],
-                    tz_offset_minutes: float = 0) -> bool:
-    """True when ``message`` joins the group of ``previous`` (the message just before it)."""
-    if previous is None:
-        return False
-    return key_continues(group_key(previous, tz_offset_minutes), group_key(message, tz_offset_minutes))
-
-
 def watch_until_seen(message: Optional[Mapping[str, Any]], my_id: Any) -> bool:
     """True while ``message`` is one whose appearance on screen can matter: from the other
     party and not read."""

@@ -105,11 +105,6 @@ def message_times(iso: Any, tz_offset_minutes: float = 0) -> Tuple[str, str, str
     return clock, local.date().isoformat(), f"{_long_date(local.date())}, {clock}"
 
 
-def time_and_day(iso: Any, tz_offset_minutes: float = 0) -> Tuple[str, str]:
-    """(format_time, day_key) of one timestamp, parsed once."""
-    return message_times(iso, tz_offset_minutes)[:2]
-
-
 def full_date_time(iso: Any, tz_offset_minutes: float = 0) -> str:
     """Local "23 Nov 2025, 14:05": a message's tooltip, where its group shows one time."""
     return message_times(iso, tz_offset_minutes)[2]

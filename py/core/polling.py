@@ -38,14 +38,6 @@ INBOX_LIST_CHECK = 300.0
 _INBOX_INTERVALS = {"conversations": INBOX_LIST_CHECK, "unread_count": None}
 
 
-def poll_intervals(realtime: bool, inbox: bool = False) -> Dict[str, Optional[float]]:
-    """Seconds between polls of each kind; None when that kind is not polled."""
-    intervals = dict(_INTERVALS[bool(realtime)])
-    if inbox:
-        intervals.update(_INBOX_INTERVALS)
-    return intervals
-
-
 def _kind(key: QueryKey) -> str:
     return str(key[0])
 

@@ -66,11 +66,6 @@ def should_load_older(
     return has_more and not loading and scroll_top <= threshold
 
 
-def show_scroll_button(near_bottom: bool) -> bool:
-    """The scroll-to-bottom button is shown while the reader is away from the bottom."""
-    return not near_bottom
-
-
 class NewMessagesCounter:
     """Messages that arrived while the reader was away from the bottom (edge 8).
 

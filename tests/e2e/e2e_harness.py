@@ -25,6 +25,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 BOOT_TIMEOUT_MS = 60_000
+WAIT_MS = 30_000  # what a test waits for the page to react, on a loaded 2-core machine
 
 
 def free_port():
@@ -198,25 +199,61 @@ def wait_state(page, state, timeout=BOOT_TIMEOUT_MS):
     page.wait_for_selector(f"body[data-app-state={state}]", state="attached", timeout=timeout)
 
 
-def login(page, server, email="coach@example.com", password=None, clock=False):
-    password = password or email.split("@")[0] + "-pass"
-    page.goto(server.origin + "/")
+def login(page, where, email="coach@example.com", password=None, query=""):
+    """Load the app from `where` (a Server, or an origin such as a proxy's), log in through
+    its form. `query` is added to the page URL (e.g. "?debug=1")."""
+    page.goto(getattr(where, "origin", where) + "/" + query)
     wait_ready(page, "login")
+    submit_login(page, email, password)
+
+
+def submit_login(page, email="coach@example.com", password=None):
+    """Fill the login form on screen, submit it, wait for the messages page and its list."""
     page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-password").fill(password or email.split("@")[0] + "-pass")
     page.get_by_test_id("login-submit").click()
     wait_state(page, "messages")
-    page.get_by_test_id("conversation-item").first.wait_for(timeout=20_000)
+    page.get_by_test_id("conversation-item").first.wait_for(timeout=WAIT_MS)
+
+
+def conversation_row(page, conversation_id):
+    return page.locator(f"[data-testid=conversation-item][data-conversation-id='{conversation_id}']")
+
+
+def chat_view(page, conversation_id):
+    return page.locator(f"[data-testid=chat-view][data-conversation-id='{conversation_id}']")
 
 
 def open_conversation(page, conversation_id, state="connected"):
-    page.locator(f"[data-testid=conversation-item][data-conversation-id='{conversation_id}']").click()
-    view = page.locator(f"[data-testid=chat-view][data-conversation-id='{conversation_id}']")
-    view.wait_for(timeout=20_000)
+    """Click the conversation's row; wait for its chat and (unless state is None) that socket state."""
+    conversation_row(page, conversation_id).click()
+    view = chat_view(page, conversation_id)
+    view.wait_for(timeout=WAIT_MS)
     if state:
-        page.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{conversation_id}'][data-ws-state='{state}']",
-                               timeout=20_000)
+        wait_ws_state(page, conversation_id, state)
     return view
+
+
+def wait_ws_state(page, conversation_id, state, timeout=WAIT_MS):
+    """Wait for a socket state that lasts (a short one, such as 'connecting' while the clock
+    runs, can come and go between two polls: record it instead, ui_support.record_link)."""
+    page.wait_for_selector(
+        f"[data-testid=chat-view][data-conversation-id='{conversation_id}'][data-ws-state='{state}']",
+        state="attached", timeout=timeout)
+
+
+def token_for(origin, email="coach@example.com"):
+    """{"access", "refresh"} for a demo user (password: the name before @, then "-pass")."""
+    r = httpx.post(origin + "/api/auth/jwt/create/",
+                   json={"email": email, "password": email.split("@")[0] + "-pass"}, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def session_script(tokens):
+    """An init script that puts a session in localStorage before the page's own scripts run."""
+    return (f"localStorage.setItem('access_token', {json.dumps(tokens['access'])});"
+            f"localStorage.setItem('refresh_token', {json.dumps(tokens['refresh'])});")
 
 
 class Peer:
@@ -225,10 +262,7 @@ class Peer:
     def __init__(self, server, email):
         self.server = server
         self.email = email
-        r = httpx.post(server.origin + "/api/auth/jwt/create/",
-                       json={"email": email, "password": email.split("@")[0] + "-pass"}, timeout=10)
-        r.raise_for_status()
-        self.access = r.json()["access"]
+        self.access = token_for(server.origin, email)["access"]
         self.http = httpx.Client(base_url=server.origin, headers={"Authorization": "Bearer " + self.access}, timeout=10)
 
     def send(self, conversation_id, content, client_message_id=None):

@@ -24,7 +24,7 @@ import json
 import time
 from urllib.parse import parse_qs, urlparse
 
-from e2e_harness import open_conversation, wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
+from e2e_harness import login, open_conversation, wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
 
 RECORDER_JS = r"""
 (() => {
@@ -95,13 +95,7 @@ def login_clocked(page, server, email="coach@example.com", query="", clock=True)
     install_recorder(page)
     if clock:
         page.clock.install()
-    page.goto(server.origin + "/" + query)
-    wait_ready(page, "login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(email.split("@")[0] + "-pass")
-    page.get_by_test_id("login-submit").click()
-    wait_state(page, "messages")
-    page.get_by_test_id("conversation-item").first.wait_for(timeout=20_000)
+    login(page, server, email, query=query)
 
 
 def pause(page):
@@ -129,6 +123,16 @@ def open_and_pause(page, cid):
     wait_open(page, 0)
     assert fake_now(page) == t
     return t
+
+
+def open_clocked_chat(page, server, fresh_conversation, messages=0):
+    """How most real-time tests begin: a fresh conversation (with `messages` in its history),
+    the recorder and fake clock, logged in, its chat open and connected with the clock paused.
+    Returns (conversation id, the trainee's Peer)."""
+    conv, peer = fresh_conversation(messages=messages)
+    login_clocked(page, server)
+    open_and_pause(page, conv["id"])
+    return conv["id"], peer
 
 
 # ----------------------------------------------------------------------------- reading the page

@@ -11,7 +11,7 @@ import threading
 
 import httpx
 
-from e2e_harness import wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
+from e2e_harness import login, token_for, wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
 
 # Registered before any page script: records CSP violations and exposes the flags the
 # hostile payloads would set if they ever ran.
@@ -39,15 +39,6 @@ def csp_violations(page):
     return seen
 
 
-def login_at(page, origin, email="coach@example.com"):
-    """Log in through the form of the page served at `origin` (the server or a proxy)."""
-    page.goto(origin + "/")
-    wait_ready(page, "login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(email.split("@")[0] + "-pass")
-    page.get_by_test_id("login-submit").click()
-    wait_state(page, "messages")
-    page.get_by_test_id("conversation-item").first.wait_for(timeout=30_000)
 
 
 SHOWN_IDS_JS = """
@@ -116,13 +107,6 @@ def db_messages(server, conversation_id, token):
             if not page["has_more"] or not page["results"]:
                 return out
             before = page["results"][0]["id"]
-
-
-def token_for(origin, email):
-    r = httpx.post(origin + "/api/auth/jwt/create/",
-                   json={"email": email, "password": email.split("@")[0] + "-pass"}, timeout=10)
-    r.raise_for_status()
-    return r.json()
 
 
 class TcpProxy:

@@ -3,11 +3,9 @@ the login form works before Python is up, a submit made then is carried out once
 a trainer with a session never sees the form, and that trainer's first three API calls start
 while Pyodide boots and are not made twice."""
 
-import json
 
-import httpx
 
-from e2e_harness import wait_ready, wait_state
+from e2e_harness import session_script, token_for, wait_ready, wait_state
 
 CORE = "**/vendor/pyscript/*/core.js"
 FIRST_CALLS = ("/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/")
@@ -50,11 +48,8 @@ def test_a_submit_made_before_python_is_carried_out_once_python_is_up(page, serv
 
 
 def test_a_trainer_with_a_session_never_sees_the_form_and_the_first_calls_start_early(context, server):
-    tokens = httpx.post(server.origin + "/api/auth/jwt/create/",
-                        json={"email": "coach@example.com", "password": "coach-pass"}).json()
     context.add_init_script(
-        f"localStorage.setItem('access_token', {json.dumps(tokens['access'])});"
-        f"localStorage.setItem('refresh_token', {json.dumps(tokens['refresh'])});"
+        session_script(token_for(server.origin)) +
         # Record whether the login screen is ever shown, from the first parsed node on.
         "new MutationObserver(() => { const s = document.getElementById('login-screen');"
         " if (s && !s.hidden) window.__loginShown = true; })"

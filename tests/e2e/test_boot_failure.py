@@ -7,13 +7,11 @@ message with a Retry button within seconds, under the login form a visitor may a
 typing into (what they typed stays); Retry once the fault is gone boots the app in the same
 page. A corrupted snapshot alone is no failure: the page boots without it."""
 
-import json
 import re
 import time
 
-import httpx
 
-from e2e_harness import ROOT, wait_ready, wait_until
+from e2e_harness import ROOT, session_script, token_for, wait_ready, wait_until
 
 PYODIDE = ROOT / "node_modules" / "pyodide"
 WASM = "**/vendor/pyodide/*/pyodide.asm.wasm*"  # the wasm and its .gz twin
@@ -103,10 +101,7 @@ def test_a_wasm_download_aborted_shows_the_message_and_retry_boots(page, server)
 
 
 def test_a_trainer_with_a_session_sees_the_message_over_the_skeleton_with_retry_focused(context, server):
-    tokens = httpx.post(server.origin + "/api/auth/jwt/create/",
-                        json={"email": "coach@example.com", "password": "coach-pass"}).json()
-    context.add_init_script(f"localStorage.setItem('access_token', {json.dumps(tokens['access'])});"
-                            f"localStorage.setItem('refresh_token', {json.dumps(tokens['refresh'])});")
+    context.add_init_script(session_script(token_for(server.origin)))
     page = context.new_page()
     fault = Fault(lambda route: route.fulfill(status=404, body=b"gone"))
     page.route(WASM, fault)

@@ -14,7 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from e2e_harness import ROOT, Peer, Server, free_port, open_conversation, wait_ready, wait_state
+from e2e_harness import ROOT, Peer, Server, free_port, open_conversation, wait_ready, wait_state, wait_until
 
 PYODIDE_VERSION = json.loads((ROOT / "node_modules" / "pyodide" / "package.json").read_text())["version"]
 
@@ -107,9 +107,7 @@ def test_the_export_on_a_plain_host_boots_from_the_snapshot_logs_in_and_chats(br
         box = page.get_by_test_id("chat-input")
         box.fill("hello from a static host")
         box.press("Enter")
-        deadline = time.time() + 20
-        while time.time() < deadline and not peer.messages(conv["id"])["results"]:
-            time.sleep(0.1)
+        wait_until(lambda: peer.messages(conv["id"])["results"], "the message stored")
         assert [m["content"] for m in peer.messages(conv["id"])["results"]] == ["hello from a static host"]
         peer.send(conv["id"], "and back over the socket")
         view.get_by_text("and back over the socket").wait_for(timeout=20_000)

@@ -4,7 +4,7 @@ line, the tab's count, grouped messages, deep links and Back, focus and keys."""
 from e2e_harness import Peer, wait_ready, wait_state
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
-    PHONE, WAIT_MS, SocketFrames, chat, enter, open_chat, poll_until, row,
+    PHONE, WAIT_MS, SocketFrames, after_frames, chat, enter, open_chat, poll_until, row,
 )
 
 DRAFTS_JS = """() => Object.fromEntries(Object.keys(localStorage)
@@ -47,6 +47,7 @@ def test_a_draft_stays_with_its_conversation_across_switches_reloads_and_is_gone
                            state="attached", timeout=WAIT_MS)
     assert caret(page) == {"value": "half a reply", "start": 12, "end": 12, "focused": True}
     sent_before = len(frames.typing_sent())
+    # Kept: that nothing is sent for a while is the thing under test (no event marks "never").
     page.wait_for_timeout(1500)
     assert frames.typing_sent()[sent_before:] == []  # restored, not typed
     page.get_by_test_id("chat-input").press_sequentially("!")
@@ -103,6 +104,7 @@ def test_opening_with_12_unread_starts_at_the_new_messages_line_which_stays_unti
 
     # Read only when seen (issue 13): the newest messages are below the view, so nothing is
     # marked read until the trainer goes down to them.
+    # Kept: that no mark-read comes for a while is the thing under test.
     page.wait_for_timeout(1500)
     assert not all(m["is_read"] for m in peer.messages(cid)["results"])
     page.get_by_test_id("scroll-to-bottom").click()
@@ -111,7 +113,8 @@ def test_opening_with_12_unread_starts_at_the_new_messages_line_which_stays_unti
     poll_until(lambda: all(m["is_read"] for m in peer.messages(cid)["results"]), 15, "everything read")
     open_chat(page, other["id"])
     open_chat(page, cid)
-    page.wait_for_timeout(500)
+    page.locator(f"[data-message-id='{late}']").wait_for(timeout=WAIT_MS)  # the list is drawn
+    after_frames(page)
     assert page.evaluate(LINE_JS) == {"count": 0}
 
 
@@ -124,7 +127,7 @@ def test_a_few_unread_show_the_line_and_keep_the_view_at_the_bottom(ui, server, 
     enter(page, server)
     open_chat(page, cid)
     poll_until(lambda: page.evaluate(LINE_JS).get("next") == str(first), 10, "the line above the first unread")
-    page.wait_for_timeout(300)
+    after_frames(page)
     assert page.evaluate(LINE_JS)["bottomGap"] <= 2
     assert scroll_button_text(page) is None
 
@@ -232,7 +235,7 @@ def test_a_tall_message_arriving_at_the_bottom_is_scrolled_fully_into_view(ui, s
     tall = "\n".join(f"round {n}: 400 m run, 20 push-ups, 30 s plank" for n in range(1, 13))
     mid = peer.send(cid, tall)["id"]
     page.locator(f"[data-message-id='{mid}']").wait_for(timeout=WAIT_MS)
-    page.wait_for_timeout(600)
+    after_frames(page)
     height = page.locator(f"[data-message-id='{mid}']").bounding_box()["height"]
     assert height > 200  # really tall
     assert bottom_gap(page) <= 2 and last_bubble_fully_shown(page), bottom_gap(page)
@@ -300,11 +303,11 @@ def test_each_conversation_has_a_url_and_back_at_phone_width_returns_to_the_list
 def read_history_from_the_top(page):
     """The reader scrolls up once the opened chat has settled at the bottom."""
     poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
-    page.wait_for_timeout(300)
+    after_frames(page)
     page.evaluate("document.querySelector('[data-testid=message-list]').scrollTop = 0")
     poll_until(lambda: page.evaluate("document.querySelector('[data-testid=message-list]').scrollTop") == 0
                and bottom_gap(page) > 200, 5, "the view at the top")
-    page.wait_for_timeout(200)
+    after_frames(page)
 
 
 def app_state_of(page):
@@ -426,7 +429,7 @@ def test_the_trainers_own_photo_with_a_caption_at_the_bottom_is_scrolled_fully_i
     img = page.locator("[data-testid=message-list] .message-items:not(.pending-items) img.message-image")
     img.wait_for(timeout=WAIT_MS)
     poll_until(lambda: img.evaluate("i => i.complete && i.naturalWidth > 0"), 10, "the photo to load")
-    page.wait_for_timeout(400)
+    after_frames(page)
     assert bottom_gap(page) <= 2 and last_bubble_fully_shown(page), bottom_gap(page)
 
 
@@ -447,5 +450,5 @@ def test_an_incoming_photo_with_a_caption_at_the_bottom_is_scrolled_fully_into_v
     img = page.locator(f"[data-message-id='{mid}'] img.message-image")
     img.wait_for(timeout=WAIT_MS)
     poll_until(lambda: img.evaluate("i => i.complete && i.naturalWidth > 0"), 10, "the photo to load")
-    page.wait_for_timeout(400)
+    after_frames(page)
     assert bottom_gap(page) <= 2 and last_bubble_fully_shown(page), bottom_gap(page)

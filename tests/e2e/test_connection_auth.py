@@ -4,10 +4,11 @@ archived conversations (edge 10), and AC-9's fallback poll rates while failed.
 
 import time
 
-from e2e_harness import wait_state
+from e2e_harness import open_conversation, wait_state
 from realtime_support import (advance, banner_state, fake_now, fetch_log, fetch_times, login_clocked,
-                              open_and_pause, settle, stored_access_token, token_of, wait_closed,
-                              wait_open, wait_rendered, wait_server_open, wait_state_is, ws_log, ws_state)
+                              open_and_pause, open_clocked_chat, settle, stored_access_token, token_of,
+                              wait_closed, wait_open, wait_rendered, wait_server_open, wait_state_is, ws_log,
+                              ws_state)
 
 REFRESH_URL = "**/api/auth/jwt/refresh/"
 
@@ -17,10 +18,7 @@ def message_with(text):
 
 
 def test_edge1_4001_with_expired_token_refreshes_and_reconnects_with_nothing_visible(page, server, fresh_conversation):
-    conv, _peer = fresh_conversation()
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation)
     old = stored_access_token(page)
     t0 = fake_now(page)
     # The server stops accepting every access token issued so far and closes the socket with 4001.
@@ -43,10 +41,7 @@ def test_edge1_4001_with_expired_token_refreshes_and_reconnects_with_nothing_vis
 
 def test_edge1_4001_then_refresh_unreachable_falls_back_to_polling_silently_then_recovers(
         page, server, fresh_conversation):
-    conv, peer = fresh_conversation(messages=2)
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, peer = open_clocked_chat(page, server, fresh_conversation, messages=2)
     page.route(REFRESH_URL, lambda route: route.abort())  # the refresh never gets an answer
     server.fault("close", conversation_id=cid, code=4001)
     assert wait_closed(page, 0)["code"] == 4001
@@ -74,10 +69,7 @@ def test_edge1_4001_then_refresh_unreachable_falls_back_to_polling_silently_then
 
 
 def test_edge1_4001_then_refresh_rejected_ends_the_session(page, server, fresh_conversation):
-    conv, _peer = fresh_conversation()
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation)
     server.fault("refresh", fail=True)
     server.fault("expire_tokens")  # closes the socket with 4001; the refresh answers 401
     assert wait_closed(page, 0)["code"] == 4001
@@ -132,8 +124,7 @@ def test_4003_and_archived_fall_back_to_polling_with_nothing_visible_and_no_retr
     wait_rendered(page, message_with("polled in"))
 
     # Edge 10 / CONTRACT: an archived conversation is read-only, opens no socket, shows no banner.
-    page.locator(f"[data-testid=conversation-item][data-conversation-id='{aid}']").click()
-    page.locator(f"[data-testid=chat-view][data-conversation-id='{aid}'][data-ws-state=failed]").wait_for()
+    open_conversation(page, aid, state="failed")
     time.sleep(1.0)
     assert banner_state(page) is None
     assert page.get_by_test_id("chat-input").count() == 0

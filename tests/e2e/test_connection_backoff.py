@@ -7,9 +7,8 @@ which is what each backoff delay is measured from.
 """
 
 from realtime_support import (BANNER, EPS, FAILED_TEXT, advance, banner_state, expect_no_new_socket,
-                              expect_retry_after, fake_now, fetch_times, login_clocked, open_and_pause,
-                              set_visibility, wait_closed, wait_open, wait_server_open, wait_state_is,
-                              ws_log, ws_state)
+                              expect_retry_after, fake_now, fetch_times, open_clocked_chat, set_visibility,
+                              wait_closed, wait_open, wait_server_open, wait_state_is, ws_log, ws_state)
 
 
 def refuse_and_drop(server, page, cid, index=0):
@@ -22,10 +21,8 @@ def refuse_and_drop(server, page, cid, index=0):
 
 
 def test_ac5_backoff_1_2_4_8_16_then_failed_banner_polling_and_quiet_recovery(page, server, fresh_conversation):
-    conv, _peer = fresh_conversation(messages=2)  # history, so that the gap fill asks after=<last id>
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    # history, so that the gap fill asks after=<last id>
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation, messages=2)
     # AC-29: connected shows no banner at all.
     assert banner_state(page) is None
 
@@ -82,10 +79,7 @@ def test_ac5_backoff_1_2_4_8_16_then_failed_banner_polling_and_quiet_recovery(pa
 
 
 def test_ac6_tab_visible_again_reconnects_at_once_with_backoff_reset(page, server, fresh_conversation):
-    conv, _peer = fresh_conversation()
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation)
     t_fail = refuse_and_drop(server, page, cid)
     t_fail = expect_retry_after(page, 1, t_fail, 1000)["closed"]
     t_fail = expect_retry_after(page, 2, t_fail, 2000)["closed"]
@@ -105,10 +99,7 @@ def test_ac6_tab_visible_again_reconnects_at_once_with_backoff_reset(page, serve
 
 
 def test_network_offline_burns_no_retries_and_online_reconnects_at_once(page, context, server, fresh_conversation):
-    conv, _peer = fresh_conversation()
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation)
     refuse_and_drop(server, page, cid)
     context.set_offline(True)
     assert page.evaluate("navigator.onLine") is False

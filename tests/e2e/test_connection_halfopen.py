@@ -11,7 +11,7 @@ import time
 import pytest
 
 from e2e_harness import open_conversation
-from reliability_support import (TcpProxy, arm, csp_violations, db_messages, login_at, shown_ids, wait_until,
+from reliability_support import (TcpProxy, arm, csp_violations, db_messages, login, shown_ids, wait_until,
                                  ws_state)
 
 
@@ -23,7 +23,7 @@ def run_half_open(page, server, fresh_conversation, fake_clock):
         arm(page)
         if fake_clock:
             page.clock.install()
-        login_at(page, proxy.origin)  # page, REST and socket all go through the proxy
+        login(page, proxy.origin)  # page, REST and socket all go through the proxy
         open_conversation(page, cid)
         assert server.open_sockets(cid) == 1
 
@@ -35,8 +35,8 @@ def run_half_open(page, server, fresh_conversation, fake_clock):
             page.clock.pause_at((start + 100) / 1000)  # seconds in the Python API
             detected = None
             for second in range(1, 41):
+                # The ping, the pong deadline and the verdict are timers: they run inside run_for.
                 page.clock.run_for(1000)
-                time.sleep(0.05)
                 if ws_state(page) != "connected":
                     detected = second
                     break

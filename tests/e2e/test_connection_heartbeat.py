@@ -1,16 +1,13 @@
 """Heartbeat and connected-state polling in Chromium on a fake clock: AC-7, AC-13, AC-26, AC-27."""
 
-from realtime_support import (advance, banner_state, expect_retry_after, fake_now, fetch_times, login_clocked,
-                              open_and_pause, pings, settle, wait_server_open, wait_state_is,
-                              wait_until, ws_log, ws_state)
+from realtime_support import (advance, banner_state, expect_retry_after, fake_now, fetch_times,
+                              open_clocked_chat, pings, settle, wait_server_open, wait_state_is, wait_until,
+                              ws_log, ws_state)
 
 
 def test_ac7_ac13_ac26_ac27_connected_pings_every_30s_and_polls_only_conversations_and_unread_every_60s(
         page, server, fresh_conversation):
-    conv, _peer = fresh_conversation(messages=2)
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation, messages=2)
     t_open = ws_log(page)[0]["opened"]
     t0 = fake_now(page)
     # Three simulated minutes, connected, in 5 s steps (each poll interval is a multiple of 5 s).
@@ -36,10 +33,7 @@ def test_ac7_ac13_ac26_ac27_connected_pings_every_30s_and_polls_only_conversatio
 
 
 def test_ac7_silent_socket_is_closed_5s_after_an_unanswered_ping_and_replaced(page, server, fresh_conversation):
-    conv, _peer = fresh_conversation()
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation)
     first = ws_log(page)[0]
     t_open = first["opened"]
     # The link goes half-open: the server keeps the TCP connection but stops answering.

@@ -4,7 +4,7 @@ import base64
 import json
 import time
 
-from e2e_harness import login, open_conversation
+from e2e_harness import conversation_row, login, open_conversation
 from realtime_support import (VIEW, fake_now, fetch_times, install_recorder, login_clocked, pause,
                               stored_access_token, token_of, wait_open, wait_server_open, wait_state_is,
                               wait_until, ws_log)
@@ -117,6 +117,6 @@ def test_ac10_edge2_rapid_switching_leaves_exactly_one_open_socket(page, server,
     # And again with real, separate clicks, ending on another conversation.
     order = [convs[(i + 2) % 3] for i in range(10)][::-1]
     for cid in order:
-        page.locator(f"[data-testid=conversation-item][data-conversation-id='{cid}']").click()
+        conversation_row(page, cid).click()
     _assert_only_socket_is(page, server, convs, order[-1])
     assert page.watch.errors == []

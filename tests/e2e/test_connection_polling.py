@@ -9,8 +9,8 @@ holds exactly 300/interval polls of each kind, whatever their phase.
 
 import pytest
 
-from realtime_support import (advance, banner_state, fake_now, fetch_times, login_clocked, open_and_pause,
-                              wait_closed, wait_state_is, ws_log, ws_state)
+from realtime_support import (advance, banner_state, fake_now, fetch_times, open_clocked_chat, wait_closed,
+                              wait_state_is, ws_log, ws_state)
 
 KINDS = ("messages", "conversations", "unread", "gapfill")
 
@@ -22,10 +22,7 @@ def counts(page, cid, since, until):
 @pytest.mark.slow
 def test_ac9_ac13_ac26_ac27_five_simulated_minutes_connected_then_failed_exact_request_counts(
         page, server, fresh_conversation):
-    conv, _peer = fresh_conversation(messages=2)
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, _peer = open_clocked_chat(page, server, fresh_conversation, messages=2)
     t0 = fake_now(page)
     advance(page, 300_000, step=1000)
     assert ws_state(page) == "connected" and len(ws_log(page)) == 1

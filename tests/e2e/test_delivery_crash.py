@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from e2e_harness import Peer, Server, open_conversation
-from reliability_support import (arm, csp_violations, db_messages, login_at, pending, retry_failed,
+from reliability_support import (arm, csp_violations, db_messages, login, pending, retry_failed,
                                  send_from_page, shown_ids, token_for, wait_until)
 
 
@@ -44,7 +44,7 @@ def run_crash_restart(page, tmp_path, restarts, messages):
         cid = conv["id"]
         peer = Peer(srv, email)
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, cid)
         started = time.time()
 

@@ -5,9 +5,10 @@ import re
 import time
 
 from e2e_harness import open_conversation
-from realtime_support import (EPS, advance, banner_state, expect_retry_after, fake_now, fetch_log, fetch_times,
-                              kind_of, login_clocked, message_ids, open_and_pause, pause, wait_closed,
-                              wait_rendered, wait_server_open, wait_state_is, wait_until, ws_log, ws_state)
+from realtime_support import (EPS, advance, banner_state, expect_retry_after, fake_now, fetch_log,
+                              fetch_times, kind_of, login_clocked, message_ids, open_clocked_chat, pause,
+                              wait_closed, wait_rendered, wait_server_open, wait_state_is, wait_until,
+                              ws_log, ws_state)
 
 
 def by_id(mid):
@@ -20,10 +21,7 @@ def test_edge4_planned_server_restart_reconnects_at_once_without_a_banner_and_a_
     once and then every 0.5 s (py/ws_hook.py RESTART_RETRY_DELAY), not 1, 2, 4 s, and shows no
     banner; once the server is back the gap is filled. (Unplanned closes still back off: the
     flapping and backoff tests.)"""
-    conv, peer = fresh_conversation(messages=2)
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, peer = open_clocked_chat(page, server, fresh_conversation, messages=2)
     try:
         server.stop()  # SIGTERM: a planned stop (server/runner.py)
         first = wait_closed(page, 0)
@@ -55,10 +53,7 @@ def test_edge4_planned_server_restart_reconnects_at_once_without_a_banner_and_a_
 
 def test_edge7_messages_sent_while_the_link_was_down_appear_once_in_order_after_one_gap_fill(
         page, server, fresh_conversation):
-    conv, peer = fresh_conversation(messages=2)
-    cid = conv["id"]
-    login_clocked(page, server)
-    open_and_pause(page, cid)
+    cid, peer = open_clocked_chat(page, server, fresh_conversation, messages=2)
     wait_rendered(page, "[data-testid=message]", 2)
     last_before = max(message_ids(page))
     # Stay connected a little first, so that message polling is due the moment the link drops.

@@ -13,7 +13,7 @@ import pytest
 from e2e_harness import PageWatch, Peer, Server, wait_ready
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
-    DESKTOP, PHONE, WAIT_MS, chat, enter, message_with_text, messages, open_chat, poll_until, row, wait_message_count,
+    DESKTOP, PHONE, WAIT_MS, animations_done, chat, enter, message_with_text, messages, open_chat, poll_until, row, wait_message_count,
 )
 
 # The committed screenshots (README) are refreshed only when asked for
@@ -153,7 +153,7 @@ def test_axe_phone_list_fits_and_has_no_serious_or_critical_violations(demo):
     enter(page, srv)
     assert page.get_by_test_id("unread-total").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.wait_for_timeout(300)
+    animations_done(page)  # axe judges colours as painted: not half-way through a fade
     assert _blocking_violations(page) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "phone-list.png"))
@@ -176,7 +176,7 @@ def test_axe_messages_page_with_a_chat_open_has_no_serious_or_critical_violation
             ws.send(json.dumps({"type": "typing", "is_typing": True}))
             page.get_by_test_id("typing-indicator").wait_for(timeout=WAIT_MS)
             page.get_by_test_id("chat-input").fill("Great work today. Same plan on Thursday?")
-            page.wait_for_timeout(300)   # the slide-in animation of the last message ends
+            animations_done(page)   # the slide-in animation of the last message ends
             # The shot first: the indicator hides 4 s after the last update (AC-21).
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "messages-desktop.png"))
@@ -197,7 +197,7 @@ def test_axe_phone_chat_has_no_serious_or_critical_violations(demo):
     page.get_by_test_id("chat-input").press("Enter")
     message_with_text(page, "See you at 6!").first.wait_for(timeout=WAIT_MS)
     page.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
-    page.wait_for_timeout(300)
+    animations_done(page)
     assert _blocking_violations(page) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "phone-chat.png"))

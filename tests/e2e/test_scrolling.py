@@ -3,16 +3,22 @@ loading older history without moving what the reader is looking at."""
 
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
-    WAIT_MS, at_bottom, enter, messages, open_chat, poll_until, scroll_metrics, wait_message_count,
+    WAIT_MS, after_frames, at_bottom, enter, messages, open_chat, poll_until, scroll_metrics, wait_message_count,
 )
 
 LIST = "[data-testid=message-list]"
 
 
 def _scroll_list_to(page, top):
-    page.evaluate("t => { document.querySelector('[data-testid=message-list]').scrollTop = t; }", top)
-    # Let the scroll event reach the app before anything else happens.
-    page.wait_for_timeout(300)
+    # Returns once the list's scroll event has been dispatched: the app's listener, added
+    # before this one, has run by then.
+    page.evaluate("""(t) => new Promise((done) => {
+        const list = document.querySelector('[data-testid=message-list]');
+        const before = list.scrollTop;
+        list.addEventListener('scroll', () => done(), {once: true});
+        list.scrollTop = t;
+        if (list.scrollTop === before) done();  // nothing moved: no event will come
+    })""", top)
 
 
 def _message_y(page, mid):
@@ -94,7 +100,7 @@ def test_scrolling_up_loads_older_history_and_keeps_the_visible_messages_in_plac
         held[0].continue_()
 
         wait_message_count(ui, 100)
-        ui.wait_for_timeout(300)  # any later frame that might still move the list
+        after_frames(ui)  # any later frame that might still move the list
         y_after = _message_y(ui, oldest_shown)
         assert abs(y_after - y_before) <= 2, (y_before, y_after)
         assert scroll_metrics(ui)["top"] > top_before

@@ -12,8 +12,9 @@ import json
 import time
 import uuid
 
-from e2e_harness import Peer, login, open_conversation, wait_state
+from e2e_harness import Peer, conversation_row, login, open_conversation, wait_state
 from reliability_support import NO_WEBSOCKET_SCRIPT, arm, db_messages, shown_ids, shown_texts, wait_until
+from ui_support import after_frames, images_settled
 
 JS = "window.__pwned=1"
 PY = "import js; js.window.__pwned_py = 1"
@@ -179,7 +180,7 @@ def test_hostile_text_names_and_images_through_history_and_live_socket(page, ser
     page.route_web_socket("**/ws/messaging/**", on_socket)
 
     login(page, server)
-    row = page.locator(f"[data-testid=conversation-item][data-conversation-id='{cid}']")
+    row = conversation_row(page, cid)
     assert row.locator(".conversation-name").text_content() == f"{FIRST} {LAST}"
     open_conversation(page, cid)
     assert page.locator(".chat-title").text_content() == f"{FIRST} {LAST}"
@@ -213,7 +214,8 @@ def test_hostile_text_names_and_images_through_history_and_live_socket(page, ser
     want = sorted([m["id"] for m in everything] + list(fake))
     wait_until(lambda: shown_ids(page) == want, timeout=60, interval=0.5, what="live payloads")
     assert page.get_attribute("[data-testid=chat-view]", "data-ws-state") == "connected"
-    time.sleep(1.0)  # let any image error or focus handler have its chance
+    images_settled(page)  # every image's load or error handler has had its chance ...
+    after_frames(page)    # ... and what a handler might have queued has run
 
     expected = {m["id"]: m["content"] for m in everything}
     expected.update(fake)

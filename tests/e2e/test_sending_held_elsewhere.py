@@ -6,7 +6,7 @@ once each, while the trainer is in B or on the list after a reload; A's row show
 import uuid
 
 from e2e_harness import Server, open_conversation
-from reliability_support import arm, db_messages, login_at, pending, send_from_page, token_for, wait_until
+from reliability_support import arm, db_messages, login, pending, send_from_page, token_for, wait_until
 
 
 def _setup(tmp_path):
@@ -38,7 +38,7 @@ def test_held_sends_of_a_conversation_left_for_another_go_once_in_order_when_the
     srv, email_a, a, b = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, a)
         srv.stop()
         texts = _write_two_held(page, "left in A")
@@ -52,6 +52,7 @@ def test_held_sends_of_a_conversation_left_for_another_go_once_in_order_when_the
                    what="A's row to show the last one")
         assert page.locator(f"[data-testid=chat-view][data-conversation-id='{b}']").count() == 1  # still in B
         # Once each: nothing more arrives later (a probe or a late answer does not store twice).
+        # Kept: a span with nothing stored is the thing under test (no event marks "never").
         page.wait_for_timeout(3_000)
         assert _contents_as_peer(srv, a, email_a) == texts
         assert page.evaluate(f"localStorage.getItem('outbox:' + {_my_id(srv)} + ':{a}')") is None
@@ -63,7 +64,7 @@ def test_held_sends_go_after_a_reload_onto_the_list_without_opening_their_conver
     srv, email_a, a, b = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, a)
         # The send requests get no answer (as with no network); the rest of the page works.
         page.route("**/send/", lambda route: route.abort("internetdisconnected"))
@@ -72,14 +73,14 @@ def test_held_sends_go_after_a_reload_onto_the_list_without_opening_their_conver
         page.goto(srv.origin + "/")  # reload onto the list
         page.get_by_test_id("conversation-item").first.wait_for(timeout=30_000)
         assert page.locator("[data-testid=chat-view]").count() == 0
-        page.wait_for_timeout(2_000)
+        page.wait_for_timeout(2_000)  # kept: nothing stored over a span is the thing under test
         assert _contents_as_peer(srv, a, email_a) == []  # still held while the link is broken
         page.unroute("**/send/")  # the link returns; the next list answer or probe sends them
         wait_until(lambda: _contents_as_peer(srv, a, email_a) == texts, timeout=90, interval=0.5,
                    what="A's restored held sends to reach the server")
         wait_until(lambda: texts[-1] in (_preview(page, a) or ""), timeout=20, what="A's row to show the last one")
         assert page.locator("[data-testid=chat-view]").count() == 0
-        page.wait_for_timeout(3_000)
+        page.wait_for_timeout(3_000)  # kept: as above, nothing stored twice over a span
         assert _contents_as_peer(srv, a, email_a) == texts
     finally:
         srv.stop()

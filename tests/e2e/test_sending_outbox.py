@@ -4,11 +4,10 @@ in the order written and exactly once, when the server answers again, also acros
 Only a refusal by the server (4xx) says "Not sent", with the server's reason, and offers Retry.
 """
 
-import time
 import uuid
 
 from e2e_harness import Server, open_conversation
-from reliability_support import arm, db_messages, login_at, pending, send_from_page, token_for, wait_until
+from reliability_support import arm, db_messages, login, pending, send_from_page, token_for, wait_until
 
 
 def _setup(tmp_path):
@@ -26,7 +25,7 @@ def test_three_messages_written_while_the_server_is_down_arrive_once_in_order_wi
     srv, email, cid = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, cid)
         srv.stop()
         texts = [f"held {n} {uuid.uuid4().hex[:6]}" for n in range(3)]
@@ -39,7 +38,9 @@ def test_three_messages_written_while_the_server_is_down_arrive_once_in_order_wi
         assert [t.split("🕓")[0] for _, _, t in shown] == texts
         assert page.locator("[data-testid=send-held]").count() == 3
         assert page.locator("[data-testid=retry-send]").count() == 0
-        time.sleep(3)  # a held probe or two fail meanwhile: still held, still no "Not sent"
+        for _ in range(2):  # two of the page's requests (a held probe, a poll) fail meanwhile ...
+            page.wait_for_event("requestfailed", timeout=30_000)
+        # ... and the sends are still held, still no "Not sent".
         assert [s for _, s, _ in pending(page)] == ["held"] * 3
         srv.start()  # same port, same database
         wait_until(lambda: pending(page) == [], timeout=60, interval=0.2, what="the outbox to empty by itself")
@@ -54,7 +55,7 @@ def test_held_sends_survive_a_reload_and_go_by_themselves_once_the_server_answer
     srv, email, cid = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, cid)
         # The send requests get no answer (as with no network); the rest of the page works.
         page.route("**/send/", lambda route: route.abort("internetdisconnected"))
@@ -79,7 +80,7 @@ def test_a_refusal_says_the_servers_reason_and_offers_retry(page, tmp_path):
     srv, email, cid = _setup(tmp_path)
     try:
         arm(page)
-        login_at(page, srv.origin)
+        login(page, srv.origin)
         open_conversation(page, cid)
         page.route("**/send/", lambda route: route.fulfill(
             status=400, content_type="application/json", body='{"detail": "Messages are closed here."}'))

@@ -22,11 +22,11 @@ import time
 
 import pytest
 
-from e2e_harness import PageWatch, wait_ready, wait_state
+from e2e_harness import WAIT_MS, PageWatch, chat_view, conversation_row, open_conversation, submit_login, wait_ready, \
+    wait_state, wait_ws_state  # noqa: F401 - wait_ws_state re-exported
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 800}
-WAIT_MS = 30_000
 
 
 # ----- fixtures ------------------------------------------------------------------------
@@ -107,35 +107,12 @@ def enter(page, server, email="coach@example.com"):
     if state == "messages":
         page.get_by_test_id("logout").click()
         wait_state(page, "login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(email.split("@")[0] + "-pass")
-    page.get_by_test_id("login-submit").click()
-    wait_state(page, "messages")
-    page.get_by_test_id("conversation-item").first.wait_for(timeout=WAIT_MS)
+    submit_login(page, email)
 
 
-def row(page, cid):
-    return page.locator(f"[data-testid=conversation-item][data-conversation-id='{cid}']")
-
-
-def chat(page, cid):
-    return page.locator(f"[data-testid=chat-view][data-conversation-id='{cid}']")
-
-
-def open_chat(page, cid, state="connected"):
-    """Click the conversation's row; wait for its chat (and socket state)."""
-    row(page, cid).click()
-    view = chat(page, cid)
-    view.wait_for(timeout=WAIT_MS)
-    if state:
-        wait_ws_state(page, cid, state)
-    return view
-
-
-def wait_ws_state(page, cid, state, timeout=WAIT_MS):
-    page.wait_for_selector(
-        f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state='{state}']",
-        state="attached", timeout=timeout)
+row = conversation_row
+chat = chat_view
+open_chat = open_conversation
 
 
 def messages(page):
@@ -208,6 +185,33 @@ def settle(page, frames=4):
         page.clock.run_for(20)
 
 
+def after_frames(page, count=3):
+    """Return once the page has run `count` animation frames (on a running clock): what a
+    render, a ResizeObserver and a scroll-follow queued by now has been done and painted."""
+    page.evaluate("""(n) => new Promise((done) => {
+        const step = () => (--n > 0 ? requestAnimationFrame(step) : done());
+        requestAnimationFrame(step);
+    })""", count)
+
+
+def images_settled(page):
+    """Return once every <img> the browser fetches now has loaded or failed (its load/error
+    event). A lazy image far out of view is not fetched until scrolled to: it is left out."""
+    page.evaluate("""() => Promise.all(Array.from(document.images).map((img) => {
+        const box = img.getBoundingClientRect();
+        const inView = box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth;
+        if (img.complete || (img.loading === 'lazy' && !inView)) return null;
+        return new Promise((done) => { img.addEventListener('load', done); img.addEventListener('error', done); });
+    }))""")
+
+
+def animations_done(page):
+    """Return once every finite CSS animation and transition now running has finished."""
+    page.evaluate("""() => Promise.all(document.getAnimations()
+        .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => null)))""")
+
+
 # ----- observation -----------------------------------------------------------------------
 
 class SocketFrames:
@@ -269,20 +273,82 @@ def typing_sends(page, since_ms):
     return out
 
 
-def advance_until(page, predicate, max_ms, step=100):
+def advance_until(page, cid, predicate, max_ms, step=100):
     """Advance the paused clock in steps until predicate() holds; returns the ms advanced.
 
-    Between steps the test waits a little real time, so network round trips (which
-    do not follow the fake clock) can finish.
+    A step may fire a reconnect timer; the attempt it starts (token, handshake) then runs on
+    network events alone, with page time frozen. Before the next step the test waits, in
+    real time, for that attempt to end (`wait_link_idle`), so page time never moves while
+    the network works, however slow the machine: the ms returned are the page's own.
     """
     spent = 0
-    while not predicate():
+    while True:
+        wait_link_idle(page, cid)
+        if predicate():
+            return spent
         if spent >= max_ms:
             raise AssertionError(f"not reached within {max_ms} ms of page time")
         page.clock.run_for(step)
         spent += step
-        page.wait_for_timeout(30)
-    return spent
+
+
+def wait_link_idle(page, cid, timeout=WAIT_MS):
+    """Wait until the chat's socket is not between attempt and outcome ('connecting').
+
+    With the clock paused, the states that follow 'connecting' (connected, disconnected,
+    failed) last until the test moves the clock, so this waits for a stable state."""
+    page.wait_for_selector(
+        f"[data-testid=chat-view][data-conversation-id='{cid}']:not([data-ws-state=connecting])",
+        state="attached", timeout=timeout)
+
+
+# A MutationObserver, installed by the test, that writes down every data-ws-state value the
+# chat view takes, with the page's Date.now(), and whether a connection banner was ever put
+# in the DOM. Polling the DOM (wait_for_selector) can miss a state that lasts one task; the
+# observer cannot: each attribute record carries the value it replaced. What it has seen is
+# mirrored into an attribute of <html>, so a test can wait for it with a selector.
+LINK_RECORDER_JS = """(cid) => {
+    const view = document.querySelector(`[data-testid=chat-view][data-conversation-id='${cid}']`);
+    const isBanner = (n) => n.nodeType === 1 && (n.matches('[data-testid=connection-banner]')
+        || n.querySelector('[data-testid=connection-banner]') !== null);
+    const log = {states: [[view.getAttribute('data-ws-state'), Date.now()]],
+                 banner: document.querySelector('[data-testid=connection-banner]') !== null};
+    const note = (state, at) => {
+        if (state !== log.states[log.states.length - 1][0]) log.states.push([state, at]);
+    };
+    if (window.__linkObserver) window.__linkObserver.disconnect();
+    window.__linkObserver = new MutationObserver((records) => {
+        const at = Date.now();
+        const changes = records.filter((r) => r.type === 'attributes' && r.target === view);
+        // Each record holds the value before its change: the values in between come from
+        // the next record, the last one from the view itself.
+        changes.slice(1).forEach((r) => note(r.oldValue, at));
+        if (changes.length) note(view.getAttribute('data-ws-state'), at);
+        for (const r of records) {
+            if (r.type === 'childList' && Array.from(r.addedNodes).some(isBanner)) log.banner = true;
+        }
+        document.documentElement.setAttribute('data-e2e-link', log.states.map((s) => s[0]).join(' '));
+    });
+    window.__linkObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                  attributeOldValue: true, attributeFilter: ['data-ws-state']});
+    window.__linkLog = log;
+    document.documentElement.setAttribute('data-e2e-link', log.states[0][0]);
+}"""
+
+
+def record_link(page, cid):
+    """Start writing down the chat's socket states and any banner (see LINK_RECORDER_JS)."""
+    page.evaluate(LINK_RECORDER_JS, cid)
+
+
+def link_log(page):
+    """{"states": [[state, page ms], ...] (consecutive repeats dropped), "banner": bool}."""
+    return page.evaluate("() => window.__linkLog")
+
+
+def wait_link_left(page, state="connected", timeout=WAIT_MS):
+    """Wait (real time) until the recorder has seen the chat leave `state`, however briefly."""
+    page.wait_for_selector(f"html[data-e2e-link^='{state} ']", state="attached", timeout=timeout)
 
 
 def requests_matching(page, fragment, since=0):

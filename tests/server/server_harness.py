@@ -178,10 +178,8 @@ class LiveServer:
         self.proc = None
 
     def login(self, email: str = "coach@example.com") -> dict:
-        response = httpx.post(self.origin + "/api/auth/jwt/create/",
-                              json={"email": email, "password": email.split("@")[0] + "-pass"})
-        assert response.status_code == 200, response.text
-        return response.json()
+        with httpx.Client(base_url=self.origin) as client:
+            return login(client, email)
 
 
 # --- clients at several addresses, in process ----------------------------------------------

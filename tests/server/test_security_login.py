@@ -91,7 +91,7 @@ def test_hashing_pool_runs_at_most_workers_at_once_and_refuses_past_its_queue():
     def work():
         running[0] += 1
         peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)
+        time.sleep(0.05)  # kept: stands for a hash's CPU time, so that jobs overlap
         running[0] -= 1
         return True
 

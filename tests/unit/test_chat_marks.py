@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.chat_marks import BASE_TITLE, GROUP_GAP_S, continues_group, first_unread_id, tab_title
+from core.chat_marks import BASE_TITLE, GROUP_GAP_S, first_unread_id, group_key, key_continues, tab_title
 
 ME, ALEX = 1, 2
 
@@ -11,49 +11,54 @@ def msg(mid, sender, at, is_read=False):
     return {"id": mid, "sender": {"id": sender}, "created_at": at, "is_read": is_read}
 
 
+def joins_group(previous, message, tz_offset_minutes=0):
+    """The list's question for one message (web/message_list.py asks it with keys)."""
+    return key_continues(group_key(previous, tz_offset_minutes), group_key(message, tz_offset_minutes))
+
+
 def test_a_first_message_starts_a_group():
-    assert continues_group(None, msg(1, ALEX, "2026-11-30T10:00:00Z")) is False
+    assert joins_group(None, msg(1, ALEX, "2026-11-30T10:00:00Z")) is False
 
 
 def test_same_sender_within_five_minutes_continues():
     a = msg(1, ALEX, "2026-11-30T10:00:00Z")
-    assert continues_group(a, msg(2, ALEX, "2026-11-30T10:05:00Z")) is True
+    assert joins_group(a, msg(2, ALEX, "2026-11-30T10:05:00Z")) is True
 
 
 def test_a_gap_over_five_minutes_starts_a_new_group():
     a = msg(1, ALEX, "2026-11-30T10:00:00Z")
     assert GROUP_GAP_S == 300
-    assert continues_group(a, msg(2, ALEX, "2026-11-30T10:05:01Z")) is False
+    assert joins_group(a, msg(2, ALEX, "2026-11-30T10:05:01Z")) is False
 
 
 def test_another_sender_starts_a_new_group():
     a = msg(1, ALEX, "2026-11-30T10:00:00Z")
-    assert continues_group(a, msg(2, ME, "2026-11-30T10:00:10Z")) is False
+    assert joins_group(a, msg(2, ME, "2026-11-30T10:00:10Z")) is False
 
 
 def test_a_local_day_change_starts_a_new_group():
     a = msg(1, ALEX, "2026-11-30T23:59:00Z")
     b = msg(2, ALEX, "2026-12-01T00:01:00Z")
-    assert continues_group(a, b, tz_offset_minutes=0) is False
+    assert joins_group(a, b, tz_offset_minutes=0) is False
     # At UTC-60 min both are on Nov 30 locally.
-    assert continues_group(a, b, tz_offset_minutes=-60) is True
+    assert joins_group(a, b, tz_offset_minutes=-60) is True
 
 
 @pytest.mark.parametrize("bad", [None, "", "not a time", 12])
 def test_an_unreadable_time_never_joins(bad):
     a = msg(1, ALEX, "2026-11-30T10:00:00Z")
-    assert continues_group(a, msg(2, ALEX, bad)) is False
-    assert continues_group(msg(2, ALEX, bad), a) is False
+    assert joins_group(a, msg(2, ALEX, bad)) is False
+    assert joins_group(msg(2, ALEX, bad), a) is False
 
 
 def test_a_message_out_of_time_order_never_joins():
     a = msg(1, ALEX, "2026-11-30T10:03:00Z")
-    assert continues_group(a, msg(2, ALEX, "2026-11-30T10:01:00Z")) is False
+    assert joins_group(a, msg(2, ALEX, "2026-11-30T10:01:00Z")) is False
 
 
 def test_a_sender_without_id_never_joins():
     a = {"id": 1, "sender": None, "created_at": "2026-11-30T10:00:00Z"}
-    assert continues_group(a, dict(a, id=2)) is False
+    assert joins_group(a, dict(a, id=2)) is False
 
 
 def test_the_unread_line_goes_above_the_oldest_unread_from_the_other_party():
@@ -88,7 +93,6 @@ from datetime import datetime, timedelta, timezone  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from core.chat_marks import group_key, key_continues  # noqa: E402
 
 
 def test_a_key_is_none_where_a_message_cannot_join():
@@ -129,7 +133,6 @@ def test_keys_give_the_same_answer_as_the_rule(sender_a, sender_b, offset_a, gap
     b = msg(2, sender_b, (a_at + timedelta(seconds=gap)).isoformat())
     expected = reference_rule(a, b, tz)
     assert key_continues(group_key(a, tz), group_key(b, tz)) is expected
-    assert continues_group(a, b, tz) is expected
 
 
 # -- which messages the view watches for "seen" (issue 13) -------------------------------

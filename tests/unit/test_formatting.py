@@ -162,14 +162,14 @@ class TestListTime:
         assert format_list_time(None, NOW, 0) == ""
 
 
-def test_time_and_day_is_format_time_and_day_key_in_one_parse():
-    from core.formatting import day_key, format_time, time_and_day
+def test_message_times_is_format_time_and_day_key_in_one_parse():
+    from core.formatting import day_key, format_time, message_times
     for iso, offset in [("2026-11-25T23:30:00Z", 0), ("2026-11-25T23:30:00Z", -60),
                         ("2026-11-26T00:10:00+02:00", 120), ("2026-01-01T00:00:00", 300)]:
-        assert time_and_day(iso, offset) == (format_time(iso, offset), day_key(iso, offset))
-    assert time_and_day("2026-11-25T23:30:00Z", -60) == ("00:30", "2026-11-26")
-    assert time_and_day("not a time", 0) == ("", "")
-    assert time_and_day(None, 0) == ("", "")
+        assert message_times(iso, offset)[:2] == (format_time(iso, offset), day_key(iso, offset))
+    assert message_times("2026-11-25T23:30:00Z", -60)[:2] == ("00:30", "2026-11-26")
+    assert message_times("not a time", 0) == ("", "", "")
+    assert message_times(None, 0) == ("", "", "")
 
 
 def test_full_date_time_is_local_with_the_year():

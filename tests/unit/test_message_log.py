@@ -280,7 +280,9 @@ def test_journal_stays_bounded():
     log = MessageLog(conversation_id=7, journal_limit=4)
     for i in range(1, 1001):
         log.merge([msg(i)])
-    assert len(log._journal) == 4
+    # Four merges back are still told as changes; five back, only a reset can answer.
+    assert log.changes_since(log.revision - 4) == Changes(revision=1000, added_ids=(997, 998, 999, 1000))
+    assert log.changes_since(log.revision - 5).reset is True
 
 
 def test_journal_limit_must_be_positive():
@@ -342,13 +344,12 @@ def test_append_never_sorts_more_than_the_new_batch(monkeypatch):
         return real_sorted(items, **kwargs)
 
     monkeypatch.setattr(message_log, "sorted", spy, raising=False)
-    ids_list = log._ids
     for i in range(5001, 5011):
         seen = log.revision
         log.merge([msg(i)])
         log.changes_since(seen)
     assert all(size <= 1 for size in sorted_sizes)
-    assert log._ids is ids_list  # appended in place, never rebuilt
+    assert log.ids() == tuple(range(1, 5011))
 
 
 def test_read_receipt_cost_follows_unread_messages_not_history():

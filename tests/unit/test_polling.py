@@ -1,7 +1,7 @@
 """Polling that follows the connection: AC-9, AC-13, AC-26, AC-27."""
 import math
 
-from core.polling import PollScheduler, poll_intervals
+from core.polling import PollScheduler
 
 MESSAGES = ("messages", 7)
 CONVERSATIONS = ("conversations",)
@@ -39,22 +39,6 @@ def connected(scheduler, now):
 
 def fallen_back(scheduler, now):
     scheduler.set_realtime(False, now)
-
-
-# -- the interval table -------------------------------------------------------------
-
-
-def test_ac9_fallback_intervals_are_5_15_30_seconds():
-    assert poll_intervals(False) == {"messages": 5.0, "conversations": 15.0, "unread_count": 30.0}
-
-
-def test_ac13_ac26_ac27_connected_intervals_drop_message_polling_and_slow_the_rest():
-    assert poll_intervals(True) == {"messages": None, "conversations": 60.0, "unread_count": 60.0}
-
-
-def test_poll_intervals_returns_a_copy():
-    poll_intervals(True)["conversations"] = 1.0
-    assert poll_intervals(True)["conversations"] == 60.0
 
 
 # -- five simulated minutes ----------------------------------------------------------

@@ -10,7 +10,6 @@ from core.scroll_rules import (
     scroll_top_after_prepend,
     should_follow,
     should_load_older,
-    show_scroll_button,
 )
 
 
@@ -48,10 +47,6 @@ class TestFollowAC14AC23:
 
     def test_own_send_always_follows(self):
         assert should_follow(near_bottom=False, own=True) is True
-
-    def test_scroll_button_shown_only_away_from_bottom(self):
-        assert show_scroll_button(near_bottom=False) is True
-        assert show_scroll_button(near_bottom=True) is False
 
 
 class TestPrependKeepsViewStill:
