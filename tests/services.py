@@ -114,6 +114,12 @@ class LogPipe:
             self._ended = True
             self._changed.notify_all()
 
+    @property
+    def ended(self) -> bool:
+        """The child closed its output (it exited, or is exiting)."""
+        with self._changed:
+            return self._ended
+
     def wait_for(self, text: str, timeout: float, count: int = 1) -> bool:
         """True once `count` lines containing `text` were printed; False when the output ended
         (the child exited) or `timeout` passed first."""
@@ -146,7 +152,10 @@ class _Process:
         """Wait for the line `banner` that the server prints once it accepts connections,
         then check that it answers (`ready()`); fail with the log if it dies or stalls."""
         if not self.output.wait_for(banner, STARTUP_TIMEOUT):
-            if not self.running:
+            if self.output.ended:
+                # The output closes while the child exits, a moment before the kernel lets it be
+                # reaped: poll() may still say "running" here, so wait for the exit itself.
+                self.end(signal.SIGKILL)
                 raise ServiceError(f"{self.name} exited at start-up:\n{self.log_tail()}")
             self.end(signal.SIGKILL)
             raise ServiceError(f"{self.name} did not start within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
