@@ -55,17 +55,8 @@ class ChatController:
         self.timer = WakeTimer(lambda: self._feed(self.core.tick))
         self.listeners = Listeners()
 
-        self.view = ChatView(host, conversation, me, self.core.other,
-                             api_base=api_base, tz_offset=tz_offset, callbacks={
-                                 "send": self.send, "retry": self.retry,
-                                 "typing": lambda: self._feed(self.core.local_input),
-                                 "load_older": lambda: self._feed(self.core.load_older),
-                                 "is_loading_older": lambda: self.core.loading_older,
-                                 "back": lambda: on_event(BackAsked()),
-                                 "retry_load": lambda: self._feed(self.core.retry_load),
-                                 "in_view": lambda ids: self._feed(lambda now: self.core.messages_in_view(ids, now)),
-                                 "save_draft": lambda text: drafts and drafts.save(self.cid, text),
-                             }, draft=drafts.load(self.cid) if drafts else "")
+        self.view = ChatView(host, conversation, me, self.core.other, api_base=api_base, tz_offset=tz_offset,
+                             inputs=ViewInputs(self.core, self._feed, on_event, self.cid, drafts), draft=drafts.load(self.cid) if drafts else "")
         # Read only when seen, where the browser can tell what is on screen (issue 13).
         self.core.read_when_seen = self.view.tracks_seen
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)
@@ -100,14 +91,6 @@ class ChatController:
 
     def poll(self):
         self._feed(self.core.poll)
-
-    def send(self, text, attachment):
-        cmid = str(uuid.uuid4())
-        image_name = attachment.name if attachment is not None else None
-        self._feed(lambda now: self.core.send(text, cmid, now, image_name=image_name, attachment=attachment))
-
-    def retry(self, cmid):
-        self._feed(lambda now: self.core.retry(cmid, now))
 
     def send_outcome(self, cmid, message, error):
         """The answer to a send posted before this chat took the outbox (core/held_sends.py)."""
@@ -250,3 +233,44 @@ class ChatController:
         self.unsubscribe()
         self.view.dispose()
         return self.core.hand_over()
+
+
+class ViewInputs:
+    """What the chat view's parts report (chat_view.py), each as one method: into the core,
+    or out as an event. The view's side of the chat; the app's side is ChatController's."""
+
+    def __init__(self, core, feed, on_event, cid, drafts):
+        self._core = core
+        self._feed = feed  # one input into the core at the current time (ChatController._feed)
+        self._on_event = on_event
+        self._cid = cid
+        self._drafts = drafts
+
+    def send(self, text, attachment):
+        cmid = str(uuid.uuid4())
+        image_name = attachment.name if attachment is not None else None
+        self._feed(lambda now: self._core.send(text, cmid, now, image_name=image_name, attachment=attachment))
+
+    def retry(self, cmid):
+        self._feed(lambda now: self._core.retry(cmid, now))
+
+    def typing(self):
+        self._feed(self._core.local_input)
+
+    def load_older(self):
+        self._feed(self._core.load_older)
+
+    def is_loading_older(self):
+        return self._core.loading_older
+
+    def back(self):
+        self._on_event(BackAsked())
+
+    def retry_load(self):
+        self._feed(self._core.retry_load)
+
+    def in_view(self, ids):
+        self._feed(lambda now: self._core.messages_in_view(ids, now))
+
+    def save_draft(self, text):
+        return self._drafts and self._drafts.save(self._cid, text)
