@@ -62,6 +62,7 @@ class MessagesPage:
         self.report_error = error_reporter(debug)
         self.drafts = Drafts(storage, me["id"])  # unsent composer text per conversation (issue 14)
         self.listeners = Listeners()
+        self.session = Session(cache, me, clock())  # None once the session ends
         cache.set_query_data(ME_KEY, me)
         by_id("me-name").textContent = (me.get("first_name") or "") + " " + (me.get("last_name") or "")
         self.list_view = ConversationListView(
@@ -73,7 +74,6 @@ class MessagesPage:
         self.list_frame = FrameScheduler(self._render_list_now)
         self.unsubscribe = [cache.subscribe(self._render_list, key) for key in (CONVERSATIONS_KEY, UNREAD_COUNT_KEY)]
         show_screen("messages")
-        self.session = Session(cache, me, clock())
         self.poll_timer = WakeTimer(self._on_poll_timer)
         self.chat = OpenChat(controller_factory(
             host=by_id("main"), cache=cache, api=api, tokens=tokens, me=me, storage=storage, clock=clock,
