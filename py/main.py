@@ -30,10 +30,16 @@ async def _show_boot_failure():
 async def main():
     js.performance.mark("boot:main")
     try:
-        from web.app import App, load_config
+        from web.app import App
+        from web.browser_storage import BrowserStorage
+        from web.site_config_load import load_config
+        from web.timers import wall_clock
+        from web.web_http import LocalStorageStore
         js.performance.mark("boot:imported")
-        api_base, ws_base = await load_config()
-        app = App(api_base, ws_base)
+        config = await load_config()  # the text static/early.js fetched: one request per load
+        app = App(config, clock=wall_clock, local=BrowserStorage(js.localStorage),
+                  session_storage=BrowserStorage(js.sessionStorage), tokens_store=LocalStorageStore(),
+                  debug="debug" in str(js.location.search), tz_offset=int(js.Date.new().getTimezoneOffset()))
         await app.start()
         js.performance.mark("boot:started")
         from web.web_early import take_submit

@@ -7,9 +7,16 @@
 // - A stored session: the three calls of the first screen (who am I, conversations, unread
 //   count) start now, with the stored access token. Python takes each answer only for the
 //   very same request (py/core/prefetch.py); anything else it fetches itself.
+// - Either way, config.json is fetched here, once per page load: Python takes its text
+//   (`config()`, py/web/site_config_load.py) instead of fetching it again.
+// The paths, keys and ids below are Python's (py/core/page_names.py): the SHARED block is
+// generated from it (scripts/early_shared.py) and tests/test_early_shared.py checks it.
 // Loaded with `defer` (no inline script: the CSP has no unsafe-inline).
 (() => {
-  const CALLS = ["/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/"];
+  // SHARED BEGIN (generated: python3 scripts/early_shared.py --write)
+  const SHARED = {"config": "./config.json", "calls": ["/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/"], "storage": {"access": "access_token", "refresh": "refresh_token"}, "screens": {"boot": "boot-screen", "login": "login-screen", "messages": "messages-screen"}, "login": {"form": "login-form", "email": "login-email", "submit": "login-submit"}};
+  // SHARED END
+  const { calls: CALLS, storage: KEYS, screens: SCREENS, login: LOGIN } = SHARED;
   const stored = (key) => {
     try { return localStorage.getItem(key) || ""; } catch { return ""; }
   };
@@ -17,23 +24,29 @@
   const answers = new Map(); // path -> {authorization, answer: Promise<{url, status, text} | undefined>}
   let submitted = false;
 
+  // The text of config.json ("" when it could not be read); what it means is Python's
+  // (py/core/site_config.py) but for the API base the early calls need.
+  const configText = fetch(SHARED.config, { cache: "no-cache" })
+    .then((r) => (r.ok ? r.text() : ""))
+    .catch(() => "");
+
   const onSubmit = (event) => {
     event.preventDefault();
     submitted = true;
-    byId("login-submit").disabled = true;
-    byId("login-submit").setAttribute("aria-busy", "true");
+    byId(LOGIN.submit).disabled = true;
+    byId(LOGIN.submit).setAttribute("aria-busy", "true");
   };
 
-  const access = stored("access_token");
-  if (!access && !stored("refresh_token")) {
-    byId("boot-screen").hidden = true;
-    byId("login-screen").hidden = false;
-    byId("login-form").addEventListener("submit", onSubmit);
+  const access = stored(KEYS.access);
+  if (!access && !stored(KEYS.refresh)) {
+    byId(SCREENS.boot).hidden = true;
+    byId(SCREENS.login).hidden = false;
+    byId(LOGIN.form).addEventListener("submit", onSubmit);
     document.body.dataset.earlyLogin = "true";
-    if (!document.activeElement || document.activeElement === document.body) byId("login-email").focus();
+    if (!document.activeElement || document.activeElement === document.body) byId(LOGIN.email).focus();
   } else if (access) {
-    const base = fetch("./config.json", { cache: "no-cache" })
-      .then((r) => (r.ok ? r.json() : {}))
+    const base = configText
+      .then((text) => JSON.parse(text))
       .then((c) => (c && typeof c.api_base === "string" ? c.api_base.replace(/\/+$/, "") : ""))
       .catch(() => "");
     for (const path of CALLS) {
@@ -61,10 +74,12 @@
       return undefined;
     },
     pending() { return answers.size; },
+    // The promise of config.json's text, fetched above ("" when unreadable).
+    config() { return configText; },
     // Python is up: stop holding submits; true when one was made before.
     handOver() {
-      byId("login-form").removeEventListener("submit", onSubmit);
-      byId("login-submit").removeAttribute("aria-busy");
+      byId(LOGIN.form).removeEventListener("submit", onSubmit);
+      byId(LOGIN.submit).removeAttribute("aria-busy");
       const was = submitted;
       submitted = false;
       return was;

@@ -7,6 +7,9 @@ view (it renders the log from the cache and what the effects say) and the sessio
 updates). Created when the trainer opens a conversation and disposed when they leave it
 (AC-1, AC-10, edge 2): dispose() closes the socket with 1000 first, cancels the timer and
 releases every listener, so the next conversation starts clean.
+
+Its interface to the app is narrow: commands in (the methods under "what the app may ask")
+and events out, through the one `on_event` callback (core/chat_events.py).
 """
 
 import asyncio
@@ -14,11 +17,12 @@ import uuid
 
 import js
 
+from core.chat_events import BackAsked, CallFailed, LateSendOutcome, ServerAnswered
 from core.constants import ws_messaging_url
 from core import open_conversation as oc
 from core.connection_machine import ConnectionMachine, ConnectionState, FailReason
 from web.chat_view import ChatView
-from web.timers import WakeTimer, wall_clock
+from web.timers import WakeTimer
 from web.web_dom import Listeners
 from web.send_io import post_send, store_outbox
 from web.web_socket import SocketAdapter
@@ -27,23 +31,23 @@ from web.web_socket import SocketAdapter
 class ChatController:
     """One open conversation in the browser.
 
-        chat = ChatController(host, cache, api, tokens, conversation, me, session=..., ...)
+        chat = ChatController(host, cache, api, tokens, conversation, me, storage=..., clock=...,
+                              on_event=..., ...)
         chat.start()
-        chat.dispose()
+        outbox, files = chat.dispose()   # for core/held_sends.py
     """
 
-    def __init__(self, host, cache, api, tokens, conversation, me, *, api_base, ws_base, tz_offset,
-                 on_session_effect, on_back, report_error, drafts=None, debug=False,
-                 handed=None, on_late_send=None, on_server_answer=None):
+    def __init__(self, host, cache, api, tokens, conversation, me, *, storage, clock, api_base, ws_base,
+                 tz_offset, on_event, drafts=None, debug=False, handed=None):
         self.cache = cache
         self.api = api
+        self.storage = storage  # localStorage (web/browser_storage.py): the outbox
+        self.clock = clock
         self.ws_base = ws_base
         self.cid = conversation["id"]
-        self.on_session_effect = on_session_effect  # NewMessages, ConversationRead, RealtimeChanged
-        self.report_error = report_error
-        # A send answered after dispose() goes to the outbox's new owner (core/held_sends.py).
-        self.on_late_send = on_late_send or (lambda cid, cmid, message, error: None)
-        self.on_server_answer = on_server_answer or (lambda: None)
+        # Every event out (core/chat_events.py), including a send answered after dispose(),
+        # which goes to the outbox's new owner (core/held_sends.py).
+        self.on_event = on_event
         self.disposed = False
         # The outbox comes from the session's held sends (handed), else from storage.
         self.core = oc.OpenConversation(cache, conversation, me, handed=handed,
@@ -51,17 +55,8 @@ class ChatController:
         self.timer = WakeTimer(lambda: self._feed(self.core.tick))
         self.listeners = Listeners()
 
-        self.view = ChatView(host, conversation, me, self.core.other,
-                             api_base=api_base, tz_offset=tz_offset, callbacks={
-                                 "send": self.send, "retry": self.retry,
-                                 "typing": lambda: self._feed(self.core.local_input),
-                                 "load_older": lambda: self._feed(self.core.load_older),
-                                 "is_loading_older": lambda: self.core.loading_older,
-                                 "back": on_back,
-                                 "retry_load": lambda: self._feed(self.core.retry_load),
-                                 "in_view": lambda ids: self._feed(lambda now: self.core.messages_in_view(ids, now)),
-                                 "save_draft": lambda text: drafts and drafts.save(self.cid, text),
-                             }, draft=drafts.load(self.cid) if drafts else "")
+        self.view = ChatView(host, conversation, me, self.core.other, api_base=api_base, tz_offset=tz_offset,
+                             inputs=ViewInputs(self.core, self._feed, on_event, self.cid, drafts), draft=drafts.load(self.cid) if drafts else "")
         # Read only when seen, where the browser can tell what is on screen (issue 13).
         self.core.read_when_seen = self.view.tracks_seen
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)
@@ -81,10 +76,6 @@ class ChatController:
 
     # ----- what the app may ask ---------------------------------------------------------
 
-    @property
-    def realtime(self):
-        return self.core.realtime
-
     def is_visible(self):
         return self.view.is_visible()
 
@@ -101,14 +92,6 @@ class ChatController:
     def poll(self):
         self._feed(self.core.poll)
 
-    def send(self, text, attachment):
-        cmid = str(uuid.uuid4())
-        image_name = attachment.name if attachment is not None else None
-        self._feed(lambda now: self.core.send(text, cmid, now, image_name=image_name, attachment=attachment))
-
-    def retry(self, cmid):
-        self._feed(lambda now: self.core.retry(cmid, now))
-
     def send_outcome(self, cmid, message, error):
         """The answer to a send posted before this chat took the outbox (core/held_sends.py)."""
         if error is not None:
@@ -121,10 +104,6 @@ class ChatController:
         (the check here only spares the visibility read; the rule is the core's)."""
         if not self.core.realtime:
             self._feed(lambda now: self.core.inbox_events(events, now), arrivals=True)
-
-    def hand_over(self):
-        """After dispose(): the outbox and its in-memory files, for core/held_sends.py."""
-        return self.core.hand_over()
 
     # ----- inputs ------------------------------------------------------------------------
 
@@ -151,7 +130,7 @@ class ChatController:
         """Run one input at the current time and carry its effects out, in one cache batch."""
         if self.disposed:
             return
-        now = wall_clock()
+        now = self.clock()
         with self.cache.batch():
             effects = []
             if arrivals:
@@ -161,7 +140,7 @@ class ChatController:
             for effect in effects:
                 self._perform(effect)
         if not self.disposed:
-            self.timer.set(self.core.next_wakeup(wall_clock()))
+            self.timer.set(self.core.next_wakeup(self.clock()))
 
     # ----- effects out ---------------------------------------------------------------------
 
@@ -190,18 +169,18 @@ class ChatController:
             if self.socket is not None:
                 self.socket.send_typing(effect.is_typing)
         elif kind is oc.StoreOutbox:
-            store_outbox(effect)
+            store_outbox(self.storage, effect)
         else:  # NewMessages, ConversationRead, RealtimeChanged: the session's
-            self.on_session_effect(effect)
+            self.on_event(effect)
 
     async def _fetch(self, fetch):
         try:
             data = await self.api.messages(self.cid, limit=fetch.limit, before=fetch.before, after=fetch.after)
         except Exception as exc:
-            self.report_error(exc)
+            self.on_event(CallFailed(exc))
             self._feed(lambda now: self.core.page_failed(fetch, exc, now))
             return
-        self.on_server_answer()
+        self.on_event(ServerAnswered())
         self._feed(lambda now: self.core.page_loaded(fetch, data, now), arrivals=True)
         if fetch.purpose is oc.Purpose.INITIAL and not self.disposed:
             self.view.initial_page_shown()  # the unread line is decided on what it brought
@@ -211,16 +190,16 @@ class ChatController:
         try:
             message = await post_send(self.api, self.cid, cmid, post.content, post.attachment)
         except Exception as exc:
-            self.report_error(exc)
+            self.on_event(CallFailed(exc))
             if self.disposed:
-                self.on_late_send(self.cid, cmid, None, exc)
+                self.on_event(LateSendOutcome(self.cid, cmid, None, exc))
             else:
                 self._feed(lambda now: self.core.send_failed(cmid, exc, now))
             return
         if self.disposed:
-            self.on_late_send(self.cid, cmid, message, None)
+            self.on_event(LateSendOutcome(self.cid, cmid, message, None))
             return
-        self.on_server_answer()
+        self.on_event(ServerAnswered())
         self._feed(lambda now: self.core.send_answered(cmid, message, now), arrivals=True)
 
     async def _mark_read(self):
@@ -228,28 +207,70 @@ class ChatController:
             await self.api.mark_read(self.cid)
             ok = True
         except Exception as exc:
-            self.report_error(exc)
+            self.on_event(CallFailed(exc))
             ok = False
         self._feed(lambda now: self.core.mark_read_done(ok, now))
 
     def _stored_outbox(self, me):
         try:
-            text = js.localStorage.getItem(oc.outbox_storage_key(me["id"], self.cid))
+            return self.storage.get_item(oc.outbox_storage_key(me["id"], self.cid))
         except Exception:
-            return None
-        return text if isinstance(text, str) else None
+            return None  # storage blocked: nothing was kept
 
     # ----- teardown -------------------------------------------------------------------------
 
     def dispose(self):
+        """Close: returns the outbox and its in-memory files, for core/held_sends.py."""
         if self.disposed:
-            return
+            return self.core.hand_over()
         # Edge 2: the old socket is closed (1000) before anything new opens.
         if self.socket is not None:
             self.socket.stop()
-        self.core.close(wall_clock())
+        self.core.close(self.clock())
         self.disposed = True
         self.timer.cancel()
         self.listeners.dispose()
         self.unsubscribe()
         self.view.dispose()
+        return self.core.hand_over()
+
+
+class ViewInputs:
+    """What the chat view's parts report (chat_view.py), each as one method: into the core,
+    or out as an event. The view's side of the chat; the app's side is ChatController's."""
+
+    def __init__(self, core, feed, on_event, cid, drafts):
+        self._core = core
+        self._feed = feed  # one input into the core at the current time (ChatController._feed)
+        self._on_event = on_event
+        self._cid = cid
+        self._drafts = drafts
+
+    def send(self, text, attachment):
+        cmid = str(uuid.uuid4())
+        image_name = attachment.name if attachment is not None else None
+        self._feed(lambda now: self._core.send(text, cmid, now, image_name=image_name, attachment=attachment))
+
+    def retry(self, cmid):
+        self._feed(lambda now: self._core.retry(cmid, now))
+
+    def typing(self):
+        self._feed(self._core.local_input)
+
+    def load_older(self):
+        self._feed(self._core.load_older)
+
+    def is_loading_older(self):
+        return self._core.loading_older
+
+    def back(self):
+        self._on_event(BackAsked())
+
+    def retry_load(self):
+        self._feed(self._core.retry_load)
+
+    def in_view(self, ids):
+        self._feed(lambda now: self._core.messages_in_view(ids, now))
+
+    def save_draft(self, text):
+        return self._drafts and self._drafts.save(self._cid, text)

@@ -33,10 +33,10 @@ from web.web_dom import Listeners, el, set_text
 class ChatView:
     """DOM for one open conversation. Created on open, disposed on switch."""
 
-    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, callbacks, draft=""):
+    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, inputs, draft=""):
         self.conversation_id = conversation["id"]
         self.read_only = bool(conversation.get("is_archived"))
-        cb = callbacks  # send, retry, typing, load_older, is_loading_older, back, in_view, retry_load, save_draft
+        cb = inputs  # what the parts report: web/chat_controller.py's ViewInputs
         self.listeners = Listeners()
         self.root = el("section", "chat-view", attrs={
             "data-testid": "chat-view",
@@ -48,9 +48,9 @@ class ChatView:
         self.scroll_button = ScrollButton(self.root, self.listeners, self._jump_to_bottom)
         self.messages = MessageList(
             me, self.listeners, api_base=api_base, tz_offset=tz_offset,
-            on_load_older=cb["load_older"], is_loading_older=cb["is_loading_older"], on_retry=cb["retry"],
+            on_load_older=cb.load_older, is_loading_older=cb.is_loading_older, on_retry=cb.retry,
             on_unseen=self.scroll_button.show, on_frame=self.presence.forget)
-        self.seen = SeenMessages(self.messages.node, cb["in_view"])
+        self.seen = SeenMessages(self.messages.node, cb.in_view)
         if self.seen.available:
             self.messages.watch_other = self.seen.watch
             self.messages.unwatch_other = self.seen.unwatch
@@ -61,23 +61,23 @@ class ChatView:
         self.load_failed = el("div", "load-failed", attrs={"data-testid": "load-failed", "role": "alert",
                                                           "hidden": ""},
                               children=(self.load_failed_text, retry_load))
-        self.listeners.add(retry_load, "click", lambda _event: cb["retry_load"]())
+        self.listeners.add(retry_load, "click", lambda _event: cb.retry_load())
         typing_slot = el("div", "typing-slot", attrs={"aria-live": "polite"})
         self.banner = ConnectionBanner(banner_slot)
         self.typing = TypingIndicator(typing_slot)
         self.composer = None
-        for part in (chat_header(conversation, other, self.read_only, self.listeners, cb["back"]),
+        for part in (chat_header(conversation, other, self.read_only, self.listeners, cb.back),
                      banner_slot, self.load_failed, self.messages.node, typing_slot):
             self.root.appendChild(part)
         if self.read_only:
             self.root.appendChild(el("p", "archived-note", "This conversation is archived. You can read it, but not reply."))
         else:
             self.composer = Composer(self.conversation_id, self.listeners,
-                                     on_send=lambda text, file: self._send(cb["send"], text, file),
-                                     on_typing=cb["typing"], draft=draft, on_draft=cb["save_draft"])
+                                     on_send=lambda text, file: self._send(cb.send, text, file),
+                                     on_typing=cb.typing, draft=draft, on_draft=cb.save_draft)
             self.root.appendChild(self.composer.node)
         host.appendChild(self.root)
-        self._back = cb["back"]
+        self._back = cb.back
         self.listeners.add(self.root, "keydown", self._on_keydown)
         if self.composer is not None:
             self.composer.mounted()

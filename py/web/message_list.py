@@ -19,10 +19,12 @@ import js
 
 from core import formatting
 from core import scroll_rules
-from core.chat_marks import first_unread_id, group_key, key_continues, watch_until_seen
+from core.chat_marks import watch_until_seen
+from web.message_groups import MessageGroups
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
 from web.size_watch import SizeWatch
+from web.unread_line import UnreadLine
 from web.web_dom import FrameScheduler, clear, el, perf_now, present, set_text
 
 SLIDE_IN_GAP_MS = 500
@@ -50,8 +52,7 @@ class MessageList:
         self.nodes = {}          # message id -> element
         self.rendered_ids = []   # ascending ids in the DOM
         self.day_first = {}      # day key -> (first id, separator node)
-        self.group_keys = {}     # message id -> chat_marks.GroupKey (its time parsed once)
-        self.group_marks = {}    # message id -> the group classes its node has now
+        self.groups = MessageGroups(tz_offset, self.nodes)
         self.revision = 0        # MessageLog revision rendered so far
         self.stick_to_bottom = True
         self.unseen = scroll_rules.NewMessagesCounter()
@@ -66,12 +67,7 @@ class MessageList:
         self.watch_other = None
         self.unwatch_other = None
         self.watched = set()         # ids of the nodes watched now
-        # The "New messages" line (issue 14): decided once per open, placed when its message is.
-        self._unread_decided = False
-        self._unread_mid = None
-        self._unread_scrolled = False
-        self.unread_line = el("div", "unread-divider", "New messages",
-                              attrs={"role": "separator", "data-testid": "unread-divider"})
+        self.unread = UnreadLine()  # the "New messages" line (issue 14)
 
         self.node = el("div", "message-list", attrs={
             "data-testid": "message-list", "role": "log", "tabindex": "0", "aria-label": "Messages",
@@ -124,11 +120,7 @@ class MessageList:
     def decide_unread_line(self):
         """The first page is in: a line above the first unread message from the other
         party, if any. Once per open; it stays put while the conversation stays open."""
-        if self._unread_decided or self._log is None:
-            return
-        self._unread_decided = True
-        self._unread_mid = first_unread_id(self._log, self.me["id"])
-        if self._unread_mid is not None:
+        if self.unread.decide(self._log, self.me["id"]):
             self.frame.request()
 
     def show_status(self, text):
@@ -268,25 +260,11 @@ class MessageList:
             self.on_unseen(self.unseen.count, self.unseen.label())
 
     def _place_unread_line(self):
-        """Put the line above its message (again after a rebuild); the first time, start
-        the reader at the line when its message would be off screen at the bottom.
-        True when the view was placed at the line (no bottom following this frame)."""
-        mid = self._unread_mid
-        node = self.nodes.get(mid) if mid is not None else None
-        if node is None:
+        """The "New messages" line (web/unread_line.py). True when the view was placed at
+        the line (no bottom following this frame)."""
+        if not self.unread.place(self.nodes, self.items, self.node):
             return False
-        line = self.unread_line
-        if line.nextSibling != node:
-            self.items.insertBefore(line, node)
-        if self._unread_scrolled:
-            return False
-        self._unread_scrolled = True
-        lst = self.node
-        top = line.getBoundingClientRect().top - lst.getBoundingClientRect().top + lst.scrollTop
-        target = scroll_rules.scroll_top_for_unread_line(top, lst.clientHeight, lst.scrollHeight)
-        if target is None:
-            return False
-        lst.scrollTop = target
+        mid = self.unread.mid
         self.stick_to_bottom = False
         self._want_scroll_bottom = False
         self._settle_frames = 0
@@ -312,8 +290,7 @@ class MessageList:
         self.message_nodes.forget_all()
         self.rendered_ids = []
         self.day_first = {}
-        self.group_keys.clear()
-        self.group_marks.clear()
+        self.groups.clear()
         messages = [m for m in map(log.get, log.ids()) if m is not None]
         for message, after in _with_next(messages):
             self._insert(message, animate=False, after=after)
@@ -322,7 +299,7 @@ class MessageList:
         """One message's node into the list. `after`: the message inserted next, if any
         (it goes right after this one when this one goes last)."""
         mid = message["id"]
-        key = self._key_of(message)
+        key = self.groups.key_of(message)
         # Its time parsed once: the key's UTC time, when there is one, formats as the text would.
         when = key.at if key is not None else message.get("created_at")
         clock, day, full = formatting.message_times(when, self.tz_offset)
@@ -353,7 +330,7 @@ class MessageList:
             if now - self._last_append_at >= SLIDE_IN_GAP_MS:
                 classes.append("slide-in")
             self._last_append_at = now
-        classes += self._join_groups(index, message, key, after)
+        classes += self.groups.join(self.rendered_ids, index, message, key, after)
         if classes:
             node.classList.add(*classes)  # one call for all of the new node's classes
         self.items.insertBefore(node, before)
@@ -364,54 +341,6 @@ class MessageList:
         self.nodes[mid] = node
         return "end" if at_end else "middle"
 
-    def _key_of(self, message):
-        """The message's chat_marks.GroupKey (None: it cannot join a group), made once and
-        kept: its neighbours' inserts compare it again."""
-        mid = message["id"]
-        keys = self.group_keys
-        if mid not in keys:
-            keys[mid] = group_key(message, self.tz_offset)
-        return keys[mid]
-
-    def _join_groups(self, index, message, key, after=None):
-        """Issue 14: one sender's messages within 5 minutes form a group (app.css: closer
-        together, one visible time, on the group's last message). Returns the new node's
-        group classes; a neighbour's node is written only when its class changes. Each
-        message's key is kept, so an insert parses one time, not its neighbours' too.
-
-        A batch of new messages at the end (a burst, a first page) is one run: when the
-        message inserted next (`after`) joins this one's group, this node gets its
-        "group-continues" now, with its other classes, instead of a classList write on
-        the node already in the DOM once `after` comes."""
-        ids, keys = self.rendered_ids, self.group_keys
-        mid = message["id"]
-        mine = []
-        if index > 0:
-            joined = key_continues(keys.get(ids[index - 1]), key)
-            if joined:
-                mine.append("in-group")
-            self._mark_group(ids[index - 1], "group-continues", joined)
-        if index < len(ids):
-            joined = key_continues(key, keys.get(ids[index]))
-            if joined:
-                mine.append("group-continues")
-            self._mark_group(ids[index], "in-group", joined)
-        elif after is not None and after["id"] > mid:
-            if key_continues(key, self._key_of(after)):
-                mine.append("group-continues")
-        self.group_marks[mid] = set(mine)
-        return mine
-
-    def _mark_group(self, mid, name, on):
-        marks = self.group_marks.setdefault(mid, set())
-        if (name in marks) == on:
-            return
-        if on:
-            marks.add(name)
-        else:
-            marks.discard(name)
-        self.nodes[mid].classList.toggle(name, on)
-
     def dispose(self):
         self.size_watch.dispose()
         self.frame.dispose()
@@ -421,9 +350,8 @@ class MessageList:
         self.message_nodes.dispose()
         self.pending.dispose()
         self.day_first.clear()
-        self.group_keys.clear()
-        self.group_marks.clear()
+        self.groups.clear()
         self.watched.clear()
         self.rendered_ids = []
         self._log = None
-        self.unread_line = None
+        self.unread.node = None  # placed only above a rendered node, and none is left

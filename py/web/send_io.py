@@ -1,12 +1,10 @@
 """Adapter for a send's I/O, shared by the open chat (web/chat_controller.py) and the held
-sends of conversations that are not open (web/app.py): posting one send, and writing an
-outbox to localStorage. Its own small module so that the App can send held messages at
+sends of conversations that are not open (web/held_outboxes.py): posting one send, and
+writing an outbox to localStorage. Its own small module so that held messages can go at
 start-up without importing the chat view, which loads only when a chat is first opened.
 """
 
 import asyncio
-
-import js
 
 from web.web_http import multipart_form
 
@@ -21,12 +19,12 @@ async def post_send(api, cid, client_message_id, content, attachment):
     return await asyncio.wait_for(api.send(cid, content, client_message_id, form=form), SEND_TIMEOUT)
 
 
-def store_outbox(effect):
-    """Carry out a StoreOutbox (None removes the key)."""
+def store_outbox(storage, effect):
+    """Carry out a StoreOutbox in `storage` (web/browser_storage.py); text None removes the key."""
     try:
         if effect.text is None:
-            js.localStorage.removeItem(effect.key)
+            storage.remove_item(effect.key)
         else:
-            js.localStorage.setItem(effect.key, effect.text)
+            storage.set_item(effect.key, effect.text)
     except Exception:
         pass  # storage full or blocked: the outbox still lives in memory

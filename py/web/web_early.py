@@ -2,7 +2,8 @@
 
 `take_answer` gives py/core/prefetch.py the early answer to a request, if early.js started that
 very request; `take_submit` stops early.js holding login submits and says whether one was
-made before Python was up. Everything else about those answers is decided in Python.
+made before Python was up; `take_config` gives the text of config.json, which early.js fetched
+(once per page load). Everything else about those answers is decided in Python.
 """
 
 import js
@@ -33,3 +34,9 @@ def take_answer(url, authorization):
 def take_submit():
     early = _early()
     return bool(early.handOver()) if early is not None else False
+
+
+def take_config():
+    """The promise of config.json's text that early.js fetched (None: early.js did not run)."""
+    early = _early()
+    return early.config() if early is not None and hasattr(early, "config") else None

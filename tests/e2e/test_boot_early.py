@@ -68,3 +68,35 @@ def test_a_trainer_with_a_session_never_sees_the_form_and_the_first_calls_start_
     main_script = next(i for i, (_, path) in enumerate(order) if path == "/py/main.py")
     for call in FIRST_CALLS:
         assert order.index(("GET", call)) < main_script
+
+
+def _config_requests(page):
+    seen = []
+    page.on("request", lambda r: seen.append(r.url) if r.url.split("?")[0].endswith("/config.json") else None)
+    return seen
+
+
+def test_config_json_is_fetched_once_per_page_load_without_a_session(page, server):
+    # early.js fetches it and hands its text to Python (py/web/site_config_load.py).
+    seen = _config_requests(page)
+    page.goto(server.origin + "/")
+    wait_ready(page, "login")
+    assert len(seen) == 1, seen
+
+
+def test_config_json_is_fetched_once_per_page_load_with_a_session(context, server):
+    tokens = httpx.post(server.origin + "/api/auth/jwt/create/",
+                        json={"email": "coach@example.com", "password": "coach-pass"}).json()
+    context.add_init_script(
+        f"localStorage.setItem('access_token', {json.dumps(tokens['access'])});"
+        f"localStorage.setItem('refresh_token', {json.dumps(tokens['refresh'])});")
+    page = context.new_page()
+    seen = _config_requests(page)
+    page.goto(server.origin + "/")
+    wait_ready(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for()
+    assert len(seen) == 1, seen
+    page.reload()
+    wait_ready(page, "messages")
+    page.get_by_test_id("conversation-item").first.wait_for()
+    assert len(seen) == 2, seen  # one more load, one more request

@@ -1,0 +1,296 @@
+"""One signed-in trainer's messages page: the list and its totals, their fetches and polling,
+the inbox socket, the held sends, and the open chat's effects on all of them.
+
+    page = MessagesPage(me, cache=..., api=..., ..., router=..., tab=...)   # shows the page
+    await page.load()          # the list's first answers; then reopens a linked chat
+    page.open_conversation(cid)
+    page.end(clear_drafts)     # signed out, or the session ended
+
+The rules are core/session.py's (the list, unread totals, polls) and core/held_sends.py's;
+this carries their effects out. The open chat is web/open_chat.py's, the URL web/chat_router.py's.
+"""
+
+import asyncio
+
+import js
+
+from core.api_client import ApiError, NetworkError
+from core import chat_events as ev
+from core.chat_routing import Navigation
+from core.drafts import Drafts
+from core import open_conversation as oc
+from core.session import Fetch, PollMessages, Session
+from core.tokens import SessionExpired
+from core.query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
+from web.conversation_list_view import ConversationListView
+from web.held_outboxes import HeldOutboxes
+from web.inbox_socket import InboxSocket
+from web.list_keyboard import ListKeyboard
+from web.open_chat import OpenChat, controller_factory
+from web.screens import show_chat_screen, show_screen
+from web.timers import WakeTimer
+from web.web_dom import FrameScheduler, Listeners, by_id
+
+# After the first list render, how long to wait before importing the chat view's modules
+# (web.chat_controller and what it imports, ~1,300 lines): after the list's first paint.
+CHAT_IMPORT_DELAY_S = 0.3
+
+
+def _import_chat_view():
+    import web.chat_controller  # noqa: F401 - loads the module; the first open uses it
+
+
+def _now_iso():
+    return js.Date.new().toISOString()
+
+
+def error_reporter(debug):
+    """A failed call whose outcome the cores decide: only an unexpected one is logged (?debug)."""
+    def report(exc):
+        if debug and not isinstance(exc, (SessionExpired, ApiError, NetworkError)):
+            js.console.warn("[app]", type(exc).__name__, str(exc))
+    return report
+
+
+class MessagesPage:
+    def __init__(self, me, *, cache, api, tokens, config, router, tab, clock, storage, debug, tz_offset):
+        self.cache = cache
+        self.api = api
+        self.router = router
+        self.tab = tab
+        self.clock = clock
+        self.report_error = error_reporter(debug)
+        self.drafts = Drafts(storage, me["id"])  # unsent composer text per conversation (issue 14)
+        self.listeners = Listeners()
+        self.session = Session(cache, me, clock())  # None once the session ends
+        cache.set_query_data(ME_KEY, me)
+        by_id("me-name").textContent = (me.get("first_name") or "") + " " + (me.get("last_name") or "")
+        self.list_view = ConversationListView(
+            by_id("conversation-list"), by_id("conversation-empty"), by_id("unread-total"), me,
+            tz_offset=tz_offset, now_iso=_now_iso, on_open=self.open_conversation)
+        ListKeyboard(self.listeners, by_id("conversation-list"))
+        # The list follows every live message (AC-15); in a burst that is once per
+        # frame, not once per message, and never in the task that appends the message.
+        self.list_frame = FrameScheduler(self._render_list_now)
+        self.unsubscribe = [cache.subscribe(self._render_list, key) for key in (CONVERSATIONS_KEY, UNREAD_COUNT_KEY)]
+        show_screen("messages")
+        self.poll_timer = WakeTimer(self._on_poll_timer)
+        self.chat = OpenChat(controller_factory(
+            host=by_id("main"), cache=cache, api=api, tokens=tokens, me=me, storage=storage, clock=clock,
+            api_base=config.api_base, ws_base=config.ws_base, tz_offset=tz_offset, drafts=self.drafts,
+            debug=debug), on_event=self._on_chat_event)
+        self.held = HeldOutboxes(me["id"], api, storage, clock, on_sent=self._held_sent,
+                                 on_outcome=self._send_outcome, on_error=self.report_error)
+        self.held.restore()
+        # The optional inbox socket (CONTRACT "Inbox socket"), started once the list is in.
+        self.make_inbox = lambda: InboxSocket(tokens, config.ws_base, on_live=self._on_inbox_live,
+                                              on_events=self._on_inbox_events, debug=debug)
+        self.inbox = None
+
+    def _in_list(self, cid):
+        return self.session is not None and self.session.conversation(cid) is not None
+
+    async def load(self):
+        """The list's first answers, then the inbox socket, then the chat the URL or tab names."""
+        await self.fetch(CONVERSATIONS_KEY)
+        await self.fetch(UNREAD_COUNT_KEY)
+        self._schedule_poll()
+        if self.session is None:
+            return  # ended while loading
+        self.inbox = self.make_inbox()
+        self._tell_inbox_carried()
+        self.inbox.start()
+        js.document.body.setAttribute("data-app-state", "messages")
+        # The chat view's modules are imported on the first open; once the list is on screen,
+        # import them ahead of it so that first open is not slower.
+        asyncio.get_event_loop().call_later(CHAT_IMPORT_DELAY_S, _import_chat_view)
+        linked = self.router.reopen(self._in_list)
+        if linked is not None:
+            self.open_conversation(linked)
+        else:
+            self.list_view.focus_row(None)  # after sign-in, focus goes to the list
+
+    # ----- the list ------------------------------------------------------------------------
+
+    def _render_list(self, _key=None):
+        first = not self.list_view.rows
+        if js.document.visibilityState == "visible" and not first:
+            self.list_frame.request()
+        else:
+            self._render_list_now()  # the first render (boot) at once; a hidden tab gets no frames
+
+    def _render_list_now(self):
+        if self.session is None:
+            return
+        total = self.session.unread_total()
+        self.list_view.render(self.cache.get_query_data(CONVERSATIONS_KEY) or [], total)
+        self.tab.show(total)
+
+    async def fetch(self, key):
+        """GET the conversation list or the unread total; the session takes the answer."""
+        call = self.api.conversations if key == CONVERSATIONS_KEY else self.api.unread_count
+        try:
+            data = await call()
+        except Exception as exc:
+            self.report_error(exc)
+            if self.session is not None:
+                self.session.fetch_failed(key, self.clock())
+            return
+        if self.session is None:
+            return
+        if key == CONVERSATIONS_KEY:
+            self.session.conversations_loaded(data, self.clock(), chat_visible=self.chat.is_visible())
+        else:
+            self.session.unread_loaded(data, self.clock())
+        self.held.server_heard()  # after the list is written: a held send's answer updates its row
+
+    # ----- opening and closing the chat ------------------------------------------------------
+
+    def open_conversation(self, cid, from_history=False):
+        conversation = self.session.conversation(cid) if self.session is not None else None
+        if conversation is None:
+            return
+        self.router.opened(cid, from_history)
+        if self.chat.is_open(cid):
+            show_chat_screen(True)
+            self.chat.focus()
+            return
+        self._close_chat()
+        by_id("chat-placeholder").hidden = True
+        self.list_view.select(cid)
+        self.router.remember(cid)
+        # The chat takes this conversation's held sends; closing it gives them back.
+        self.chat.open(conversation, self.held.take(cid))
+        show_chat_screen(True)
+        self.chat.start()
+        self._chat_changed()
+        self.chat.focus()
+
+    def navigate(self, step, cid):
+        """Back or Forward (core/chat_routing.py decided the step)."""
+        if self.session is None:
+            return
+        if step is Navigation.OPEN:
+            self.open_conversation(cid, from_history=True)
+        elif step is Navigation.TO_LIST:
+            self._close_to_list()
+
+    def _close_to_list(self):
+        """Back to the list (phone width): the chat leaves the screen."""
+        cid = self.chat.cid
+        self._close_chat()
+        self.router.closed()
+        self.list_view.select(None)
+        by_id("chat-placeholder").hidden = False
+        show_chat_screen(False)
+        self._chat_changed()
+        if cid is not None:
+            self.list_view.focus_row(cid)
+
+    def _close_chat(self):
+        handed_back = self.chat.close()
+        if handed_back is not None:
+            self.held.give_back(*handed_back)
+
+    # ----- what the open chat and the inbox socket say -------------------------------------------
+
+    def _on_chat_event(self, event):
+        kind = type(event)
+        if kind is ev.LateSendOutcome:
+            self._send_outcome(event.conversation_id, event.client_message_id, event.message, event.error)
+        elif kind is ev.CallFailed:
+            self.report_error(event.error)
+        elif kind is ev.BackAsked:
+            if not self.router.leave():
+                self._close_to_list()
+        elif self.session is None:
+            return
+        elif kind is ev.ServerAnswered:
+            self.held.server_heard()
+        elif kind is oc.NewMessages:
+            self.session.messages_added(event.conversation_id, list(event.messages),
+                                        chat_visible=event.chat_visible)
+        elif kind is oc.ConversationRead:
+            self._run(self.session.conversation_read(event.conversation_id, event.still_unread))
+        elif kind is oc.RealtimeChanged:
+            self._chat_changed()
+            if event.realtime:
+                self.held.server_heard()
+
+    def _on_inbox_live(self, live):
+        if self.session is not None:
+            self._run(self.session.inbox_changed(live, self.clock()))
+            self._schedule_poll()
+            if live:
+                self.held.server_heard()
+
+    def _on_inbox_events(self, events):
+        if self.session is not None:
+            self._run(self.session.inbox_events(events, self.clock(), chat_visible=self.chat.is_visible()))
+            self._schedule_poll()
+            self.chat.inbox_events(events)
+
+    def _send_outcome(self, cid, cmid, message, error):
+        """A send's answer goes to whoever holds that conversation's outbox now."""
+        if not self.chat.take_send_outcome(cid, cmid, message, error):
+            self.held.send_outcome(cid, cmid, message, error)
+        if error is None:
+            self.held.server_heard()
+
+    def _held_sent(self, cid, message):
+        if self.session is not None:
+            self.session.messages_added(cid, [message], chat_visible=False)
+
+    # ----- polling (AC-9, AC-13, AC-26, AC-27) -------------------------------------------------
+
+    def _chat_changed(self):
+        if self.session is None:
+            return
+        self.session.chat_changed(self.chat.cid, self.chat.realtime, self.clock())
+        self._tell_inbox_carried()
+        self._schedule_poll()
+
+    def _tell_inbox_carried(self):
+        """While the open chat's socket is live it brings that chat's messages: the inbox
+        drops its copies unread (core/inbox.py)."""
+        if self.inbox is not None:
+            self.inbox.carried_by_chat(self.chat.cid if self.chat.realtime else None)
+
+    def _schedule_poll(self):
+        self.poll_timer.set(self.session.next_wakeup() if self.session is not None else None)
+
+    def _on_poll_timer(self):
+        if self.session is None:
+            return
+        self._run(self.session.tick(self.clock()))
+        self._schedule_poll()
+
+    def _run(self, effects):
+        for effect in effects:
+            if type(effect) is Fetch:
+                asyncio.ensure_future(self.fetch(effect.key))
+            elif type(effect) is PollMessages:
+                self.chat.poll(effect.conversation_id)
+
+    # ----- the end ---------------------------------------------------------------------------
+
+    def end(self, clear_drafts):
+        """Signed out (clear_drafts: a shared computer keeps no unsent words) or the session
+        ended (the same trainer's drafts wait for their return)."""
+        if clear_drafts:
+            self.drafts.clear_all()
+        self._close_chat()
+        self.held.stop()  # what is held stays in storage for this user's next session
+        if self.inbox is not None:
+            self.inbox.stop()
+            self.inbox = None
+        self.poll_timer.cancel()
+        self.session = None
+        self.listeners.dispose()
+        for unsubscribe in self.unsubscribe:
+            unsubscribe()
+        self.list_view.dispose()
+        self.tab.show(0)
+        by_id("chat-placeholder").hidden = False
+        # Phone width: the next session starts on the list, not on an empty chat screen.
+        show_chat_screen(False)
