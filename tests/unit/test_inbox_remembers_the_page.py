@@ -112,3 +112,23 @@ def test_an_inbox_url_that_cannot_be_built_is_absence_and_names_the_error():
     actions = link.start(T0)
     assert actions == [Log("debug", "could not build the inbox URL (ValueError)")]
     assert link.absent and link.next_wakeup() == T0 + INBOX_ABSENT_RETRY
+
+
+def test_a_fresh_link_is_not_stopped_and_a_stopped_one_is():
+    link = InboxLink(url_for)
+    assert link.stopped is False
+    link.stop(T0)
+    assert link.stopped is True
+
+
+def test_a_url_that_cannot_be_built_with_a_token_backs_off_like_the_conversation_socket():
+    def only_without_a_token(token):
+        if token is not None:
+            raise ValueError("bad token")
+        return url_for(None)
+
+    link = InboxLink(only_without_a_token)
+    assert probe(link, T0, 4001) == [RequestToken(force_refresh=False)]
+    failed = link.token_ready("t", T0 + 1)
+    assert Log("warning", "could not build the WebSocket URL (ValueError)") in failed
+    assert not link.absent and link.next_wakeup() == T0 + 2
