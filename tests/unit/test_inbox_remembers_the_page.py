@@ -132,3 +132,12 @@ def test_a_url_that_cannot_be_built_with_a_token_backs_off_like_the_conversation
     failed = link.token_ready("t", T0 + 1)
     assert Log("warning", "could not build the WebSocket URL (ValueError)") in failed
     assert not link.absent and link.next_wakeup() == T0 + 2
+
+
+def test_no_token_after_the_forced_refresh_is_absence_for_ten_minutes_from_then():
+    link = InboxLink(url_for)
+    probe(link, T0, 4001)
+    sid = handshake(link, T0)
+    link.socket_closed(sid, 4001, T0 + 1)
+    assert Log("debug", "inbox unavailable (auth); next try in 10 min") in link.token_failed(T0 + 2)
+    assert link.absent and link.next_wakeup() == T0 + 2 + INBOX_ABSENT_RETRY

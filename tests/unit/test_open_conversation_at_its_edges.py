@@ -3,7 +3,8 @@ untested: what a closed chat still answers, what a failed older page says, read 
 inbox, which arrivals move the complete point or ask a mark-read call, and its defaults."""
 from core.api_client import ApiError, NetworkError
 from core.open_conversation import (FetchPage, NewMessages, OpenConversation, PostMarkRead, Purpose,
-                                    ShowHistoryStatus, parse_page)
+                                    ShowHistoryStatus, ShowPending, parse_page)
+from core.outbox import SendStatus
 from core.message_log import MessageLog
 from core.tokens import SessionExpired
 from core.ws_events import InboxReadReceipt, NewMessage, TypingIndicator
@@ -49,6 +50,8 @@ def test_a_read_tick_from_the_inbox_marks_our_messages_read_at_its_time_not_thei
 
 def test_a_live_socket_message_moves_the_complete_point_and_a_send_answer_does_not():
     chat = opened(msg(1))
+    chat.socket(NewMessage(msg(4)), TypingIndicator(ALEX["id"], True))
+    assert chat.core.synced_id == 4
     chat.socket(NewMessage(msg(5)))
     assert chat.core.synced_id == 5
     chat.run(chat.core.send("hi", "c-1", chat.now))
@@ -58,8 +61,9 @@ def test_a_live_socket_message_moves_the_complete_point_and_a_send_answer_does_n
 
 def test_a_run_of_messages_before_another_event_keeps_its_effects():
     chat = opened(msg(1))
-    effects = chat.socket(NewMessage(msg(5)), TypingIndicator(ALEX["id"], True))
-    assert [e.messages for e in effects if isinstance(e, NewMessages)] == [(chat.log.get(5),)]
+    effects = chat.socket(NewMessage(msg(5)), TypingIndicator(ALEX["id"], True), NewMessage(msg(6)),
+                          TypingIndicator(ALEX["id"], False))
+    assert [e.messages for e in effects if isinstance(e, NewMessages)] == [(chat.log.get(5),), (chat.log.get(6),)]
 
 
 def test_only_an_unread_message_from_them_asks_a_mark_read_call():
@@ -107,3 +111,32 @@ def test_showing_an_already_visible_chat_again_asks_nothing():
     chat.read_done(ok=False)
     chat.at(10)
     assert chat.show() == []
+
+
+def test_a_message_sent_before_the_first_page_is_confirmed_by_it_and_the_page_is_read():
+    chat = Chat()
+    chat.run(chat.core.send("hi", "c-1", chat.now))
+    effects = chat.load(page(msg(1), msg(2, ME, content="hi", cmid="c-1")))
+    assert ShowPending(()) in effects and PostMarkRead(2) in effects
+
+
+def test_a_picture_being_sent_shows_its_file_name():
+    chat = opened(msg(1))
+    effects = chat.run(chat.core.send("", "c-1", chat.now, image_name="cat.png"))
+    [shown] = [e for e in effects if isinstance(e, ShowPending)]
+    assert [p.image_name for p in shown.pending] == ["cat.png"]
+
+
+def test_an_unreadable_answer_to_a_send_fails_that_send():
+    chat = opened(msg(1))
+    chat.run(chat.core.send("hi", "c-1", chat.now))
+    effects = chat.run(chat.core.send_answered("c-1", "garbage", chat.now))
+    [shown] = [e for e in effects if isinstance(e, ShowPending)]
+    assert [(p.client_message_id, p.status) for p in shown.pending] == [("c-1", SendStatus.FAILED)]
+
+
+def test_a_socket_that_goes_down_does_not_retry_a_conversation_that_could_not_load():
+    chat = Chat()
+    chat.run(chat.core.page_failed(chat.last_fetch(), ApiError(500, "x"), chat.now))
+    assert not [e for e in chat.core.socket_state("disconnected", None, chat.now) if isinstance(e, FetchPage)]
+    assert FetchPage(Purpose.INITIAL, 50) in chat.core.socket_state("connected", None, chat.now)
