@@ -1,7 +1,7 @@
 """The socket machine (core/connection_machine.py) once it has given up, and two small guards:
 what it says when the backoff is spent, a quiet try that becomes a loud one when the tab is
 shown, which quiet tries refresh the token, a stale socket's open, a ping already awaited."""
-from core.connection_machine import (ConnectionState, FailReason, OpenSocket,
+from core.connection_machine import (CloseSocket, ConnectionState, FailReason, Log, OpenSocket,
                                      RequestToken, SendFrame, StateChanged)
 from core.constants import FAILED_RETRY_INTERVAL, MAX_ATTEMPTS, PING_INTERVAL
 from test_ws_hook_says_what_happened import T0, connected, logs, opening
@@ -68,3 +68,19 @@ def test_a_tab_shown_while_a_ping_awaits_its_pong_sends_no_second_ping():
     assert m.tick(T0 + PING_INTERVAL) == [SendFrame(sid, '{"type": "ping"}')]
     m.visibility_changed(False, T0 + PING_INTERVAL + 1)
     assert m.visibility_changed(True, T0 + PING_INTERVAL + 2) == []
+
+
+def closes_on_stop(m):
+    return [a for a in m.stop(T0 + 5) if not isinstance(a, Log)]
+
+
+def test_stop_after_a_4001_closes_nothing_the_server_closed_already():
+    m, sid = connected()
+    m.socket_closed(sid, 4001, T0 + 1)  # a forced refresh is asked; no socket is open
+    assert closes_on_stop(m) == []
+
+
+def test_stop_after_going_offline_mid_handshake_closes_nothing_more():
+    m, sid = opening()
+    assert CloseSocket(sid, 1000, "network offline") in m.network_changed(False, T0 + 1)
+    assert closes_on_stop(m) == []
