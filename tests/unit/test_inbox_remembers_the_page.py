@@ -1,7 +1,8 @@
 """The inbox link carries what the page told it across the probe into the machine it then
 builds (the tab shown again, the network back), judges each ten-minute try afresh, and says
 why it gave up in exact words: the edges issue 24's mutation run found untested."""
-from core.constants import CONNECT_TIMEOUT, INBOX_ABSENT_RETRY, PING_INTERVAL, PONG_TIMEOUT
+from core.constants import (CONNECT_TIMEOUT, FAILED_RETRY_INTERVAL, INBOX_ABSENT_RETRY, MAX_ATTEMPTS, PING_INTERVAL,
+                            PONG_TIMEOUT)
 from core.inbox import InboxLink
 from core.connection_machine import CloseSocket, Log, OpenSocket, RequestToken, SendFrame
 from test_inbox_link import LIVE, PING, handshake, live_link, nolog, probe, url_for
@@ -141,3 +142,14 @@ def test_no_token_after_the_forced_refresh_is_absence_for_ten_minutes_from_then(
     link.socket_closed(sid, 4001, T0 + 1)
     assert Log("debug", "inbox unavailable (auth); next try in 10 min") in link.token_failed(T0 + 2)
     assert link.absent and link.next_wakeup() == T0 + 2 + INBOX_ABSENT_RETRY
+
+
+def test_a_link_that_was_live_and_spends_its_backoff_retries_quietly_not_after_ten_minutes():
+    link, sid = live_link()
+    link.socket_closed(sid, 1006, T0 + 1)
+    for _ in range(MAX_ATTEMPTS):
+        now = link.next_wakeup()
+        link.tick(now)
+        again = handshake(link, now)
+        link.socket_closed(again, 1006, now)
+    assert not link.absent and link.next_wakeup() == now + FAILED_RETRY_INTERVAL
