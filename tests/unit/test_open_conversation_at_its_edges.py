@@ -3,7 +3,7 @@ untested: what a closed chat still answers, what a failed older page says, read 
 inbox, which arrivals move the complete point or ask a mark-read call, and its defaults."""
 from core.api_client import ApiError, NetworkError
 from core.open_conversation import (FetchPage, NewMessages, OpenConversation, PostMarkRead, Purpose,
-                                    ShowHistoryStatus, ShowPending, parse_page)
+                                    ShowBanner, ShowHistoryStatus, ShowPending, parse_page)
 from core.outbox import SendStatus
 from core.message_log import MessageLog
 from core.tokens import SessionExpired
@@ -140,3 +140,22 @@ def test_a_socket_that_goes_down_does_not_retry_a_conversation_that_could_not_lo
     chat.run(chat.core.page_failed(chat.last_fetch(), ApiError(500, "x"), chat.now))
     assert not [e for e in chat.core.socket_state("disconnected", None, chat.now) if isinstance(e, FetchPage)]
     assert FetchPage(Purpose.INITIAL, 50) in chat.core.socket_state("connected", None, chat.now)
+
+
+def test_a_first_page_refused_because_the_session_ended_says_nothing_in_the_pane():
+    chat = Chat()
+    assert chat.core.page_failed(chat.last_fetch(), SessionExpired(), chat.now) == []
+
+
+def test_a_link_that_fails_for_a_silent_reason_shows_no_banner():
+    chat = opened(msg(1))
+    assert ShowBanner(None) in chat.core.socket_state("failed", "auth", chat.now)
+    assert ShowBanner("failed") in chat.core.socket_state("failed", "exhausted", chat.now)
+
+
+def test_a_planned_restart_sets_no_timer_for_the_banner():
+    chat = opened(msg(1), connected=True)
+    chat.run(chat.core.socket_state("connecting", "restart", chat.now))
+    assert chat.core.next_wakeup(chat.now) is None
+    chat.run(chat.core.socket_state("disconnected", None, chat.now))
+    assert chat.core.next_wakeup(chat.now) is not None
