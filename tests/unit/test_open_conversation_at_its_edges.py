@@ -159,3 +159,11 @@ def test_a_planned_restart_sets_no_timer_for_the_banner():
     assert chat.core.next_wakeup(chat.now) is None
     chat.run(chat.core.socket_state("disconnected", None, chat.now))
     assert chat.core.next_wakeup(chat.now) is not None
+
+
+def test_the_first_page_asks_one_mark_read_call_and_no_trailing_one():
+    chat = opened(msg(1), msg(2))
+    assert chat.of(PostMarkRead) == [PostMarkRead(2)]
+    chat.read_done(ok=True)
+    chat.at(10)
+    assert chat.of(PostMarkRead) == [PostMarkRead(2)]
