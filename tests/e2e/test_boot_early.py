@@ -85,11 +85,7 @@ def test_config_json_is_fetched_once_per_page_load_without_a_session(page, serve
 
 
 def test_config_json_is_fetched_once_per_page_load_with_a_session(context, server):
-    tokens = httpx.post(server.origin + "/api/auth/jwt/create/",
-                        json={"email": "coach@example.com", "password": "coach-pass"}).json()
-    context.add_init_script(
-        f"localStorage.setItem('access_token', {json.dumps(tokens['access'])});"
-        f"localStorage.setItem('refresh_token', {json.dumps(tokens['refresh'])});")
+    context.add_init_script(session_script(token_for(server.origin)))
     page = context.new_page()
     seen = _config_requests(page)
     page.goto(server.origin + "/")
