@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable, Optional
 from urllib.parse import urlencode
 
 from core import constants as paths
+from core.capabilities import NO_CAPABILITIES, Capabilities, parse_capabilities
 from core.tokens import AuthFailed, SessionExpired, TokenManager
 
 Transport = Callable[[str, str, dict, Any], Awaitable[tuple]]
@@ -314,3 +315,52 @@ class ApiClient:
     async def unread_count(self) -> Any:
         """``{"unread_count": n}`` over all the user's conversations."""
         return await self.request("GET", paths.unread_count_path())
+
+    # --- optional features (CONTRACT "Optional features, announced") -------------------------
+
+    async def capabilities(self) -> "Capabilities":
+        """What this backend offers beyond the spec. A backend without the call (404, 405)
+        offers nothing; other failures raise as usual, so the caller may ask again later."""
+        try:
+            data = await self.request("GET", paths.capabilities_path())
+        except ApiError as exc:
+            if exc.status in (404, 405):
+                return NO_CAPABILITIES
+            raise
+        return parse_capabilities(data)
+
+    async def edit_message(self, message_id: int, content: str) -> Any:
+        """``PATCH`` one's own message: the stored ``Message`` with ``edited_at``."""
+        return await self.request("PATCH", paths.message_path(_id(message_id, "message_id")),
+                                  json_body={"content": content})
+
+    async def delete_message(self, message_id: int) -> None:
+        """``DELETE`` one's own message (204)."""
+        await self.request("DELETE", paths.message_path(_id(message_id, "message_id")))
+
+    async def saved_replies(self) -> Any:
+        """``[SavedReply]`` by title."""
+        return await self.request("GET", paths.saved_replies_path())
+
+    async def add_saved_reply(self, title: str, content: str) -> Any:
+        return await self.request("POST", paths.saved_replies_path(),
+                                  json_body={"title": title, "content": content})
+
+    async def change_saved_reply(self, reply_id: int, title: Optional[str] = None,
+                                 content: Optional[str] = None) -> Any:
+        body = {k: v for k, v in (("title", title), ("content", content)) if v is not None}
+        return await self.request("PATCH", paths.saved_replies_path(_id(reply_id, "reply_id")), json_body=body)
+
+    async def delete_saved_reply(self, reply_id: int) -> None:
+        await self.request("DELETE", paths.saved_replies_path(_id(reply_id, "reply_id")))
+
+    async def search(self, q: str, conversation_id: Optional[int] = None, limit: int = 50,
+                     before: Optional[int] = None) -> Any:
+        """``{"results": [Message], "has_more": bool}``, newest first."""
+        query = {
+            "q": q,
+            "conversation_id": None if conversation_id is None else _id(conversation_id, "conversation_id"),
+            "limit": max(1, min(MAX_PAGE, limit)),
+            "before": None if before is None else _id(before, "before"),
+        }
+        return await self.request("GET", paths.search_path(), query=query)

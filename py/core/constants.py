@@ -62,6 +62,28 @@ def unread_count_path() -> str:
     return "/api/messaging/unread-count/"
 
 
+def capabilities_path() -> str:
+    """CONTRACT "Optional features": which optional calls this backend offers."""
+    return "/api/messaging/capabilities/"
+
+
+def message_path(message_id: int) -> str:
+    """One message, for an edit (PATCH) or a delete (DELETE): CONTRACT "Edit and delete"."""
+    return f"/api/messaging/messages/{_conversation_id(message_id)}/"
+
+
+def saved_replies_path(reply_id: Optional[int] = None) -> str:
+    """CONTRACT "Saved replies": the list (GET, POST), or one (PATCH, DELETE)."""
+    if reply_id is None:
+        return "/api/messaging/saved-replies/"
+    return f"/api/messaging/saved-replies/{_conversation_id(reply_id)}/"
+
+
+def search_path() -> str:
+    """CONTRACT "Search"; its query is the API client's."""
+    return "/api/messaging/search/"
+
+
 def ws_messaging_path(conversation_id: int) -> str:
     return f"/ws/messaging/{_conversation_id(conversation_id)}/"
 

@@ -17,6 +17,7 @@ import uuid
 
 import js
 
+from core.capabilities import NO_CAPABILITIES
 from core.chat_events import BackAsked, CallFailed, LateSendOutcome, ServerAnswered
 from core.constants import ws_messaging_url
 from core import open_conversation as oc
@@ -38,8 +39,11 @@ class ChatController:
     """
 
     def __init__(self, host, cache, api, tokens, conversation, me, *, storage, clock, api_base, ws_base,
-                 tz_offset, on_event, drafts=None, debug=False, handed=None):
+                 tz_offset, on_event, drafts=None, debug=False, handed=None, capabilities=None):
         self.cache = cache
+        # What the backend offers beyond the spec (core/capabilities.py), read when used: the
+        # answer may arrive after the chat opened.
+        self.capabilities = capabilities or (lambda: NO_CAPABILITIES)
         self.api = api
         self.storage = storage  # localStorage (web/browser_storage.py): the outbox
         self.clock = clock

@@ -15,6 +15,7 @@ import asyncio
 import js
 
 from core.api_client import ApiError, NetworkError
+from core.capabilities import FEATURES, NO_CAPABILITIES
 from core import chat_events as ev
 from core.chat_routing import Navigation
 from core.drafts import Drafts
@@ -78,7 +79,7 @@ class MessagesPage:
         self.chat = OpenChat(controller_factory(
             host=by_id("main"), cache=cache, api=api, tokens=tokens, me=me, storage=storage, clock=clock,
             api_base=config.api_base, ws_base=config.ws_base, tz_offset=tz_offset, drafts=self.drafts,
-            debug=debug), on_event=self._on_chat_event)
+            debug=debug, capabilities=lambda: self.capabilities), on_event=self._on_chat_event)
         self.held = HeldOutboxes(me["id"], api, storage, clock, on_sent=self._held_sent,
                                  on_outcome=self._send_outcome, on_error=self.report_error)
         self.held.restore()
@@ -86,6 +87,10 @@ class MessagesPage:
         self.make_inbox = lambda: InboxSocket(tokens, config.ws_base, on_live=self._on_inbox_live,
                                               on_events=self._on_inbox_events, debug=debug)
         self.inbox = None
+        # CONTRACT "Optional features": none until the backend says (core/capabilities.py).
+        self.capabilities = NO_CAPABILITIES
+        self.capabilities_known = self.capabilities_asking = False
+        self.capability_listeners = []  # called once the answer is in: controls that show then
 
     def _in_list(self, cid):
         return self.session is not None and self.session.conversation(cid) is not None
@@ -100,6 +105,7 @@ class MessagesPage:
         self.inbox = self.make_inbox()
         self._tell_inbox_carried()
         self.inbox.start()
+        asyncio.ensure_future(self.fetch_capabilities())
         js.document.body.setAttribute("data-app-state", "messages")
         # The chat view's modules are imported on the first open; once the list is on screen,
         # import them ahead of it so that first open is not slower.
@@ -143,6 +149,29 @@ class MessagesPage:
         else:
             self.session.unread_loaded(data, self.clock())
         self.held.server_heard()  # after the list is written: a held send's answer updates its row
+        if key == CONVERSATIONS_KEY and not self.capabilities_known and self.inbox is not None:
+            asyncio.ensure_future(self.fetch_capabilities())  # the first ask had failed
+
+    async def fetch_capabilities(self):
+        """Ask once which optional features the backend offers; a failed ask (no network, a
+        5xx) is asked again after the next list answer, a 404/405 means none (core/api_client)."""
+        if self.capabilities_known or self.capabilities_asking:
+            return
+        self.capabilities_asking = True
+        try:
+            capabilities = await self.api.capabilities()
+        except Exception as exc:
+            self.report_error(exc)
+            return
+        finally:
+            self.capabilities_asking = False
+        if self.session is None:
+            return
+        self.capabilities, self.capabilities_known = capabilities, True
+        js.document.body.setAttribute("data-capabilities", " ".join(
+            name for name in FEATURES if getattr(capabilities, name)))
+        for listener in list(self.capability_listeners):
+            listener(capabilities)
 
     # ----- opening and closing the chat ------------------------------------------------------
 
@@ -161,6 +190,8 @@ class MessagesPage:
         self.router.remember(cid)
         # The chat takes this conversation's held sends; closing it gives them back.
         self.chat.open(conversation, self.held.take(cid))
+        if not self.capabilities_known:
+            asyncio.ensure_future(self.fetch_capabilities())  # the first ask had failed
         show_chat_screen(True)
         self.chat.start()
         self._chat_changed()
@@ -291,6 +322,8 @@ class MessagesPage:
             unsubscribe()
         self.list_view.dispose()
         self.tab.show(0)
+        js.document.body.removeAttribute("data-capabilities")
+        self.capability_listeners.clear()
         by_id("chat-placeholder").hidden = False
         # Phone width: the next session starts on the list, not on an empty chat screen.
         show_chat_screen(False)
