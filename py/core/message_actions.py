@@ -54,6 +54,13 @@ def allowed_actions(message: Optional[Mapping[str, Any]], me_id: Any, caps: Any,
     return tuple(actions)
 
 
+def may_change_later(message: Mapping[str, Any], now: float) -> bool:
+    """Whether a menu on this (own) message can still offer anything: not deleted and inside
+    the longest window. Decided when the node is made; the menu asks allowed_actions on open."""
+    sent = _sent_at(message)
+    return not message.get("deleted") and sent is not None and now - sent <= max(EDIT_WINDOW, DELETE_WINDOW)
+
+
 def last_editable_id(messages_newest_first: Iterable[Mapping[str, Any]], me_id: Any, caps: Any,
                      now: float, *, archived: bool = False) -> Optional[int]:
     """The newest own message that may still be edited, or None. Stops at the first message
