@@ -4,13 +4,15 @@ shown; a deleted message reads "This message was deleted" for both sides, live. 
 serve.py (which offers both), and against a backend without the capabilities call."""
 
 import json
+import uuid
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
-from e2e_harness import WAIT_MS
+from e2e_harness import WAIT_MS, Peer, Server, login
 from ui_support import _module_clocked_tab, _module_tab, clocked_ui, ui  # noqa: F401 - fixtures
-from ui_support import PHONE, enter, message_with_text, open_chat, poll_until
+from ui_support import PHONE, enter, message_with_text, open_chat
 
 BLOCKING = ("serious", "critical")
 
@@ -170,7 +172,7 @@ def test_a_refused_edit_says_the_servers_reason_and_keeps_the_words(ui, server, 
         box.fill("Meet at the gym")
         box.press("Enter")
         notice = ui.get_by_test_id("composer-notice")
-        poll_until(lambda: detail in notice.inner_text(), 20, "the server's reason", page=ui)
+        expect(notice).to_contain_text(detail, timeout=WAIT_MS)
         assert box.input_value() == "Meet at the gym"  # nothing lost
         assert ui.get_by_test_id("edit-bar").is_visible()
         assert node.locator(".message-text").inner_text() == "Meet at the track"
@@ -237,8 +239,8 @@ def test_a_failed_delete_leaves_the_message_and_says_so(ui, server, fresh_conver
         ui.get_by_test_id("message-menu-delete").click()
         ui.get_by_test_id("confirm-delete").click()
         notice = ui.get_by_test_id("composer-notice")
-        poll_until(lambda: "Could not delete the message: This conversation is archived." in notice.inner_text(),
-                   20, "the calm failure", page=ui)
+        expect(notice).to_have_text("Could not delete the message: This conversation is archived.",
+                                    timeout=WAIT_MS)
         assert node.get_attribute("data-deleted") is None
         assert node.locator(".message-text").inner_text() == "Keep me"
         assert _focused(ui) == "message-menu-button"
@@ -324,3 +326,44 @@ def test_menu_and_confirm_fit_a_phone(ui, server, fresh_conversation):
     assert ui.get_by_test_id("confirm-delete").is_visible()
     ui.get_by_test_id("cancel-delete").click()
     confirm.wait_for(state="detached", timeout=WAIT_MS)
+
+
+# ----- with the inbox socket: the list's preview follows, live ---------------------------------------
+
+@pytest.fixture(scope="module")
+def inbox_server(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("edits-inbox")).start()  # serve.py as shipped: with the inbox
+    yield srv
+    srv.stop()
+
+
+def _preview(page, cid):
+    return page.locator(f"[data-testid=conversation-item][data-conversation-id='{cid}'] "
+                        "[data-testid=conversation-preview]")
+
+
+def test_with_the_inbox_the_list_preview_follows_an_edit_and_a_delete(page, inbox_server):
+    chats = []
+    for _ in range(2):
+        email = f"t{uuid.uuid4().hex[:10]}@example.com"
+        conv = inbox_server.fault("conversation", trainer_email="coach@example.com", trainee_email=email)
+        chats.append((conv, Peer(inbox_server, email)))
+    (open_conv, open_peer), (other_conv, other_peer) = chats
+    try:
+        last_open = open_peer.send(open_conv["id"], "last in the open chat")
+        last_other = other_peer.send(other_conv["id"], "last in the other chat")
+        login(page, inbox_server)
+        open_chat(page, open_conv["id"])
+        page.locator(f"[data-message-id='{last_open['id']}']").wait_for(timeout=WAIT_MS)
+        # The open chat's last message is deleted: its node and its row say so.
+        open_peer.http.delete(f"/api/messaging/messages/{last_open['id']}/").raise_for_status()
+        page.locator(f"[data-message-id='{last_open['id']}'][data-deleted=true]").wait_for(timeout=WAIT_MS)
+        expect(_preview(page, open_conv["id"])).to_have_text("This message was deleted", timeout=WAIT_MS)
+        # A conversation that is not open: its row follows the edit of its last message.
+        other_peer.http.patch(f"/api/messaging/messages/{last_other['id']}/",
+                              json={"content": "edited in the other chat"}).raise_for_status()
+        expect(_preview(page, other_conv["id"])).to_have_text("edited in the other chat", timeout=WAIT_MS)
+        assert page.watch.errors == []
+    finally:
+        for _conv, peer in chats:
+            peer.close()
