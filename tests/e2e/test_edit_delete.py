@@ -4,7 +4,9 @@ shown; a deleted message reads "This message was deleted" for both sides, live. 
 serve.py (which offers both), and against a backend without the capabilities call."""
 
 import json
+import os
 import uuid
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -15,6 +17,14 @@ from ui_support import _module_clocked_tab, _module_tab, clocked_ui, ui  # noqa:
 from ui_support import PHONE, enter, message_with_text, open_chat
 
 BLOCKING = ("serious", "critical")
+# As in test_layout.py: the README's shots are refreshed only when asked (UPDATE_SCREENSHOTS=1).
+SHOTS = Path(__file__).resolve().parents[2] / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts") \
+    / "screenshots"
+
+
+def _shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name))
 
 
 def _blocking_violations(page):
@@ -120,6 +130,7 @@ def test_keyboard_menu_up_arrow_escape_and_axe(ui, server, fresh_conversation):
     ui.keyboard.press("End")
     assert _focused(ui) == "message-menu-delete"
     assert _blocking_violations(ui) == []
+    _shot(ui, "message-menu.png")
     ui.keyboard.press("Escape")
     menu.wait_for(state="detached", timeout=WAIT_MS)
     assert _focused(ui) == "message-menu-button"
@@ -134,6 +145,7 @@ def test_keyboard_menu_up_arrow_escape_and_axe(ui, server, fresh_conversation):
     assert box.input_value() == "Rest day tomorrow"
     assert ui.get_by_test_id("send-button").get_attribute("aria-label") == "Save changes"
     assert _blocking_violations(ui) == []
+    _shot(ui, "editing-message.png")
     box.fill("")
     box.press("Enter")  # empty: refused calmly, the edit stays open
     notice = ui.get_by_test_id("composer-notice")
@@ -198,6 +210,7 @@ def test_delete_asks_in_the_page_then_both_sides_see_it_deleted(ui, server, fres
     assert "Delete this message for everyone?" in confirm.inner_text()
     assert _focused(ui) == "cancel-delete"  # the safe choice under a stray Enter
     assert _blocking_violations(ui) == []
+    _shot(ui, "delete-confirm.png")
     ui.keyboard.press("Escape")  # cancel: nothing changes
     confirm.wait_for(state="detached", timeout=WAIT_MS)
     assert node.locator(".message-text").inner_text() == "Oops, wrong plan"
