@@ -385,8 +385,10 @@ class Bench:
         # by URL and never pointed at: a pointer resting on the list would make the app
         # recompute :hover for the row that each new message moves and repaints.
         page.mouse.move(0, 0)
-        page.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state=connected]",
-                               state="attached", timeout=TIMEOUT_MS)
+        # A locator's wait holds no element handle: wait_for_selector's would keep each chat's
+        # DOM alive in DevTools (its "console" global handles) and count as the page's memory.
+        page.locator(f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state=connected]").wait_for(
+            state="attached", timeout=TIMEOUT_MS)
 
     def wait_seen(self, page, count, timeout=120):
         deadline = time.time() + timeout
