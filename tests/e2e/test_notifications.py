@@ -8,7 +8,9 @@ by the inbox socket (most tests), by the open chat's socket (a hidden tab), or b
 poll of a backend without the inbox.
 """
 
+import struct
 import uuid
+import zlib
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -52,6 +54,22 @@ FAKE_NOTIFICATION_JS = r"""
                                   clickable: typeof n.onclick === 'function'})),
     click: (i) => made[i].onclick(new Event('click')),
   };
+})();
+"""
+
+# WebAudio, recorded: how many tones were started.
+FAKE_AUDIO_JS = r"""
+(() => {
+  window.__tones = 0;
+  class FakeAudioContext {
+    constructor() { this.state = 'running'; this.currentTime = 0; this.destination = {}; }
+    createOscillator() {
+      return {frequency: {value: 0}, connect() {}, start() { window.__tones += 1; }, stop() {}};
+    }
+    createGain() { return {gain: {setValueAtTime() {}, exponentialRampToValueAtTime() {}}, connect() {}}; }
+    close() { this.state = 'closed'; }
+  }
+  window.AudioContext = FakeAudioContext;
 })();
 """
 
@@ -199,6 +217,49 @@ def test_turn_off_stops_them_and_offers_them_again(page, live_server, peers):
     peer.send(cid, "quietly")
     wait_preview(page, cid, "quietly")
     assert made(page) == []
+
+
+def one_pixel_png():
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1 x 1, 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x10\x80\x70"))
+            + chunk(b"IEND", b""))
+
+
+def test_a_photo_without_text_says_photo(page, live_server, peers):
+    cid, peer = make_conversation(live_server, peers, "Pho")
+    fake_notifications(page, permission="granted")
+    login(page, live_server)
+    turn_on(page)
+    answer = peer.http.post(f"/api/messaging/conversations/{cid}/send/",
+                            files={"image": ("dot.png", one_pixel_png(), "image/png")})
+    answer.raise_for_status()
+    assert answer.json()["image"] and not answer.json()["content"]
+    [note] = wait_made(page, 1)
+    assert (note["title"], note["body"]) == ("Pho Trainee", "Photo")
+
+
+def test_a_burst_alerts_once_and_the_sound_is_off_until_turned_on(page, live_server, peers):
+    cid, peer = make_conversation(live_server, peers, "Bu")
+    other_cid, other_peer = make_conversation(live_server, peers, "Bo")
+    fake_notifications(page, permission="granted")
+    page.add_init_script(FAKE_AUDIO_JS)
+    login(page, live_server)
+    turn_on(page)
+    peer.send(cid, "one")
+    wait_made(page, 1)
+    assert page.evaluate("window.__tones") == 0  # off by default
+    page.get_by_role("button", name="Notification sound").click()
+    page.wait_for_selector("[data-testid=notify-sound][aria-pressed=true]")
+    peer.send(cid, "two")  # within 10 s of the first: replaces it quietly
+    notes = wait_made(page, 2)
+    assert [(n["tag"], n["body"], n["renotify"]) for n in notes] == [
+        (f"conversation-{cid}", "one", True), (f"conversation-{cid}", "two", False)]
+    assert page.evaluate("window.__tones") == 0  # a quiet replacement makes no sound
+    other_peer.send(other_cid, "three")
+    wait_made(page, 3)
+    assert page.evaluate("window.__tones") == 1
 
 
 # ----- mute, denial, no Notification at all -------------------------------------------------------
