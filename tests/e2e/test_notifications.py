@@ -8,16 +8,22 @@ by the inbox socket (most tests), by the open chat's socket (a hidden tab), or b
 poll of a backend without the inbox.
 """
 
+import os
 import struct
 import uuid
 import zlib
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from e2e_harness import Peer, Server, chat_view, conversation_row, login, open_conversation, wait_until
 from realtime_support import advance, install_recorder, pause, set_visibility
-from ui_support import PHONE
+from ui_support import PHONE, animations_done
+
+# Committed screenshots are refreshed only when asked (UPDATE_SCREENSHOTS=1), as in test_layout.py.
+SHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS")
+         else Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")
 
 FAKE_NOTIFICATION_JS = r"""
 (() => {
@@ -345,11 +351,20 @@ def test_without_the_inbox_the_list_poll_brings_the_notification(page, server, f
 
 # ----- keyboard, axe, phone width -----------------------------------------------------------------
 
-def test_the_controls_fit_a_phone_and_pass_axe(page, live_server, peers):
-    cid, _ = make_conversation(live_server, peers, "Pia")
+@pytest.fixture
+def demo_server(tmp_path_factory):
+    """A serve.py with the demo data only, for the screenshot."""
+    srv = Server(tmp_path_factory.mktemp("notify-demo")).start()
+    yield srv
+    srv.stop()
+
+
+def test_the_controls_fit_a_phone_and_pass_axe(page, demo_server):
     fake_notifications(page)
     page.set_viewport_size(PHONE)
-    login(page, live_server)
+    login(page, demo_server)
+    page.locator(OFFER).wait_for()
+    assert blocking_violations(page) == []  # the offer
     page.locator(OFFER).focus()
     page.keyboard.press("Enter")  # by keyboard
     page.locator(OFF).wait_for()
@@ -361,10 +376,19 @@ def test_the_controls_fit_a_phone_and_pass_axe(page, live_server, peers):
     box = page.locator("[data-testid=notify-controls]").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert blocking_violations(page) == []
+    animations_done(page)
+    assert blocking_violations(page) == []  # on, with the sound toggle
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "phone-notifications.png"))
+    cid = int(page.get_by_test_id("conversation-item").first.get_attribute("data-conversation-id"))
     open_conversation(page, cid)
     mute = page.locator(MUTE)
+    mute.click()
+    page.wait_for_selector(f"{MUTE}[aria-pressed=true]")
     mute_box = mute.bounding_box()
     assert mute.is_visible() and mute_box["x"] + mute_box["width"] <= PHONE["width"]
-    assert blocking_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    animations_done(page)
+    assert blocking_violations(page) == []  # the chat header with its mute toggle
+    page.screenshot(path=str(SHOTS / "phone-chat-muted.png"))
     assert page.watch.errors == []
