@@ -114,10 +114,13 @@ class Notifier:
         elif result == "denied":
             self.prefs.set_denied()
         self._render_controls()
-        if self._state() is Controls.ON:
+        state = self._state()
+        if state is Controls.ON:
             self.off.focus()
-        elif self._state() is Controls.NONE:
-            by_id("conversation-list").focus()
+        elif state is Controls.NONE:  # the control is gone: focus goes to the list, not the page
+            row = js.document.querySelector("[data-testid=conversation-item][tabindex='0']")
+            if present(row):
+                row.focus()
 
     def _set_on(self, on):
         self.prefs.set_on(on)

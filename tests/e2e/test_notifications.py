@@ -312,6 +312,7 @@ def test_a_denial_hides_the_offer_and_is_remembered(page, live_server, peers):
     page.locator(OFFER).click()
     page.wait_for_selector("[data-testid=notify-controls]", state="hidden")
     assert asked(page) == 1
+    assert page.evaluate("document.activeElement.dataset.testid") == "conversation-item"  # focus not lost
     # The browser forgets (a dismissed prompt reads "default" again): this user's no stands.
     page.add_init_script("sessionStorage.setItem('__fakePermission', 'default');")
     page.reload()
