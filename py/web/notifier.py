@@ -18,7 +18,7 @@ import asyncio
 
 import js
 
-from core.notifications import NotificationRules
+from core.notifications import NotificationRules, notification_tag
 from core.notify_prefs import Controls, NotifyPrefs, controls_for
 from core.query_cache import CONVERSATIONS_KEY
 from pyodide.ffi import create_proxy, to_js
@@ -143,6 +143,7 @@ class Notifier:
         """The chat of `cid` is on screen: its header gets the mute toggle."""
         self.chat_listeners.dispose()
         self.mute_button = None
+        self._close_shown(notification_tag(cid))  # read now: its notification has done its job
         if not self.supported:
             return
         header = js.document.querySelector(f'#main .chat-view[data-conversation-id="{int(cid)}"] .chat-header')
@@ -210,6 +211,15 @@ class Notifier:
             entry[0].onclick = None
             entry[1].destroy()
 
+    def _close_shown(self, tag):
+        entry = self.shown.get(tag)
+        self._release(tag)
+        if entry is not None:
+            try:
+                entry[0].close()
+            except Exception:  # already gone: nothing to close
+                pass
+
     # ----- the end -------------------------------------------------------------------------------
 
     def stop(self):
@@ -219,12 +229,7 @@ class Notifier:
         self.unsubscribe()
         self.unsubscribe = None
         for tag in list(self.shown):
-            notification = self.shown[tag][0]
-            self._release(tag)
-            try:
-                notification.close()
-            except Exception:
-                pass
+            self._close_shown(tag)
         self.listeners.dispose()
         self.chat_listeners.dispose()
         self.mute_button = None

@@ -181,6 +181,9 @@ def test_asked_only_on_the_click_then_a_message_elsewhere_notifies_with_name_pre
     assert len(notes) == 2 and notes[1]["tag"] == f"conversation-{other_cid}"
     assert notes[1]["body"].startswith("second xxx") and notes[1]["body"].endswith("…")
     assert len(notes[1]["body"]) == 120
+    assert notes[1]["closed"] is False
+    open_conversation(page, other_cid)  # read in the app: its notification is closed
+    wait_until(lambda: made(page)[1]["closed"], "the notification closed when its chat opened", timeout=10)
     assert page.watch.errors == []
 
 
