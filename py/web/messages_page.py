@@ -94,7 +94,8 @@ class MessagesPage:
         self.capability_listeners = []  # called once the answer is in: controls that show then
         # Desktop notifications follow the list in the cache (issue 22 point 1, web/notifier.py).
         self.notifier = Notifier(me, cache=cache, storage=storage, clock=clock,
-                                 open_conversation=self.open_conversation, open_id=lambda: self.chat.cid)
+                                 open_conversation=self.open_conversation, open_id=lambda: self.chat.cid,
+                                 list_view=self.list_view)
 
     def _in_list(self, cid):
         return self.session is not None and self.session.conversation(cid) is not None

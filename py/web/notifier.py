@@ -2,7 +2,7 @@
 core/notifications.py (when, and what) and core/notify_prefs.py (the user's choices).
 
     notifier = Notifier(me, cache=..., storage=..., clock=..., open_conversation=page.open_conversation,
-                        open_id=lambda: page.chat.cid)
+                        open_id=lambda: page.chat.cid, list_view=page.list_view)
     notifier.chat_opened(cid)   # puts the mute toggle in that chat's header
     notifier.stop()             # signed out: closes what it showed, releases every proxy
 
@@ -22,12 +22,11 @@ from core.notifications import NotificationRules, notification_tag
 from core.notify_prefs import Controls, NotifyPrefs, controls_for
 from core.query_cache import CONVERSATIONS_KEY
 from pyodide.ffi import create_proxy, to_js
+from web.bell_icons import ICON_BELL, ICON_BELL_OFF
 from web.notify_sound import NotifySound
 from web.web_dom import Listeners, by_id, el, present, svg_icon
 
 ICON = "./static/icon.svg"
-ICON_BELL = "M6 16v-5a6 6 0 0 1 12 0v5l2 2H4l2-2M10 21h4"
-ICON_BELL_OFF = ICON_BELL + "M3 3l18 18"
 MUTE_LABEL = "Mute notifications for this conversation"
 
 
@@ -43,7 +42,7 @@ def permission():
 
 
 class Notifier:
-    def __init__(self, me, *, cache, storage, clock, open_conversation, open_id):
+    def __init__(self, me, *, cache, storage, clock, open_conversation, open_id, list_view):
         self.cache = cache
         self.clock = clock
         self.open_conversation = open_conversation
@@ -66,6 +65,8 @@ class Notifier:
         for kind in ("pointerdown", "keydown"):
             self.listeners.add(js.document, kind, self._arm_sound)
         self.mute_button = None
+        self.list_view = list_view
+        list_view.is_muted = self.prefs.is_muted  # each row shows a mark when muted
         self.unsubscribe = cache.subscribe(self._rows_changed, CONVERSATIONS_KEY)
         self._rows_changed()  # what the list holds already is the baseline
         self._render_controls()
@@ -160,6 +161,7 @@ class Notifier:
     def _toggle_mute(self, cid):
         self.prefs.set_muted(cid, not self.prefs.is_muted(cid))
         self._render_mute(cid)
+        self.list_view.show_muted(cid, self.prefs.is_muted(cid))
 
     def _render_mute(self, cid):
         button = self.mute_button

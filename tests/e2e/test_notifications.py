@@ -286,6 +286,8 @@ def test_a_muted_conversation_never_notifies_and_the_mute_survives_a_reload(page
     mute.focus()
     page.keyboard.press("Enter")  # by keyboard
     page.wait_for_selector(f"{MUTE}[aria-pressed=true]")
+    muted_mark = conversation_row(page, muted_cid).get_by_test_id("conversation-muted")
+    assert muted_mark.is_visible() and conversation_row(page, open_cid).get_by_test_id("conversation-muted").is_hidden()
     open_conversation(page, open_cid)
     muted_peer.send(muted_cid, "muted one")
     wait_preview(page, muted_cid, "muted one")
@@ -294,6 +296,7 @@ def test_a_muted_conversation_never_notifies_and_the_mute_survives_a_reload(page
     page.reload()
     page.get_by_test_id("conversation-item").first.wait_for()
     page.locator(OFF).wait_for()  # still on after the reload
+    assert muted_mark.is_visible()  # the row's mark, from the stored choice
     open_conversation(page, open_cid)
     muted_peer.send(muted_cid, "muted two")
     wait_preview(page, muted_cid, "muted two")
@@ -302,6 +305,7 @@ def test_a_muted_conversation_never_notifies_and_the_mute_survives_a_reload(page
     page.wait_for_selector(f"{MUTE}[aria-pressed=true]")
     page.locator(MUTE).click()  # unmuted
     page.wait_for_selector(f"{MUTE}[aria-pressed=false]")
+    muted_mark.wait_for(state="hidden")
     open_conversation(page, open_cid)
     muted_peer.send(muted_cid, "heard again")
     [note] = wait_made(page, 1)
