@@ -7,7 +7,8 @@ Rows are created once and updated in place; order changes move existing nodes
 from core.conversation_ops import other_party
 from core import formatting
 from core.safe_url import safe_image_url
-from web.web_dom import Listeners, el, present, set_text
+from web.bell_icons import ICON_BELL_OFF
+from web.web_dom import Listeners, el, present, set_text, svg_icon
 
 
 class ConversationListView:
@@ -28,6 +29,7 @@ class ConversationListView:
         self.shown_total = None
         self.when_cache = {}
         self.selected = None
+        self.is_muted = lambda cid: False  # set by web/notifier.py: a muted row shows a mark
         self.stop = None  # the one row in the Tab order (a roving tabindex, issue 14)
         self.listeners = Listeners()
         self.listeners.add(self.list, "click", self._on_click)
@@ -76,6 +78,10 @@ class ConversationListView:
         name = el("span", "conversation-name", formatting.display_name(other))
         when = el("time", "conversation-time")
         top.appendChild(name)
+        muted = el("span", "muted-mark", attrs={"data-testid": "conversation-muted", "title": "Muted"},
+                   children=(svg_icon(ICON_BELL_OFF), el("span", "visually-hidden", "(muted)")))
+        muted.hidden = not self.is_muted(conversation["id"])
+        top.appendChild(muted)
         if conversation.get("is_archived"):
             # Outside the name, so a long name's ellipsis never clips the tag.
             top.appendChild(el("span", "tag-archived", "Archived"))
@@ -90,7 +96,13 @@ class ConversationListView:
         button.appendChild(avatar)
         button.appendChild(body)
         li.appendChild(button)
-        return li, {"button": button, "when": when, "preview": preview, "badge": badge, "name": name}
+        return li, {"button": button, "when": when, "preview": preview, "badge": badge, "name": name,
+                    "muted": muted}
+
+    def show_muted(self, cid, muted):
+        row = self.rows.get(cid)
+        if row is not None:
+            row[1]["muted"].hidden = not muted
 
     def render(self, conversations, total_unread):
         seen = set()

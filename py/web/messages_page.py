@@ -27,6 +27,7 @@ from web.conversation_list_view import ConversationListView
 from web.held_outboxes import HeldOutboxes
 from web.inbox_socket import InboxSocket
 from web.list_keyboard import ListKeyboard
+from web.notifier import Notifier
 from web.open_chat import OpenChat, controller_factory
 from web.screens import show_chat_screen, show_screen
 from web.timers import WakeTimer
@@ -91,6 +92,10 @@ class MessagesPage:
         self.capabilities = NO_CAPABILITIES
         self.capabilities_known = self.capabilities_asking = False
         self.capability_listeners = []  # called once the answer is in: controls that show then
+        # Desktop notifications follow the list in the cache (issue 22 point 1, web/notifier.py).
+        self.notifier = Notifier(me, cache=cache, storage=storage, clock=clock,
+                                 open_conversation=self.open_conversation, open_id=lambda: self.chat.cid,
+                                 list_view=self.list_view)
 
     def _in_list(self, cid):
         return self.session is not None and self.session.conversation(cid) is not None
@@ -190,6 +195,7 @@ class MessagesPage:
         self.router.remember(cid)
         # The chat takes this conversation's held sends; closing it gives them back.
         self.chat.open(conversation, self.held.take(cid))
+        self.notifier.chat_opened(cid)
         if not self.capabilities_known:
             asyncio.ensure_future(self.fetch_capabilities())  # the first ask had failed
         show_chat_screen(True)
@@ -311,6 +317,7 @@ class MessagesPage:
         if clear_drafts:
             self.drafts.clear_all()
         self._close_chat()
+        self.notifier.stop()
         self.held.stop()  # what is held stays in storage for this user's next session
         if self.inbox is not None:
             self.inbox.stop()
