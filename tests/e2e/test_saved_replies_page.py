@@ -3,15 +3,27 @@ it offers one, checked through its API), inserted into the composer with `/` or 
 keyboard and by mouse, edited before sending; without the capability the browser keeps them,
 per user, across a reload. The dialog and the list pass axe and fit 390 px."""
 
+import os
+from pathlib import Path
+
 import httpx
 from axe_playwright_python.sync_playwright import Axe
 
 from e2e_harness import token_for, wait_state
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
-from ui_support import DESKTOP, PHONE, WAIT_MS, enter, message_with_text, messages, open_chat
+from ui_support import DESKTOP, PHONE, WAIT_MS, animations_done, enter, message_with_text, messages, open_chat
 
 API = "/api/messaging/saved-replies/"
 CAPABILITIES = "**/api/messaging/capabilities/"
+# As tests/e2e/test_layout.py: the README's shots are rewritten only with UPDATE_SCREENSHOTS=1.
+SHOTS = Path(__file__).resolve().parents[2] / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts") \
+    / "screenshots"
+
+
+def screenshot(page, name):
+    animations_done(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name))
 
 
 def blocking_violations(page):
@@ -131,7 +143,7 @@ def test_the_servers_refusal_is_said_calmly_and_the_words_stay(ui, server):
 def test_slash_filters_and_a_choice_by_keyboard_is_inserted_editable_not_sent(ui, server, fresh_conversation):
     reset_server_replies(server, ("Welcome", "Glad you are here! Today we start."), ("Form check", "Film one set."),
                          ("Rest day", "Take it easy today."))
-    conv, peer = fresh_conversation()
+    conv, peer = fresh_conversation(messages=4)
     ui.set_viewport_size(DESKTOP)
     enter(ui, server)
     ui.wait_for_selector("body[data-capabilities~=saved_replies]", state="attached")
@@ -153,6 +165,7 @@ def test_slash_filters_and_a_choice_by_keyboard_is_inserted_editable_not_sent(ui
     active = box.get_attribute("aria-activedescendant")
     assert ui.locator(f"[id='{active}']").get_attribute("aria-selected") == "true"
     assert ui.locator(f"[id='{active}'] .reply-option-title").text_content() == "Welcome"
+    screenshot(ui, "saved-replies-picker.png")
     box.press("Enter")  # chooses; it does not send
     picker.wait_for(state="hidden", timeout=WAIT_MS)
     assert box.input_value() == "Glad you are here! Today we start."
@@ -163,8 +176,8 @@ def test_slash_filters_and_a_choice_by_keyboard_is_inserted_editable_not_sent(ui
     box.press("Enter")
     sent = "Glad you are here! Today we start. See you at 6."
     message_with_text(ui, sent).first.wait_for(timeout=WAIT_MS)
-    assert messages(ui).count() == 1  # one message: the choice itself sent nothing
-    assert [m["content"] for m in peer.messages(conv["id"])["results"]] == [sent]
+    assert messages(ui).count() == 5  # one new message: the choice itself sent nothing
+    assert [m["content"] for m in peer.messages(conv["id"])["results"]].count(sent) == 1
     assert ui.watch.errors == []
 
 
@@ -242,7 +255,18 @@ def test_at_390_px_the_list_and_the_dialog_fit_and_pass_axe(ui, server, fresh_co
         b = ui.get_by_test_id(part).bounding_box()
         assert b["x"] >= 0 and b["x"] + b["width"] <= PHONE["width"], part
     assert blocking_violations(ui) == []
+    screenshot(ui, "saved-replies-phone.png")
     ui.keyboard.press("Escape")
+    panel.wait_for(state="detached", timeout=WAIT_MS)
+
+    # The header's button, an icon at this width, opens the same dialog.
+    header_button = ui.get_by_role("button", name="Saved replies")
+    b = header_button.bounding_box()
+    assert b["x"] >= 0 and b["x"] + b["width"] <= PHONE["width"]
+    assert ui.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    header_button.click()
+    panel.wait_for(timeout=WAIT_MS)
+    ui.get_by_test_id("saved-replies-close").click()
     panel.wait_for(state="detached", timeout=WAIT_MS)
 
 
