@@ -218,6 +218,10 @@ def test_a_slash_that_chooses_nothing_stays_as_typed_and_a_click_chooses(ui, ser
     ui.get_by_role("option", name="Welcome").click()
     assert box.input_value() == "Hi Film one set.Glad you are here!"
     assert messages(ui).count() == 0  # nothing was sent
+    draft = ui.evaluate("""cid => Object.keys(localStorage)
+        .filter(k => k.startsWith('coachline.draft.') && k.endsWith('.' + cid)).map(k => localStorage.getItem(k))""",
+                        conv["id"])
+    assert draft == ["Hi Film one set.Glad you are here!"]  # kept as the draft, as typed text is
 
     # Its last option opens the dialog; closing it returns to the message box.
     ui.get_by_test_id("saved-replies-button").click()
