@@ -229,8 +229,6 @@ class SavedReplies:
 
     async def add(self, title: str, content: str) -> Optional[str]:
         problem = reply_problem(title, content)
-        if problem is None and len(self.replies) >= MAX_REPLIES and not self.on_server:
-            problem = TOO_MANY
         if problem is not None:
             return problem
         return await self._change(lambda: self.api.add_saved_reply(title, content),
