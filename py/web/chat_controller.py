@@ -40,7 +40,8 @@ class ChatController:
     """
 
     def __init__(self, host, cache, api, tokens, conversation, me, *, storage, clock, api_base, ws_base,
-                 tz_offset, on_event, drafts=None, debug=False, handed=None, capabilities=None):
+                 tz_offset, on_event, drafts=None, debug=False, handed=None, capabilities=None,
+                 saved_replies=None):
         self.cache = cache
         # What the backend offers beyond the spec (core/capabilities.py), read when used: the
         # answer may arrive after the chat opened.
@@ -63,7 +64,7 @@ class ChatController:
         self.view = ChatView(host, conversation, me, self.core.other, api_base=api_base, tz_offset=tz_offset,
                              inputs=ViewInputs(self.core, self._feed, on_event, self.cid, drafts, MessageEdits(
                                  api, cache, conversation, me, capabilities=self.capabilities, clock=clock)),
-                             draft=drafts.load(self.cid) if drafts else "")
+                             draft=drafts.load(self.cid) if drafts else "", saved_replies=saved_replies)
         # Read only when seen, where the browser can tell what is on screen (issue 13).
         self.core.read_when_seen = self.view.tracks_seen
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)

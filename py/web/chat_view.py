@@ -35,7 +35,8 @@ from web.web_dom import Listeners, el, set_text
 class ChatView:
     """DOM for one open conversation. Created on open, disposed on switch."""
 
-    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, inputs, draft=""):
+    def __init__(self, host, conversation, me, other, *, api_base, tz_offset, inputs, draft="",
+                 saved_replies=None):
         self.conversation_id = conversation["id"]
         self.read_only = bool(conversation.get("is_archived"))
         cb = inputs  # what the parts report: web/chat_controller.py's ViewInputs
@@ -80,7 +81,8 @@ class ChatView:
             self.composer = Composer(self.conversation_id, self.listeners,
                                      on_send=lambda text, file: self._send(cb.send, text, file),
                                      on_typing=cb.typing, draft=draft, on_draft=cb.save_draft,
-                                     on_save_edit=cb.edits.save, on_edit_last=self._edit_last)
+                                     on_save_edit=cb.edits.save, on_edit_last=self._edit_last,
+                                     saved_replies=saved_replies)
             self.root.appendChild(self.composer.node)
             self.menu = MessageMenu(cb.edits, on_edit=self._start_edit, on_said=self.composer.say,
                                     on_focus_away=self.messages.node.focus)

@@ -11,6 +11,8 @@ Editing (issue 22.3): `start_edit` puts an own message's words in the box under 
 message" with Cancel; Enter saves through `on_save_edit(mid, text)` (an awaitable: None when
 saved, else the sentence to say, and the words stay), Escape or Cancel gives the draft back.
 Up arrow in an empty box asks `on_edit_last()` for the last own message still editable.
+Saved replies (issue 22, point 5): a `/` or the bookmark button opens web/reply_picker.py's
+list; a chosen reply lands in the box as if typed, to edit before sending.
 """
 
 import asyncio
@@ -21,13 +23,15 @@ from core.message_actions import edit_refusal
 from web.web_dom import el, set_text, svg_icon
 
 ICON_SEND = "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z"
+ICON_SAVED_REPLY = "M19 21l-7-5-7 5V5a2 2 0 0 1 2-2h10a2 2 0 0 1 2 2z"
 ICON_ATTACH = ("M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19"
                "a2 2 0 0 1-2.83-2.83l8.49-8.48")
 
 
 class Composer:
     def __init__(self, conversation_id, listeners, *, on_send, on_typing, draft="", on_draft=None,
-                 on_save_edit=None, on_edit_last=None):
+                 on_save_edit=None, on_edit_last=None,
+                 saved_replies=None):
         self.on_send = on_send
         self.on_save_edit = on_save_edit
         self.on_edit_last = on_edit_last or (lambda: False)
@@ -68,10 +72,34 @@ class Composer:
                       self.send_button, self.notice):
             form.appendChild(child)
         listeners.add(edit_cancel, "click", lambda _event: self.cancel_edit())
+        self.picker = None
+        if saved_replies is not None:
+            self._add_reply_picker(conversation_id, listeners, saved_replies)
         listeners.add(form, "submit", self._on_submit)
         listeners.add(self.input, "keydown", self._on_keydown)
         listeners.add(self.input, "input", self._on_input)
         listeners.add(self.file_input, "change", self._on_file)
+
+    def _add_reply_picker(self, conversation_id, listeners, saved_replies):
+        from web.reply_picker import ReplyPicker
+        from web.saved_replies_panel import open_saved_replies
+        button = el("button", "icon-btn", attrs={
+            "type": "button", "data-testid": "saved-replies-button", "aria-label": "Insert a saved reply",
+            "title": "Insert a saved reply", "aria-haspopup": "listbox"})
+        button.appendChild(svg_icon(ICON_SAVED_REPLY))
+        self.node.insertBefore(button, self.input)
+        self.picker = ReplyPicker(self.node, self.input, listeners, saved_replies, key=conversation_id,
+                                  on_insert=self._insert,
+                                  on_manage=lambda: open_saved_replies(saved_replies, self.input))
+        listeners.add(button, "mousedown", lambda event: event.preventDefault())  # the list stays open
+        listeners.add(button, "click", lambda _event: self.picker.close() if self.picker.is_open
+                      else self.picker.open_all())
+
+    def _insert(self, text, caret):
+        """A chosen saved reply: in the box as if typed (draft, typing, size), never sent."""
+        self.input.value = text
+        self.input.setSelectionRange(caret, caret)
+        self._on_input(None)
 
     def mounted(self):
         """In the document now: a restored draft gets its height (and its counter, when long)."""
@@ -91,6 +119,8 @@ class Composer:
         self._send()
 
     def _on_keydown(self, event):
+        if self.picker is not None and self.picker.keydown(event):
+            return  # the open list took the key (Enter chooses there, it does not send)
         if event.isComposing:
             return
         if event.key == "Enter" and not event.shiftKey:
@@ -104,7 +134,9 @@ class Composer:
               and self._attachment is None and self.on_edit_last()):
             event.preventDefault()
 
-    def _on_input(self, _event):
+    def _on_input(self, event):
+        if self.picker is not None and event is not None:
+            self.picker.text_changed()
         if self.editing is None:  # an edit is neither typing news nor the draft
             self.on_typing()
             self.on_draft(self.input.value)

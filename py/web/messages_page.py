@@ -19,6 +19,7 @@ from core.capabilities import FEATURES, NO_CAPABILITIES
 from core import chat_events as ev
 from core.chat_routing import Navigation
 from core.drafts import Drafts
+from core.saved_replies import ReplyBook, SavedReplies
 from core import open_conversation as oc
 from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired
@@ -29,6 +30,7 @@ from web.inbox_socket import InboxSocket
 from web.list_keyboard import ListKeyboard
 from web.notifier import Notifier
 from web.open_chat import OpenChat, controller_factory
+from web.saved_replies_panel import close_saved_replies, open_saved_replies
 from web.screens import show_chat_screen, show_screen
 from web.timers import WakeTimer
 from web.web_dom import FrameScheduler, Listeners, by_id
@@ -77,10 +79,14 @@ class MessagesPage:
         self.unsubscribe = [cache.subscribe(self._render_list, key) for key in (CONVERSATIONS_KEY, UNREAD_COUNT_KEY)]
         show_screen("messages")
         self.poll_timer = WakeTimer(self._on_poll_timer)
+        # Issue 22, point 5: on the server when it offers them, else in this browser for this user.
+        self.saved_replies = SavedReplies(api, ReplyBook(storage, me["id"], _now_iso), lambda: self.capabilities)
+        self.listeners.add(by_id("saved-replies-open"), "click", self._open_saved_replies)
         self.chat = OpenChat(controller_factory(
             host=by_id("main"), cache=cache, api=api, tokens=tokens, me=me, storage=storage, clock=clock,
             api_base=config.api_base, ws_base=config.ws_base, tz_offset=tz_offset, drafts=self.drafts,
-            debug=debug, capabilities=lambda: self.capabilities), on_event=self._on_chat_event)
+            debug=debug, capabilities=lambda: self.capabilities, saved_replies=self.saved_replies),
+            on_event=self._on_chat_event)
         self.held = HeldOutboxes(me["id"], api, storage, clock, on_sent=self._held_sent,
                                  on_outcome=self._send_outcome, on_error=self.report_error)
         self.held.restore()
@@ -120,6 +126,9 @@ class MessagesPage:
             self.open_conversation(linked)
         else:
             self.list_view.focus_row(None)  # after sign-in, focus goes to the list
+
+    def _open_saved_replies(self, _event):
+        open_saved_replies(self.saved_replies, by_id("saved-replies-open"))
 
     # ----- the list ------------------------------------------------------------------------
 
@@ -318,6 +327,7 @@ class MessagesPage:
             self.drafts.clear_all()
         self._close_chat()
         self.notifier.stop()
+        close_saved_replies()  # nothing of this trainer stays on screen
         self.held.stop()  # what is held stays in storage for this user's next session
         if self.inbox is not None:
             self.inbox.stop()
