@@ -144,6 +144,8 @@ class ChatView:
         return self.seen.available
 
     def dispose(self):
+        if self.composer is not None:
+            self.composer.dispose()
         self.seen.dispose()
         self.messages.dispose()
         self.listeners.dispose()
