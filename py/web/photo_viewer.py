@@ -63,6 +63,7 @@ class PhotoViewer:
         image.src = url
         self._listeners.add(dialog, "keydown", self._on_keydown)
         self._listeners.add(dialog, "cancel", self._on_cancel)
+        self._listeners.add(dialog, "close", lambda _event: self.close())  # closed any other way
         self._listeners.add(dialog, "click", self._on_click)
         self._listeners.add(close_button, "click", lambda _event: self.close())
         dialog.showModal()

@@ -5,6 +5,7 @@ Close or a click beside it closes; focus stays inside and returns to the thumbna
 "Remove photo" button, and its object URL is revoked when it leaves the composer.
 """
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from test_sending import _tiny_png  # one PNG maker for the e2e tests
@@ -24,6 +25,13 @@ WATCH_OBJECT_URLS = """() => {
     URL.createObjectURL = (blob) => { const url = make(blob); log.made.push(url); return url; };
     URL.revokeObjectURL = (url) => { log.revoked.push(url); revoke(url); };
 }"""
+
+
+@pytest.fixture(autouse=True)
+def _viewer_closed_after(ui):
+    """A test that fails with the viewer open must not leave the module's tab behind a modal."""
+    yield
+    ui.evaluate(f"() => {{ const d = document.querySelector('{VIEWER}'); if (d && d.open) d.close(); }}")
 
 
 def _portrait():
@@ -245,3 +253,28 @@ def test_on_a_phone_the_viewer_fills_the_screen_the_photo_fits_and_close_is_in_r
     page.get_by_test_id("photo-viewer-close").click()
     viewer.wait_for(state="hidden", timeout=WAIT_MS)
     assert page.watch.errors == []
+
+
+def test_a_photo_whose_send_answer_is_lost_is_held_and_arrives_once_with_its_photo(ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=0)
+    cid = conv["id"]
+    enter(page, server)
+    open_chat(page, cid)
+    # The server stores the next send but its answer is lost (504) and nothing is broadcast.
+    server.fault("lose_send_answers", count=1, broadcast=False)
+    page.get_by_test_id("attach-image").set_input_files(files=[_portrait()])
+    page.get_by_test_id("attach-thumb").wait_for(state="visible", timeout=WAIT_MS)
+    page.get_by_test_id("chat-input").fill("held with its photo")
+    page.get_by_test_id("send-button").click()
+    page.get_by_test_id("attach-thumb").wait_for(state="hidden", timeout=WAIT_MS)   # it left the composer
+
+    page.locator("[data-testid=message][data-pending=true][data-status=held]").wait_for(timeout=WAIT_MS)
+    # It goes again by itself, with the same client_message_id: one message, with its photo.
+    page.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
+    stored = db_messages(server, cid, peer.access)
+    assert [m["content"] for m in stored] == ["held with its photo"] and stored[0]["image"]
+    thumb = page.locator(f"[data-message-id='{stored[0]['id']}'] img.message-image.is-fitted")
+    thumb.wait_for(timeout=WAIT_MS)
+    box = thumb.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (160, 320)
