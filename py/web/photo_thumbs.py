@@ -26,20 +26,29 @@ def _photo_button(target):
 class PhotoThumbs:
     def __init__(self, list_node, listeners):
         self.viewer = PhotoViewer()
+        self.list_node = list_node
+        self.phone = js.window.matchMedia(PHONE_QUERY)
         listeners.add(list_node, "load", self._on_load, True)
         listeners.add(list_node, "error", self._on_error, True)
         listeners.add(list_node, "click", self._on_click)
+        # Across the phone's width (a rotation, a resized window) the loaded photos refit.
+        listeners.add(self.phone, "change", self._refit_all)
 
-    @staticmethod
-    def _on_load(event):
-        img = event.target
-        if getattr(img, "tagName", "") != "IMG" or not img.classList.contains("message-image"):
-            return
-        box = photo_fit.PHONE_BOX if js.window.matchMedia(PHONE_QUERY).matches else photo_fit.DESKTOP_BOX
+    def _fit(self, img):
+        box = photo_fit.PHONE_BOX if self.phone.matches else photo_fit.DESKTOP_BOX
         size = photo_fit.thumbnail_size(img.naturalWidth, img.naturalHeight, box)
         img.setAttribute("width", str(size.width))
         img.setAttribute("height", str(size.height))
         img.classList.add("is-fitted")
+
+    def _on_load(self, event):
+        img = event.target
+        if getattr(img, "tagName", "") == "IMG" and img.classList.contains("message-image"):
+            self._fit(img)
+
+    def _refit_all(self, _event=None):
+        for img in self.list_node.querySelectorAll("img.message-image.is-fitted"):
+            self._fit(img)
 
     @staticmethod
     def _on_error(event):

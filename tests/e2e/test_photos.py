@@ -5,14 +5,22 @@ Close or a click beside it closes; focus stays inside and returns to the thumbna
 "Remove photo" button, and its object URL is revoked when it leaves the composer.
 """
 
+import os
+import struct
+import zlib
+from pathlib import Path
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from test_sending import _tiny_png  # one PNG maker for the e2e tests
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
-from ui_support import PHONE, WAIT_MS, after_frames, at_bottom, enter, open_chat, poll_until
+from ui_support import DESKTOP, PHONE, WAIT_MS, after_frames, at_bottom, enter, open_chat, poll_until
 from reliability_support import db_messages
 
+# Like test_layout.py: the committed screenshot is refreshed only with UPDATE_SCREENSHOTS=1.
+SHOTS = (Path(__file__).resolve().parents[2] / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts")
+         / "screenshots")
 VIEWER = "dialog[data-testid=photo-viewer]"
 FITTED = "[data-testid=message-list] [data-message-id] img.message-image.is-fitted"
 
@@ -38,6 +46,26 @@ def _portrait():
     return {"name": "plank.png", "mimeType": "image/png", "buffer": _tiny_png(300, 600)}
 
 
+def _gradient_png(width, height):
+    """A width x height PNG that looks like something in a screenshot: teal at the top to
+    amber at the bottom, a lighter diagonal band."""
+    rows = []
+    for y in range(height):
+        t = y / max(1, height - 1)
+        row = bytearray(b"\x00")
+        for x in range(width):
+            band = 40 if abs((x + y) % 200 - 100) < 30 else 0
+            row += bytes((min(255, int(20 + 225 * t) + band), min(255, int(150 - 20 * t) + band),
+                          min(255, int(140 - 100 * t) + band)))
+        rows.append(bytes(row))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
 def _blocking_axe(page):
     results = Axe().run(page)
     return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
@@ -48,9 +76,9 @@ def _focused(page, attr="data-testid"):
     return page.evaluate(f"document.activeElement && document.activeElement.getAttribute('{attr}')")
 
 
-def _photo_from_peer(peer, cid, width, height, content=""):
+def _photo_from_peer(peer, cid, width, height, content="", png=_tiny_png):
     r = peer.http.post(f"/api/messaging/conversations/{cid}/send/", data={"content": content},
-                       files={"image": ("p.png", _tiny_png(width, height), "image/png")})
+                       files={"image": ("p.png", png(width, height), "image/png")})
     r.raise_for_status()
     return r.json()["id"]
 
@@ -218,7 +246,7 @@ def test_on_a_phone_the_viewer_fills_the_screen_the_photo_fits_and_close_is_in_r
     page = ui
     conv, peer = fresh_conversation(messages=1)
     cid = conv["id"]
-    _photo_from_peer(peer, cid, 300, 600)
+    _photo_from_peer(peer, cid, 300, 600, content="My plank, from the side", png=_gradient_png)
     page.set_viewport_size(PHONE)
     enter(page, server)
     open_chat(page, cid)
@@ -240,6 +268,8 @@ def test_on_a_phone_the_viewer_fills_the_screen_the_photo_fits_and_close_is_in_r
     assert shown["x"] >= 0 and shown["y"] >= 0
     assert shown["x"] + shown["width"] <= PHONE["width"] and shown["y"] + shown["height"] <= PHONE["height"]
     assert abs(shown["height"] / shown["width"] - 2) < 0.02
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "photo-viewer-phone.png"))
     close = page.get_by_test_id("photo-viewer-close").bounding_box()
     assert close["width"] >= 44 and close["height"] >= 44
     assert close["x"] >= 0 and close["x"] + close["width"] <= PHONE["width"] and close["y"] >= 0
@@ -252,6 +282,9 @@ def test_on_a_phone_the_viewer_fills_the_screen_the_photo_fits_and_close_is_in_r
     viewer.wait_for(state="visible", timeout=WAIT_MS)
     page.get_by_test_id("photo-viewer-close").click()
     viewer.wait_for(state="hidden", timeout=WAIT_MS)
+    # A wider window refits the loaded photo into the desktop's box.
+    page.set_viewport_size(DESKTOP)
+    poll_until(lambda: thumb.evaluate("i => [i.width, i.height]") == [160, 320], 10, "the desktop box")
     assert page.watch.errors == []
 
 
