@@ -104,4 +104,4 @@ class PhotoViewer:
             self.close()
 
     def dispose(self):
-        self.close()
+        self.close(restore_focus=False)  # the chat is going: its thumbnail with it

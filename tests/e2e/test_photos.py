@@ -311,3 +311,23 @@ def test_a_photo_whose_send_answer_is_lost_is_held_and_arrives_once_with_its_pho
     thumb.wait_for(timeout=WAIT_MS)
     box = thumb.bounding_box()
     assert (round(box["width"]), round(box["height"])) == (160, 320)
+
+
+def test_a_photo_that_cannot_load_says_so_and_opens_nothing(ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=1)
+    cid = conv["id"]
+    mid = _photo_from_peer(peer, cid, 300, 600)
+    page.route("**/media/**", lambda route: route.fulfill(status=404, body=""))
+    try:
+        enter(page, server)
+        open_chat(page, cid)
+        button = page.locator(f"[data-message-id='{mid}'] [data-testid=open-photo]")
+        page.wait_for_selector(f"[data-message-id='{mid}'] [data-testid=open-photo][disabled]", timeout=WAIT_MS)
+        assert button.get_attribute("aria-label") == "Image unavailable"
+        assert "Image unavailable" in page.locator(f"[data-message-id='{mid}']").inner_text()
+        button.click(force=True)   # a disabled button: nothing happens, nothing breaks
+        assert not _viewer_open(page)
+        assert page.watch.errors == []
+    finally:
+        page.unroute("**/media/**")
