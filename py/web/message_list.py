@@ -230,6 +230,7 @@ class MessageList:
         log = self._log
         if log is None:
             return
+        self.photos.after_render()
         lst = self.node
         changes = log.changes_since(self.revision)
         old_height = old_top = None

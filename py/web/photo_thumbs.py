@@ -67,5 +67,12 @@ class PhotoThumbs:
             label = button.getAttribute("data-photo-label") or "Photo"
             self.viewer.open(img.getAttribute("src"), label, return_to=button)
 
+    def after_render(self):
+        """Once per frame (the list's): a photo whose message was deleted (or whose node went)
+        is no longer shown full size either; focus goes to the list, not to nowhere."""
+        if self.viewer.is_open and not self.viewer.thumbnail_present():
+            self.viewer.close(restore_focus=False)
+            self.list_node.focus()
+
     def dispose(self):
         self.viewer.dispose()

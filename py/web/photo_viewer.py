@@ -48,6 +48,10 @@ class PhotoViewer:
     def is_open(self):
         return self._dialog is not None
 
+    def thumbnail_present(self):
+        """The thumbnail it was opened from is still in the page."""
+        return present(self._return_to) and bool(self._return_to.isConnected)
+
     def open(self, src, label, return_to=None):
         """Show `src` full size; False (nothing shown) when it is not an image URL."""
         url = safe_image_url(src)

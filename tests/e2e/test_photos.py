@@ -331,3 +331,24 @@ def test_a_photo_that_cannot_load_says_so_and_opens_nothing(ui, server, fresh_co
         assert page.watch.errors == []
     finally:
         page.unroute("**/media/**")
+
+
+def test_a_photo_open_full_size_closes_when_its_sender_deletes_it(ui, server, fresh_conversation):
+    page = ui
+    conv, peer = fresh_conversation(messages=1)
+    cid = conv["id"]
+    mid = _photo_from_peer(peer, cid, 300, 600)
+    enter(page, server)
+    open_chat(page, cid)
+    page.locator(FITTED).wait_for(timeout=WAIT_MS)
+    page.get_by_test_id("open-photo").click()
+    viewer = page.locator(VIEWER)
+    viewer.wait_for(state="visible", timeout=WAIT_MS)
+
+    assert peer.http.delete(f"/api/messaging/messages/{mid}/").status_code == 204
+
+    viewer.wait_for(state="hidden", timeout=WAIT_MS)
+    page.wait_for_selector(f"[data-message-id='{mid}'][data-deleted=true]", timeout=WAIT_MS)
+    assert page.get_by_test_id("photo-viewer-image").get_attribute("src") is None
+    assert _focused(page) == "message-list"
+    assert page.watch.errors == []
