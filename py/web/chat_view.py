@@ -170,6 +170,8 @@ class ChatView:
         return self.seen.available
 
     def dispose(self):
+        if self.composer is not None:
+            self.composer.dispose()
         if self.menu is not None:
             self.menu.dispose()
         self.seen.dispose()

@@ -20,6 +20,7 @@ import asyncio
 
 from core import send_limits
 from core.message_actions import edit_refusal
+from web.attach_preview import AttachPreview
 from web.web_dom import el, set_text, svg_icon
 
 ICON_SEND = "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z"
@@ -49,7 +50,7 @@ class Composer:
         label = el("label", "icon-btn", attrs={"for": file_id, "title": "Attach an image"})
         label.appendChild(svg_icon(ICON_ATTACH))
         label.appendChild(el("span", "visually-hidden", "Attach an image"))
-        self.attach_preview = el("span", "attach-preview")
+        self.attach_preview = AttachPreview(listeners, on_remove=self._forget_attachment)
         self.input = el("textarea", None, attrs={
             "data-testid": "chat-input", "rows": "1", "placeholder": "Write a message…",
             "aria-label": "Message",
@@ -68,7 +69,7 @@ class Composer:
         self.edit_label = el("span", "edit-label", "Editing message")
         self.edit_bar = el("div", "edit-bar", attrs={"data-testid": "edit-bar", "hidden": ""},
                            children=(self.edit_label, edit_cancel))
-        for child in (self.edit_bar, self.file_input, label, self.attach_preview, self.input, self.counter,
+        for child in (self.edit_bar, self.file_input, label, self.attach_preview.node, self.input, self.counter,
                       self.send_button, self.notice):
             form.appendChild(child)
         listeners.add(edit_cancel, "click", lambda _event: self.cancel_edit())
@@ -179,7 +180,13 @@ class Composer:
             self.file_input.value = ""  # refused at once: nothing is attached
         self._say(refusal, "file")
         self._attachment = picked
-        set_text(self.attach_preview, self._attachment.name if self._attachment else "")
+        self.attach_preview.show(picked)
+
+    def _forget_attachment(self):
+        """Remove photo: nothing attached any more; the caret goes back to the message."""
+        self._attachment = None
+        self.file_input.value = ""
+        self.input.focus()
 
     # ----- editing one's own message (issue 22.3) ------------------------------------------------
 
@@ -260,6 +267,9 @@ class Composer:
         self._autosize()
         self._attachment = None
         self.file_input.value = ""
-        set_text(self.attach_preview, "")
+        self.attach_preview.clear()
         self._show_counter()
         self.on_send(text, attachment)
+
+    def dispose(self):
+        self.attach_preview.dispose()  # the chosen photo's object URL goes with the chat

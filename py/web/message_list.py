@@ -23,6 +23,7 @@ from core.chat_marks import watch_until_seen
 from web.message_groups import MessageGroups
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
+from web.photo_thumbs import PhotoThumbs
 from web.size_watch import SizeWatch
 from web.unread_line import UnreadLine
 from web.web_dom import FrameScheduler, clear, el, perf_now, present, set_text
@@ -89,6 +90,7 @@ class MessageList:
         # Anything that grows while the reader follows the bottom (a tall message rendered
         # late, an image, a pending send) keeps the bottom in view.
         self.size_watch = SizeWatch([self.items, pending_box], self.keep_bottom)
+        self.photos = PhotoThumbs(self.node, listeners)  # fitted thumbnails, the viewer (issue 22)
 
     # ----- what the view asks -----------------------------------------------------------
 
@@ -228,6 +230,7 @@ class MessageList:
         log = self._log
         if log is None:
             return
+        self.photos.after_render()
         lst = self.node
         changes = log.changes_since(self.revision)
         old_height = old_top = None
@@ -350,6 +353,7 @@ class MessageList:
         return "end" if at_end else "middle"
 
     def dispose(self):
+        self.photos.dispose()
         self.size_watch.dispose()
         self.frame.dispose()
         # Let go of every node now: the view and its controller reference each other,

@@ -9,6 +9,7 @@ only (STYLE 7); an image URL must pass safe_url first.
 from core import formatting
 from core.linkify import split_links
 from core.message_actions import DELETED_TEXT, may_change_later
+from core.photo_fit import RESERVED
 from core.safe_url import safe_image_url
 from web.web_dom import document, el, present, svg_icon
 
@@ -30,6 +31,20 @@ def fill_text(span, content):
             span.appendChild(el("a", "message-link", segment.text, attrs={
                 "href": segment.href, "target": "_blank", "rel": LINK_REL,
             }))
+
+
+def _photo(image_url, sender_name):
+    """The thumbnail, a button that opens the full-size photo (issue 22, item 4). It reserves
+    photo_fit.RESERVED until the photo has loaded (message_list.py then fits it)."""
+    img = el("img", "message-image", attrs={
+        "alt": "Image from " + sender_name, "loading": "lazy", "decoding": "async",
+        "width": str(RESERVED.width), "height": str(RESERVED.height),
+    })
+    img.src = image_url
+    return el("button", "photo-open", attrs={
+        "type": "button", "data-testid": "open-photo", "aria-label": "Open photo from " + sender_name,
+        "data-photo-label": "Photo from " + sender_name,
+    }, children=[img])
 
 
 def _set_ticks(ticks, is_read):
@@ -107,12 +122,7 @@ class MessageNodes:
             text.remove()
         image_url = safe_image_url(message.get("image"), self.api_base)
         if image_url:
-            img = el("img", "message-image", attrs={
-                "alt": "Image from " + formatting.display_name(message["sender"]),
-                "loading": "lazy", "decoding": "async", "width": "240", "height": "180",
-            })
-            img.src = image_url
-            bubble.insertBefore(img, bubble.firstChild)
+            bubble.insertBefore(_photo(image_url, formatting.display_name(message["sender"])), bubble.firstChild)
         stamp = node.lastChild.firstChild
         stamp.textContent = clock
         stamp.setAttribute("datetime", message.get("created_at") or "")

@@ -89,7 +89,7 @@ def _tiny_png(width=4, height=3):
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def test_edge9_uploaded_image_is_shown_as_a_fixed_size_image_from_media(ui, server, fresh_conversation):
+def test_edge9_uploaded_image_is_shown_from_media_in_its_own_ratio(ui, server, fresh_conversation):
     conv, peer = fresh_conversation(messages=0)
     cid = conv["id"]
     enter(ui, server)
@@ -106,8 +106,9 @@ def test_edge9_uploaded_image_is_shown_as_a_fixed_size_image_from_media(ui, serv
     assert src.startswith("/media/")
     assert src == stored[0]["image"] or stored[0]["image"].endswith(src)
     poll_until(lambda: img.evaluate("i => i.complete && i.naturalWidth") == 4, 10, "the image to load")
+    ui.locator("[data-testid=message-list] img.message-image.is-fitted").wait_for(timeout=WAIT_MS)
     box = img.bounding_box()
-    assert (round(box["width"]), round(box["height"])) == (240, 180)
+    assert (round(box["width"]), round(box["height"])) == (280, 210)  # 4 x 3 in the 280 x 320 box (issue 22)
     assert messages(ui).count() == 1
 
 
