@@ -18,6 +18,7 @@ import js
 
 from core.api_client import ApiClient, make_refresh_call
 from core import models
+from core.page_names import READY_ATTRIBUTE
 from core.prefetch import PrefetchedTransport
 from core.tokens import SessionExpired, TokenManager
 import core.query_cache as qc
@@ -61,7 +62,7 @@ class App:
             await self.enter_messages()
         else:
             self.login.show()
-        js.document.body.setAttribute("data-app-ready", "true")
+        js.document.body.setAttribute(READY_ATTRIBUTE, "true")
 
     async def enter_messages(self):
         try:

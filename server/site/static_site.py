@@ -32,14 +32,14 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.site import precompress, snapshot_plan, stdlib_trim
+from server.site import offline_shell, precompress, snapshot_plan, stdlib_trim
 
 DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
 ROOT_FILES = ("index.html", "pyscript.json", "pyscript.toml", "config.json")
 # Folder -> file endings served from it (recursively).
 TREES = {
     "py": (".py", ".zip", ".json"),
-    "static": (".css", ".js", ".mjs", ".svg", ".png", ".jpg", ".webp", ".ico", ".woff2", ".woff"),
+    "static": (".css", ".js", ".mjs", ".svg", ".png", ".jpg", ".webp", ".ico", ".woff2", ".woff", ".webmanifest"),
     "bench": (".html", ".py", ".js", ".mjs", ".css", ".json", ".toml", ".svg", ".png", ".txt"),
 }
 
@@ -83,6 +83,7 @@ MIME_TYPES = {
     ".ts": "text/plain" + _TEXT,
     ".svg": "image/svg+xml" + _TEXT,
     ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
     ".map": "application/json",
     ".wasm": "application/wasm",
     ".zip": "application/zip",
@@ -98,7 +99,7 @@ MIME_TYPES = {
     ".woff2": "font/woff2",
     ".woff": "font/woff",
 }
-COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".py", ".toml", ".txt", ".md", ".ts", ".svg", ".json", ".map",
+COMPRESSIBLE = {".html", ".webmanifest", ".js", ".mjs", ".css", ".py", ".toml", ".txt", ".md", ".ts", ".svg", ".json", ".map",
                 ".wasm", ".zip", ".whl", ".tar", ".data"}
 MIN_GZIP_BYTES = 256
 
@@ -197,6 +198,12 @@ def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, manifest)
     else:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, make=lambda: snapshot_plan.manifest(site_root))
+    if (site_root / offline_shell.TEMPLATE).is_file():
+        # The service worker, at the root so that its scope is the whole site (issue 22 item 2).
+        snapshot = f"{SNAPSHOT_URL}/{current}" if current else None
+        make = offline_shell.maker(site_root, dict(files), snapshot)
+        files[offline_shell.SW_URL] = (SiteFile(offline_shell.SW_URL, None, make()) if export
+                                       else SiteFile(offline_shell.SW_URL, None, make=make))
     return dict(sorted(files.items()))
 
 
