@@ -155,7 +155,9 @@ class OfflineKeeper:
             return
         if self.offline:
             return  # what shows is the copy itself (and what was sent meanwhile is held)
-        self.timer.set(self.throttle.changed(self.clock()))
+        at = self.throttle.changed(self.clock())
+        if at is not None:  # else a write is already on its way (None would cancel it)
+            self.timer.set(at)
 
     def _write(self):
         self.throttle.written(self.clock())
@@ -169,14 +171,16 @@ class OfflineKeeper:
             self.copy = offline.updated(self.copy, me=self.me, touched=pages,
                                         conversations=self.cache.get_query_data(CONVERSATIONS_KEY),
                                         unread_count=self.cache.get_query_data(UNREAD_COUNT_KEY))
-        except ValueError:
+        except ValueError as exc:
+            js.console.warn("[offline] no copy:", str(exc))
             return
         copy = self.copy
 
         async def write():
             try:
                 await self.store.write(copy)
-            except Exception:  # noqa: BLE001 - a full or blocked store keeps the older copy
+            except Exception as exc:  # noqa: BLE001 - a full or blocked store keeps the older copy
+                js.console.warn("[offline] not saved:", type(exc).__name__, str(exc))
                 return
             js.document.body.setAttribute("data-offline-saved", str(len(copy.recent)))
         asyncio.ensure_future(write())
