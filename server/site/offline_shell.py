@@ -63,14 +63,19 @@ def script(template: bytes, shell_data: dict) -> bytes:
     return text.replace(PLACEHOLDER, "const SHELL = " + json.dumps(shell_data, separators=(",", ":")) + ";", 1).encode()
 
 
-def maker(site_root: Path, files: Mapping[str, object], snapshot: str | None) -> Callable[[], bytes]:
-    """What `/sw.js` reads as: recomputed from the listed files' stamps, kept while they hold."""
+def maker(site_root: Path, listing: Callable[[], Mapping[str, object]]) -> Callable[[], bytes]:
+    """What `/sw.js` reads as: made from a fresh `listing()` (url -> SiteFile, the worker left
+    out), so a file added since the server's own listing is in it; kept while nothing changed."""
     memo: dict[str, tuple[tuple, bytes]] = {}
 
     def make() -> bytes:
         template = (site_root / TEMPLATE).read_bytes()
+        files = listing()
+        manifest = files.get("/snapshot/manifest.json")
+        current = json.loads(manifest.read()).get("snapshot") if manifest is not None else None  # type: ignore[attr-defined]
+        snapshot = f"/snapshot/{current}" if isinstance(current, str) else None
         stamps = {url: f.stamp() for url, f in files.items() if kept(url)}  # type: ignore[attr-defined]
-        key = (hashlib.sha256(template).hexdigest(), tuple(sorted(stamps.items(), key=lambda kv: kv[0])))
+        key = (hashlib.sha256(template).hexdigest(), snapshot, tuple(sorted(stamps.items())))
         if memo.get("sw", ((), b""))[0] != key:
             memo["sw"] = (key, script(template, shell(stamps, template, snapshot)))
         return memo["sw"][1]

@@ -151,7 +151,7 @@ def vendor_version(site_root: Path, vendor: Vendor) -> str | None:
         return None
 
 
-def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
+def site_files(site_root: Path, *, export: bool = False, worker: bool = True) -> dict[str, SiteFile]:
     """Every file of the site, by URL path. The one definition of what the site contains.
     `export`: only what the page loads (no bench pages, no vendor source maps or docs)."""
     files: dict[str, SiteFile] = {}
@@ -198,10 +198,9 @@ def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, manifest)
     else:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, make=lambda: snapshot_plan.manifest(site_root))
-    if (site_root / offline_shell.TEMPLATE).is_file():
+    if worker and (site_root / offline_shell.TEMPLATE).is_file():
         # The service worker, at the root so that its scope is the whole site (issue 22 item 2).
-        snapshot = f"{SNAPSHOT_URL}/{current}" if current else None
-        make = offline_shell.maker(site_root, dict(files), snapshot)
+        make = offline_shell.maker(site_root, lambda: site_files(site_root, export=export, worker=False))
         files[offline_shell.SW_URL] = (SiteFile(offline_shell.SW_URL, None, make()) if export
                                        else SiteFile(offline_shell.SW_URL, None, make=make))
     return dict(sorted(files.items()))
