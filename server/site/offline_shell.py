@@ -26,8 +26,11 @@ TEMPLATE = Path("static") / "sw.js"
 # The template's placeholder line, replaced by the version and the list (one JSON object).
 PLACEHOLDER = "const SHELL = {};"
 # Pyodide's and PyScript's files a page never loads (the listing for an export already
-# leaves out maps and docs): PyScript's own service worker, its editor and terminal.
-SKIP_NAMES = ("service-worker.js",)
+# leaves out maps and docs): PyScript's own service worker, its editor and terminal. And the
+# wasm's .gz twin (for hosts that compress nothing): a page the worker controls fetches the
+# wasm itself (static/pyodide-loader.mjs, hostCompresses), which the worker answers from its
+# cache as application/wasm, so it compiles while streaming and keeps its code cache.
+SKIP_NAMES = ("service-worker.js", "pyodide.asm.wasm.gz")
 SKIP_PREFIXES = ("codemirror", "xterm", "py-editor", "py-game", "py-terminal", "mpy-", "pyodide_graph", "donkey")
 
 

@@ -33,6 +33,8 @@ COPY_TEXT = "async (key) => await globalThis.coachlineOfflineDb.get(key)"
 ME_ID = """async () => (await (await fetch('/api/auth/users/me/', {headers:
   {Authorization: 'Bearer ' + localStorage.getItem('access_token')}})).json()).id"""
 BLOCKING = ("serious", "critical")
+WASM_ENTRIES = """() => performance.getEntriesByType("resource").map((e) => e.name.split("/").pop())
+  .filter((name) => name.startsWith("pyodide.asm.wasm"))"""
 
 
 @pytest.fixture
@@ -59,6 +61,7 @@ def reload_offline(context, page):
 def test_a_page_loaded_once_opens_offline_with_the_saved_list_and_chat_then_refreshes(
         server, offline_context, fresh_conversation):
     conv, peer = fresh_conversation(messages=5)
+    other, other_peer = fresh_conversation(messages=1)
     cid = conv["id"]
     page = offline_context.new_page()
     login(page, server)
@@ -71,6 +74,10 @@ def test_a_page_loaded_once_opens_offline_with_the_saved_list_and_chat_then_refr
 
     reload_offline(offline_context, page)
     assert page.get_attribute("body", "data-offline") == "true"
+    # The runtime came from the worker's cache: the snapshot, and the wasm itself (compiled
+    # while streaming, as application/wasm), not the .gz a host without compression gets.
+    assert page.evaluate("document.documentElement.dataset.pyodideBoot") == "snapshot"
+    assert page.evaluate(WASM_ENTRIES) == ["pyodide.asm.wasm"]
     note = page.locator("#offline-note")
     assert note.is_visible() and note.text_content() == "Offline - showing saved messages"
     assert page.get_by_test_id("conversation-item").count() == rows_online
@@ -88,14 +95,18 @@ def test_a_page_loaded_once_opens_offline_with_the_saved_list_and_chat_then_refr
     page.get_by_test_id("chat-input").press("Enter")
     message_with_text(page, "written on the train").first.wait_for(timeout=WAIT_MS)
     peer.send(cid, "sent while you were offline")
+    other_peer.send(other["id"], "news in another conversation")
 
     offline_context.set_offline(False)
     page.wait_for_selector("body:not([data-offline])", state="attached", timeout=WAIT_MS)
     assert note.is_hidden()
-    conversation_row(page, cid).filter(has_text="sent while you were offline").wait_for(timeout=WAIT_MS)
     message_with_text(page, "sent while you were offline").first.wait_for(timeout=WAIT_MS)
     wait_until(lambda: "written on the train" in [m["content"] for m in peer.messages(cid)["results"]],
                "the held send to reach the server", timeout=WAIT_MS / 1000)
+    # The list is the server's again: its row shows the conversation's newest message.
+    newest = peer.messages(cid)["results"][-1]["content"]
+    conversation_row(page, cid).filter(has_text=newest).wait_for(timeout=WAIT_MS)
+    conversation_row(page, other["id"]).filter(has_text="news in another conversation").wait_for(timeout=WAIT_MS)
 
 
 def test_the_offline_page_fits_a_phone(server, offline_context):
