@@ -9,6 +9,7 @@ user on the same browser never sees the first one's. A changed site installs a n
 whose cache replaces the old one on the next load.
 """
 
+import os
 import shutil
 
 import pytest
@@ -33,6 +34,8 @@ COPY_TEXT = "async (key) => await globalThis.coachlineOfflineDb.get(key)"
 ME_ID = """async () => (await (await fetch('/api/auth/users/me/', {headers:
   {Authorization: 'Bearer ' + localStorage.getItem('access_token')}})).json()).id"""
 BLOCKING = ("serious", "critical")
+# Screenshots for the README (UPDATE_SCREENSHOTS=1), else into test-artifacts/ (as test_layout.py).
+SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else ROOT / "test-artifacts" / "screenshots"
 WASM_ENTRIES = """() => performance.getEntriesByType("resource").map((e) => e.name.split("/").pop())
   .filter((name) => name.startsWith("pyodide.asm.wasm"))"""
 
@@ -85,6 +88,8 @@ def test_a_page_loaded_once_opens_offline_with_the_saved_list_and_chat_then_refr
     assert message_texts(page) == online_texts
     results = Axe().run(page)
     assert [v["id"] for v in results.response["violations"] if v["impact"] in BLOCKING] == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "offline-desktop.png"))
     # Nothing of a user is in the worker's cache: only the site's files.
     for name in page.evaluate(SHELL_CACHES):
         for path in page.evaluate(CACHED_PATHS, name):
@@ -125,6 +130,8 @@ def test_the_offline_page_fits_a_phone(server, offline_context):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.get_by_test_id("conversation-item").count() > 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "offline-phone.png"))
     offline_context.set_offline(False)
 
 
