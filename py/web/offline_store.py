@@ -181,8 +181,6 @@ class OfflineKeeper:
                 await self.store.write(copy)
             except Exception as exc:  # noqa: BLE001 - a full or blocked store keeps the older copy
                 js.console.warn("[offline] not saved:", type(exc).__name__, str(exc))
-                return
-            js.document.body.setAttribute("data-offline-saved", str(len(copy.recent)))
         asyncio.ensure_future(write())
 
     def stop(self):
@@ -190,4 +188,3 @@ class OfflineKeeper:
         self.unsubscribe()
         self.listeners.dispose()
         js.document.body.removeAttribute(OFFLINE_ATTRIBUTE)
-        js.document.body.removeAttribute("data-offline-saved")
