@@ -84,6 +84,9 @@ def content_security_policy(connect: Iterable[str] = (), *, for_meta: bool = Fal
         "img-src 'self' data: blob:",
         f"connect-src {connect_src}",
         "font-src 'self'",
+        # The service worker (static/sw.js, served at /sw.js) and the web manifest (issue 22).
+        "worker-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -14,7 +14,7 @@
 // Loaded with `defer` (no inline script: the CSP has no unsafe-inline).
 (() => {
   // SHARED BEGIN (generated: python3 scripts/early_shared.py --write)
-  const SHARED = {"config": "./config.json", "calls": ["/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/"], "storage": {"access": "access_token", "refresh": "refresh_token"}, "screens": {"boot": "boot-screen", "login": "login-screen", "messages": "messages-screen"}, "login": {"form": "login-form", "email": "login-email", "submit": "login-submit"}};
+  const SHARED = {"config": "./config.json", "calls": ["/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/"], "storage": {"access": "access_token", "refresh": "refresh_token"}, "screens": {"boot": "boot-screen", "login": "login-screen", "messages": "messages-screen"}, "login": {"form": "login-form", "email": "login-email", "submit": "login-submit"}, "ready": "data-app-ready", "worker": "./sw.js"};
   // SHARED END
   const { calls: CALLS, storage: KEYS, screens: SCREENS, login: LOGIN } = SHARED;
   const stored = (key) => {
@@ -58,6 +58,24 @@
         return { url: apiBase + path, status: response.status, text: await response.text() };
       }).catch(() => undefined);
       answers.set(path, { authorization, answer });
+    }
+  }
+
+  // The service worker (static/sw.js, which the server serves at the site's root), registered
+  // once Python has started: its first install fetches the shell and the runtime again (from
+  // the HTTP cache by then) and must not compete with the boot. A browser without service
+  // workers, or a host that refuses it, simply has no offline load.
+  if ("serviceWorker" in navigator) {
+    const register = () => navigator.serviceWorker.register(SHARED.worker).catch(() => {});
+    const ready = () => document.body.hasAttribute(SHARED.ready);
+    if (ready()) register();
+    else {
+      const watch = new MutationObserver(() => {
+        if (!ready()) return;
+        watch.disconnect();
+        register();
+      });
+      watch.observe(document.body, { attributes: true, attributeFilter: [SHARED.ready] });
     }
   }
 

@@ -227,6 +227,9 @@ async function plainStream(response) {
 const WASM = "pyodide.asm.wasm";
 
 function hostCompresses() {
+  // Under the service worker (static/sw.js) every response reads as uncoded; it holds the
+  // wasm itself, not the .gz, and answers it from its cache (issue 22 item 2).
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) return true;
   const seen = [...performance.getEntriesByName(import.meta.url, "resource"),
     ...performance.getEntriesByType("navigation")].find((entry) => entry.decodedBodySize > 0);
   if (!seen) return true; // not known: fetch the wasm itself

@@ -19,6 +19,12 @@ SCREENS = {"boot": "boot-screen", "login": "login-screen", "messages": "messages
 # The login form's parts, which early.js makes usable before Python is up.
 LOGIN = {"form": "login-form", "email": "login-email", "submit": "login-submit"}
 
+# Set on <body> once Python has started (web/app.py); early.js then registers the service
+# worker (static/sw.js, served at the site's root), so its first install never competes with
+# the boot's own downloads (issue 22 item 2).
+READY_ATTRIBUTE = "data-app-ready"
+SERVICE_WORKER = "./sw.js"
+
 # The first screen's three GETs, which early.js starts for a trainer with a session
 # (core/prefetch.py takes their answers).
 FIRST_CALLS = (auth_me_path(), conversations_path(), unread_count_path())
@@ -32,4 +38,6 @@ def early_js_names() -> dict:
         "storage": {"access": ACCESS_KEY, "refresh": REFRESH_KEY},
         "screens": dict(SCREENS),
         "login": dict(LOGIN),
+        "ready": READY_ATTRIBUTE,
+        "worker": SERVICE_WORKER,
     }

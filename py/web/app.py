@@ -18,12 +18,14 @@ import js
 
 from core.api_client import ApiClient, make_refresh_call
 from core import models
+from core.page_names import READY_ATTRIBUTE
 from core.prefetch import PrefetchedTransport
 from core.tokens import SessionExpired, TokenManager
 import core.query_cache as qc
 from web.chat_router import ChatRouter
 from web.login_screen import LoginScreen
 from web.messages_page import MessagesPage
+from web.offline_store import OfflineStore
 from web.tab_badge import TabBadge
 from web.web_dom import Listeners, by_id
 from web.web_early import take_answer
@@ -53,6 +55,7 @@ class App:
         self.login = LoginScreen(self.listeners, self.api, on_signed_in=self.enter_messages)
         self.router = ChatRouter(self.listeners, session_storage, on_navigate=self._on_navigate)
         self.listeners.add(by_id("logout"), "click", lambda e: self.logout())
+        self.offline = OfflineStore(local)  # the copy a page opened without a network shows
         self.page = None  # the messages page while signed in
         self.ending = False
 
@@ -61,7 +64,7 @@ class App:
             await self.enter_messages()
         else:
             self.login.show()
-        js.document.body.setAttribute("data-app-ready", "true")
+        js.document.body.setAttribute(READY_ATTRIBUTE, "true")
 
     async def enter_messages(self):
         try:
@@ -70,6 +73,11 @@ class App:
             return
         except Exception:
             me = None
+        seed = None
+        if me is None:
+            # No answer (offline, or the server is down): this session's saved copy, if any.
+            seed = await self.offline.session_copy()
+            me = models.parse_user(seed.me) if seed is not None else None
         if me is None:
             # Not reachable now: keep the session, show the login with a calm note.
             self.login.show("Can't reach the server. Try again in a moment.")
@@ -77,7 +85,8 @@ class App:
         self.tab.for_role(me.get("role"))
         self.page = MessagesPage(me, cache=self.cache, api=self.api, tokens=self.tokens, config=self.config,
                                  router=self.router, tab=self.tab, clock=self.clock, storage=self.local,
-                                 debug=self.debug, tz_offset=self.tz_offset)
+                                 debug=self.debug, tz_offset=self.tz_offset,
+                                 offline_store=self.offline, offline_seed=seed)
         await self.page.load()
 
     def _on_navigate(self, step, cid):
@@ -92,6 +101,7 @@ class App:
     def logout(self):
         refresh = self.api.logout()
         self._end_session(None)
+        self.offline.forget()  # a shared computer keeps no one's messages
         # The server is asked to revoke the session after the page has logged out locally:
         # its answer (or its silence) changes nothing here.
         asyncio.ensure_future(self.api.revoke(refresh))

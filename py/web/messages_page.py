@@ -29,6 +29,7 @@ from web.held_outboxes import HeldOutboxes
 from web.inbox_socket import InboxSocket
 from web.list_keyboard import ListKeyboard
 from web.notifier import Notifier
+from web.offline_store import OfflineKeeper
 from web.open_chat import OpenChat, controller_factory
 from web.saved_replies_panel import close_saved_replies, open_saved_replies
 from web.screens import show_chat_screen, show_screen
@@ -57,7 +58,8 @@ def error_reporter(debug):
 
 
 class MessagesPage:
-    def __init__(self, me, *, cache, api, tokens, config, router, tab, clock, storage, debug, tz_offset):
+    def __init__(self, me, *, cache, api, tokens, config, router, tab, clock, storage, debug, tz_offset,
+                 offline_store, offline_seed=None):
         self.cache = cache
         self.api = api
         self.router = router
@@ -102,6 +104,10 @@ class MessagesPage:
         self.notifier = Notifier(me, cache=cache, storage=storage, clock=clock,
                                  open_conversation=self.open_conversation, open_id=lambda: self.chat.cid,
                                  list_view=self.list_view)
+        # The offline copy (issue 22 item 2): shown at once when the page opened without a
+        # network (`offline_seed`), kept up to date while the page runs.
+        self.keeper = OfflineKeeper(cache, offline_store, me, clock, seed=offline_seed,
+                                    on_online=lambda: asyncio.ensure_future(self.fetch(CONVERSATIONS_KEY)))
 
     def _in_list(self, cid):
         return self.session is not None and self.session.conversation(cid) is not None
@@ -160,6 +166,7 @@ class MessagesPage:
             return
         if key == CONVERSATIONS_KEY:
             self.session.conversations_loaded(data, self.clock(), chat_visible=self.chat.is_visible())
+            self.keeper.server_heard()
         else:
             self.session.unread_loaded(data, self.clock())
         self.held.server_heard()  # after the list is written: a held send's answer updates its row
@@ -333,6 +340,7 @@ class MessagesPage:
             self.inbox.stop()
             self.inbox = None
         self.poll_timer.cancel()
+        self.keeper.stop()
         self.session = None
         self.listeners.dispose()
         for unsubscribe in self.unsubscribe:

@@ -32,14 +32,14 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.site import precompress, snapshot_plan, stdlib_trim
+from server.site import offline_shell, precompress, snapshot_plan, stdlib_trim
 
 DEFAULT_CONFIG = b'{"api_base": "", "ws_base": ""}\n'
 ROOT_FILES = ("index.html", "pyscript.json", "pyscript.toml", "config.json")
 # Folder -> file endings served from it (recursively).
 TREES = {
     "py": (".py", ".zip", ".json"),
-    "static": (".css", ".js", ".mjs", ".svg", ".png", ".jpg", ".webp", ".ico", ".woff2", ".woff"),
+    "static": (".css", ".js", ".mjs", ".svg", ".png", ".jpg", ".webp", ".ico", ".woff2", ".woff", ".webmanifest"),
     "bench": (".html", ".py", ".js", ".mjs", ".css", ".json", ".toml", ".svg", ".png", ".txt"),
 }
 
@@ -83,6 +83,7 @@ MIME_TYPES = {
     ".ts": "text/plain" + _TEXT,
     ".svg": "image/svg+xml" + _TEXT,
     ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
     ".map": "application/json",
     ".wasm": "application/wasm",
     ".zip": "application/zip",
@@ -98,7 +99,7 @@ MIME_TYPES = {
     ".woff2": "font/woff2",
     ".woff": "font/woff",
 }
-COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".py", ".toml", ".txt", ".md", ".ts", ".svg", ".json", ".map",
+COMPRESSIBLE = {".html", ".webmanifest", ".js", ".mjs", ".css", ".py", ".toml", ".txt", ".md", ".ts", ".svg", ".json", ".map",
                 ".wasm", ".zip", ".whl", ".tar", ".data"}
 MIN_GZIP_BYTES = 256
 
@@ -150,7 +151,7 @@ def vendor_version(site_root: Path, vendor: Vendor) -> str | None:
         return None
 
 
-def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
+def site_files(site_root: Path, *, export: bool = False, worker: bool = True) -> dict[str, SiteFile]:
     """Every file of the site, by URL path. The one definition of what the site contains.
     `export`: only what the page loads (no bench pages, no vendor source maps or docs)."""
     files: dict[str, SiteFile] = {}
@@ -197,6 +198,11 @@ def site_files(site_root: Path, *, export: bool = False) -> dict[str, SiteFile]:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, manifest)
     else:
         files[SNAPSHOT_MANIFEST] = SiteFile(SNAPSHOT_MANIFEST, None, make=lambda: snapshot_plan.manifest(site_root))
+    if worker and (site_root / offline_shell.TEMPLATE).is_file():
+        # The service worker, at the root so that its scope is the whole site (issue 22 item 2).
+        make = offline_shell.maker(site_root, lambda: site_files(site_root, export=export, worker=False))
+        files[offline_shell.SW_URL] = (SiteFile(offline_shell.SW_URL, None, make()) if export
+                                       else SiteFile(offline_shell.SW_URL, None, make=make))
     return dict(sorted(files.items()))
 
 

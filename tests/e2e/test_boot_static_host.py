@@ -74,7 +74,9 @@ def test_the_export_on_a_plain_host_boots_from_the_snapshot_logs_in_and_chats(br
     trainee = f"static{int(time.time() * 1000)}@example.com"
     conv = api.fault("conversation", trainer_email="coach@example.com", trainee_email=trainee, messages=0)
     peer = Peer(api, trainee)
-    ctx = browser.new_context()
+    # No service worker: this is about what the page's own boot downloads (the worker, once
+    # registered, keeps the plain wasm for the next loads: tests/e2e/test_offline.py).
+    ctx = browser.new_context(service_workers="block")
     try:
         page = ctx.new_page()
         responses = []
