@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from core import formatting
+from core.conversation_ops import other_party
 from core.search import fold
 
 CONTEXT_BEFORE = 30  # characters of text kept before the match
@@ -69,9 +70,7 @@ def conversation_title(conversation: Optional[Dict[str, Any]], me_id: Any) -> st
     """The other party's name, as the list shows it."""
     if not isinstance(conversation, dict):
         return "Conversation"
-    trainer, trainee = conversation.get("trainer") or {}, conversation.get("trainee") or {}
-    other = trainee if trainer.get("id") == me_id else trainer
-    return formatting.display_name(other) or "Conversation"
+    return formatting.display_name(other_party(conversation, me_id)) or "Conversation"
 
 
 def result_row(message: Dict[str, Any], conversations: Dict[int, Dict[str, Any]], me_id: Any, q: str,

@@ -20,6 +20,7 @@ import js
 from core import formatting
 from core import scroll_rules
 from core.chat_marks import watch_until_seen
+from web.found_message import FoundMessage
 from web.message_groups import MessageGroups
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
@@ -68,6 +69,7 @@ class MessageList:
         self.unwatch_other = None
         self.watched = set()         # ids of the nodes watched now
         self.unread = UnreadLine()  # the "New messages" line (issue 14)
+        self.found = FoundMessage()  # a search result to scroll to (issue 22 item 6)
 
         self.node = el("div", "message-list", attrs={
             "data-testid": "message-list", "role": "log", "tabindex": "0", "aria-label": "Messages",
@@ -125,6 +127,10 @@ class MessageList:
 
     def show_status(self, text):
         set_text(self.history_status, text)
+
+    def reveal(self, message_id):
+        self.found.want(message_id)
+        self.frame.request()
 
     def dismiss_unseen(self):
         """Escape: the new-messages button goes (the messages stay where they are)."""
@@ -237,6 +243,9 @@ class MessageList:
         # One layout read/write per frame.
         if prepended and old_height is not None:
             lst.scrollTop = scroll_rules.scroll_top_after_prepend(old_top, old_height, lst.scrollHeight)
+        if self.found.place(self.nodes, lst):  # the reader asked for this message: no other scroll
+            self.unread.scrolled, self.stick_to_bottom, self._want_scroll_bottom, self._settle_frames = True, False, False, 0
+            return
         if self._place_unread_line():
             return
         if self._want_scroll_bottom or (appended and self.stick_to_bottom):
