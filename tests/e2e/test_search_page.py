@@ -3,6 +3,7 @@ the match marked, More results, a result older than the first loaded page opened
 the local fallback over the loaded messages when the backend offers no search, hostile text shown
 as text, the keyboard, axe with the results open, and a 390 px phone."""
 
+import json
 import uuid
 
 from axe_playwright_python.sync_playwright import Axe
@@ -227,3 +228,30 @@ def test_keyboard_axe_and_a_phone(ui, server, fresh_conversation):
     assert box.input_value() == ""
     assert ui.get_by_test_id("conversation-list").is_visible()
     assert ui.watch.errors == []
+
+
+def test_a_result_that_is_not_in_the_history_is_said_calmly(ui, server, fresh_conversation):
+    word = tag()
+    conversation, peer = fresh_conversation(messages=3)
+    cid = conversation["id"]
+    real = peer.send(cid, f"real {word}")
+    # An answer naming a message this conversation does not hold (older than its first one,
+    # with no older history): the chat opens and says it could not find it.
+    ghost = dict(real, id=1, content=f"ghost {word}")
+
+    def answer(route):
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps({"results": [ghost], "has_more": False}))
+
+    ui.route("**/api/messaging/search/**", answer)
+    try:
+        enter(ui, server)
+        search_for(ui, word)
+        result_for(ui, 1).click()
+        note = chat(ui, cid).get_by_test_id("jump-note")
+        note.wait_for(timeout=WAIT_MS)
+        assert "could not be found" in note.inner_text()
+        assert ui.locator("[data-testid=message].is-found").count() == 0
+        assert ui.watch.errors == []
+    finally:
+        ui.unroute("**/api/messaging/search/**")
