@@ -8,9 +8,10 @@ import uuid
 
 from axe_playwright_python.sync_playwright import Axe
 
-from e2e_harness import WAIT_MS, login
+from e2e_harness import WAIT_MS, Peer, login
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
-from ui_support import PHONE, animations_done, chat, enter, open_chat, poll_until, wait_message_count
+from ui_support import (PHONE, after_frames, animations_done, chat, enter, messages, open_chat, poll_until,
+                        wait_message_count)
 
 BLOCKING = ("serious", "critical")
 
@@ -133,17 +134,23 @@ def test_a_result_older_than_the_first_page_opens_with_older_history_loaded(ui, 
     cid = conversation["id"]
     needle = peer.send(cid, f"The very first plan {word}")
     server.fault("burst", email=peer.email, conversation_id=cid, count=75)
+    coach = Peer(server, "coach@example.com")
+    try:
+        coach.mark_read(cid)  # read already: the chat opens at the bottom, not at an unread line
+    finally:
+        coach.close()
     enter(ui, server)
     open_chat(ui, cid)
-    poll_until(lambda: ui.locator("[data-testid=message-list] [data-testid=message]").count() >= 50,
-               WAIT_MS / 1000, "the first page")
-    assert found_message(ui, cid, needle["id"]).count() == 0  # not in the first page
+    wait_message_count(ui, 50)
+    after_frames(ui)
+    assert messages(ui).count() == 50 and found_message(ui, cid, needle["id"]).count() == 0  # not in the first page
 
     search_for(ui, word)
     result_for(ui, needle["id"]).click()
     ui.wait_for_selector(f"[data-testid=message][data-message-id='{needle['id']}'].is-found", timeout=WAIT_MS)
     poll_until(lambda: in_list_view(ui, needle["id"]), WAIT_MS / 1000, "the found message in view")
     assert ui.get_by_test_id("message-list").get_attribute("data-found-id") == str(needle["id"])
+    assert messages(ui).count() == 76  # the older pages were loaded to reach it
 
 
 # ----- without the capability ----------------------------------------------------------------
