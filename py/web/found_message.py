@@ -8,8 +8,6 @@ The highlight is a CSS animation on `.message.is-found` (static/app.css) that fa
 the class moves to the next message found.
 """
 
-import js
-
 FOUND_CLASS = "is-found"
 
 
@@ -30,6 +28,9 @@ class FoundMessage:
             self.node.classList.remove(FOUND_CLASS)
         self.node = node
         node.classList.add(FOUND_CLASS)
-        node.scrollIntoView(js.Object.fromEntries([["block", "center"]]))
+        # The list alone scrolls (scrollIntoView would scroll the page's shell too): the
+        # message's middle to the list's middle, one layout read in the list's frame.
+        box, view = node.getBoundingClientRect(), list_node.getBoundingClientRect()
+        list_node.scrollTop += (box.top + box.height / 2) - (view.top + list_node.clientHeight / 2)
         list_node.setAttribute("data-found-id", str(node.getAttribute("data-message-id")))
         return True

@@ -4,16 +4,23 @@ the local fallback over the loaded messages when the backend offers no search, h
 as text, the keyboard, axe with the results open, and a 390 px phone."""
 
 import json
+import os
 import uuid
+from pathlib import Path
+
+import pytest
 
 from axe_playwright_python.sync_playwright import Axe
 
-from e2e_harness import WAIT_MS, Peer, login
+from e2e_harness import WAIT_MS, PageWatch, Peer, Server, login
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
-from ui_support import (PHONE, after_frames, animations_done, chat, enter, messages, open_chat, poll_until,
+from ui_support import (DESKTOP, PHONE, after_frames, animations_done, chat, enter, messages, open_chat, poll_until,
                         wait_message_count)
 
 BLOCKING = ("serious", "critical")
+# As in test_layout.py: the committed screenshot is refreshed only when asked for.
+SHOTS = Path(__file__).resolve().parents[2] / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts") \
+    / "screenshots"
 
 
 def tag():
@@ -262,3 +269,35 @@ def test_a_result_that_is_not_in_the_history_is_said_calmly(ui, server, fresh_co
         assert ui.watch.errors == []
     finally:
         ui.unroute("**/api/messaging/search/**")
+
+
+@pytest.fixture(scope="module")
+def demo(browser, tmp_path_factory):
+    """(page, server): a serve.py with only the demo data (for the screenshot), and a tab on it."""
+    srv = Server(tmp_path_factory.mktemp("search-demo")).start()
+    ctx = browser.new_context(viewport=DESKTOP)
+    page = ctx.new_page()
+    page.watch = PageWatch(page)
+    yield page, srv
+    ctx.close()
+    srv.stop()
+
+
+def test_desktop_results_beside_an_open_chat_pass_axe_and_are_photographed(demo):
+    page, srv = demo
+    enter(page, srv)
+    page.get_by_test_id("conversation-item").first.click()
+    page.get_by_test_id("chat-view").wait_for(timeout=WAIT_MS)
+    search_for(page, "run")
+    poll_until(lambda: results(page).count() >= 5, WAIT_MS / 1000, "the demo's runs")
+    names = {results(page).nth(i).locator(".search-result-name").inner_text() for i in range(results(page).count())}
+    assert "Alex Runner" in names
+    results(page).nth(1).click()
+    page.wait_for_selector("[data-testid=message].is-found", timeout=WAIT_MS)
+    results(page).nth(1).focus()
+    animations_done(page)
+    assert page.evaluate("document.scrollingElement.scrollTop") == 0  # only the list scrolled
+    assert page.get_by_test_id("logout").is_visible()
+    assert blocking_violations(page) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "search-desktop.png"))
