@@ -160,6 +160,33 @@ def test_a_result_older_than_the_first_page_opens_with_older_history_loaded(ui, 
     assert messages(ui).count() == 76  # the older pages were loaded to reach it
 
 
+def test_a_failed_search_says_so_calmly_and_enter_asks_again(ui, server, fresh_conversation):
+    word = tag()
+    conversation, peer = fresh_conversation(messages=1)
+    sent = peer.send(conversation["id"], f"after the outage {word}")
+    failing = [True]
+
+    def answer(route):
+        if failing[0]:
+            route.fulfill(status=503, content_type="application/json", body='{"detail": "Try later."}')
+        else:
+            route.fallback()
+
+    ui.route("**/api/messaging/search/**", answer)
+    try:
+        enter(ui, server)
+        box = search_for(ui, word)
+        status = ui.get_by_test_id("search-status")
+        poll_until(lambda: status.inner_text().startswith("Search did not answer"), WAIT_MS / 1000, "the error")
+        assert results(ui).count() == 0 and box.input_value() == word  # nothing typed is lost
+        failing[0] = False
+        box.press("Enter")
+        result_for(ui, sent["id"]).wait_for(timeout=WAIT_MS)
+        assert ui.watch.errors == []
+    finally:
+        ui.unroute("**/api/messaging/search/**")
+
+
 # ----- without the capability ----------------------------------------------------------------
 
 def test_without_the_capability_search_covers_the_loaded_messages(page, server, fresh_conversation):
