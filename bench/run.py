@@ -118,6 +118,10 @@ def percentile(values, p):
 
 # ----- the server -------------------------------------------------------------------------
 
+def fmt_mb(value):
+    return "n/a" if value is None else f"{value / 1e6:.1f} MB"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -502,6 +506,7 @@ class Bench:
     def section_session(self):
         r = self.report
         switches = 10 if self.quick else 200
+        settled_at = 5 if self.quick else 50  # issue 21: no growth from here to the end
         (a, _), (b, _) = self.server.fresh_conversation(messages=30), self.server.fresh_conversation(messages=30)
         ctx = self.context()
         page = self.open_app(ctx, [a, b], "?bench=trace")
@@ -509,9 +514,11 @@ class Bench:
         for cid in (a, b, a):  # warm-up: first-use allocations are not a leak
             self.open_conversation(page, cid)
         start = self.session_state(page, cdp, [a, b])
+        settled = None
         for i in range(switches):
             self.open_conversation(page, b if i % 2 == 0 else a)
-        time.sleep(1.0)
+            if i + 1 == settled_at:
+                settled = self.session_state(page, cdp, [a, b])
         end = self.session_state(page, cdp, [a, b])
         r.add("session", f"open sockets after {switches} switches (start {start['sockets']})", end["sockets"], "",
               target="== 1", passed=end["sockets"] == 1)
@@ -521,7 +528,49 @@ class Bench:
         heap = (end["heap"] - start["heap"]) / 1e6
         r.add("session", f"JS heap: end - start (start {start['heap'] / 1e6:.1f} MB)", heap, "MB",
               target="<= 2 MB", passed=heap <= 2)
+        later = f"switch {settled_at} to {switches}"
+        heap_late = (end["heap"] - settled["heap"]) / 1e6
+        r.add("session", f"JS heap growth, {later}", heap_late, "MB", target="<= 0.5 MB",
+              passed=heap_late <= 0.5)
+        wasm_late = self.growth(settled, end, "wasm")
+        r.add("session", f"wasm memory growth, {later} (at {settled_at}: {fmt_mb(settled['wasm'])})",
+              wasm_late, "MB", target="== 0", passed=wasm_late == 0)
+        blocks_late = None if end["blocks"] is None or settled["blocks"] is None else end["blocks"] - settled["blocks"]
+        r.add("session", f"Python objects tracked by gc, growth {later} (at {settled_at}: {settled['blocks']})",
+              blocks_late, "", target="<= 1%", passed=blocks_late is not None and blocks_late <= settled["blocks"] / 100)
         ctx.close()
+
+    def section_memory(self):
+        """Issue 21: what 5,000 messages in one open chat cost the page."""
+        r = self.report
+        count = 500 if self.quick else 5000
+        cid, email = self.server.fresh_conversation()
+        ctx = self.context()
+        page = self.open_app(ctx, [cid], "?bench=trace")
+        cdp = ctx.new_cdp_session(page)
+        self.open_conversation(page, cid)
+        before = self.session_state(page, cdp, [cid])
+        page.evaluate("window.__bench.seen.clear()")
+        self.server.fault("burst", email=email, conversation_id=cid, count=count)
+        complete = self.wait_seen(page, count, timeout=300)
+        after = self.session_state(page, cdp, [cid])
+        ctx.close()
+        r.add("memory", f"all {count} messages shown", 1 if complete else 0, "", target="== 1", passed=complete)
+        r.add("memory", f"JS heap after {count} messages (before: {fmt_mb(before['heap'])})",
+              after["heap"] / 1e6, "MB")
+        r.add("memory", f"wasm memory after {count} messages (before: {fmt_mb(before['wasm'])})",
+              after["wasm"] and after["wasm"] / 1e6, "MB")
+        per = None
+        if after["wasm"] is not None and before["wasm"] is not None:
+            per = ((after["heap"] - before["heap"]) + (after["wasm"] - before["wasm"])) / count / 1e3
+        r.add("memory", "JS heap + wasm growth per message", per, "KB", target="<= 4 KB",
+              passed=per is not None and per <= 4)
+
+    @staticmethod
+    def growth(first, last, key):
+        if first[key] is None or last[key] is None:
+            return None
+        return (last[key] - first[key]) / 1e6
 
     def session_state(self, page, cdp, cids):
         # Garbage on both sides is collected before counting: Python's cycle collector
@@ -531,8 +580,12 @@ class Bench:
             cdp.send("HeapProfiler.collectGarbage")
             time.sleep(0.2)  # let FinalizationRegistry callbacks run
         proxies = page.evaluate("window.__benchPyodide ? window.__benchPyodide._module.pyproxy_alloc_map.size : null")
+        wasm = page.evaluate("window.__benchPyodide ? window.__benchPyodide._module.HEAP8.buffer.byteLength : null")
+        blocks = page.evaluate("window.__benchPyodide ? "
+                               "window.__benchPyodide.runPython('import gc; len(gc.get_objects())') : null")
         heap = cdp.send("Runtime.getHeapUsage")["usedSize"]
-        return {"sockets": self.server.open_sockets(cids), "proxies": proxies, "heap": heap}
+        return {"sockets": self.server.open_sockets(cids), "proxies": proxies, "heap": heap, "wasm": wasm,
+                "blocks": blocks}
 
     # Allowed seconds between requests of each kind, per backend and mode; a count over T
     # seconds may be T/I +- 1 depending on where the window starts. The spec's backend (no
@@ -660,7 +713,7 @@ def task_seconds(cdp):
     return metrics["TaskDuration"]
 
 
-SECTIONS = ["boot", "static", "boot4g", "burst", "latency", "history", "session", "idle"]
+SECTIONS = ["boot", "static", "boot4g", "burst", "latency", "history", "session", "memory", "idle"]
 
 
 def main(argv=None) -> int:

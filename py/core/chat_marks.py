@@ -21,7 +21,8 @@ from typing import Any, Iterable, Mapping, NamedTuple, Optional
 from core.formatting import day_key, parse_iso
 
 GROUP_GAP_S = 5 * 60
-BASE_TITLE = "Messages · Trainer dashboard"
+BASE_TITLE = "Messages · Coachline"  # before sign-in, and for a trainee (issue 22.7: both roles)
+TRAINER_TITLE = "Messages · Trainer dashboard"
 MAX_SHOWN_COUNT = 99
 
 
@@ -74,8 +75,14 @@ def first_unread_id(messages: Iterable[Mapping[str, Any]], my_id: Any) -> Option
     return None
 
 
+def base_title(role: Any) -> str:
+    """The tab's words for the signed-in role (users/me's ``role``): a trainer's dashboard,
+    everyone else's messages."""
+    return TRAINER_TITLE if role == "TRAINER" else BASE_TITLE
+
+
 def tab_title(unread_total: Any, base: str = BASE_TITLE) -> str:
-    """``(3) Messages · Trainer dashboard`` while anything is unread, else ``base``."""
+    """``(3) Messages · Coachline`` while anything is unread, else ``base``."""
     if isinstance(unread_total, bool) or not isinstance(unread_total, int) or unread_total <= 0:
         return base
     shown = f"{MAX_SHOWN_COUNT}+" if unread_total > MAX_SHOWN_COUNT else str(unread_total)

@@ -15,7 +15,8 @@ order) and the ids to update in place, never a diff of the whole list
     seen = changes.revision
 
 Write through the cache with the updaters at the bottom of this file
-(``with_messages``, ``with_read_receipt``, ``with_read_from``) so that
+(``with_messages``, ``with_read_receipt``, ``with_read_from``, ``with_changed``,
+``with_deleted``) so that
 subscribers are notified.
 
 Messages not yet confirmed by the server are not here: see outbox.py.
@@ -189,6 +190,8 @@ class MessageLog:
                 added.append(message_id)
                 continue
             incoming = dict(message)
+            if existing.get("deleted") and not incoming.get("deleted"):
+                continue  # a page fetched before the delete: deleted stays deleted
             if existing.get("is_read") and not incoming.get("is_read"):
                 incoming["is_read"] = True
                 incoming["read_at"] = existing.get("read_at")
@@ -211,6 +214,31 @@ class MessageLog:
         if added or updated or more_changed:
             self._record(tuple(added), tuple(updated), prepended)
         return added, updated
+
+    def change_held(self, message: Message) -> bool:
+        """An edit (`message_updated`, an edit's answer): only a message already held changes;
+        one not loaded yet is left for its page to bring. True when it changed."""
+        held = self._by_id.get(message.get("id"))
+        if held is None or (held.get("deleted") and not message.get("deleted")):
+            return False
+        incoming = dict(message, is_read=held.get("is_read") or message.get("is_read"),
+                        read_at=held.get("read_at") if held.get("is_read") else message.get("read_at"))
+        if incoming == held:
+            return False
+        self._by_id[incoming["id"]] = incoming
+        self._track_read(incoming["id"], incoming)
+        self._record((), (incoming["id"],), False)
+        return True
+
+    def mark_deleted(self, message_id: Any) -> bool:
+        """`message_deleted` (or our DELETE's 204): the held message keeps its place, its
+        sender and times, and loses its text and image. True when it changed."""
+        held = self._by_id.get(message_id)
+        if held is None or held.get("deleted"):
+            return False
+        self._by_id[message_id] = dict(held, content="", image=None, deleted=True)
+        self._record((), (message_id,), False)
+        return True
 
     def apply_read_receipt(self, reader_id: Any, read_at: Optional[str]) -> List[int]:
         """AC-24: every message not sent by ``reader_id`` is now read. Returns changed ids.
@@ -332,6 +360,28 @@ def with_messages(
         if log is None:
             log = MessageLog(conversation_id=conversation_id)
         log.merge(batch, has_more_before=has_more_before)
+        return log
+
+    return update
+
+
+def with_changed(message: Message) -> Callable[[Optional[MessageLog]], Optional[MessageLog]]:
+    """An updater applying an edit to a held message; a missing log stays missing."""
+
+    def update(log: Optional[MessageLog]) -> Optional[MessageLog]:
+        if log is not None:
+            log.change_held(message)
+        return log
+
+    return update
+
+
+def with_deleted(message_id: Any) -> Callable[[Optional[MessageLog]], Optional[MessageLog]]:
+    """An updater blanking a deleted message; a missing log stays missing."""
+
+    def update(log: Optional[MessageLog]) -> Optional[MessageLog]:
+        if log is not None:
+            log.mark_deleted(message_id)
         return log
 
     return update

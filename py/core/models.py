@@ -79,6 +79,8 @@ def parse_message(obj: Any) -> Optional[Dict[str, Any]]:
 
     `content` null reads as "" (an image-only message); a missing `is_read` reads as False.
     `client_message_id` (not in the contract's shape, echoed by serve.py) is kept when str.
+    `edited_at` is kept when a str and `deleted` when true (CONTRACT "Edit and delete own
+    messages"); a deleted message shows no text and no image, whatever else it carries.
     """
     if not isinstance(obj, dict):
         return None
@@ -103,6 +105,10 @@ def parse_message(obj: Any) -> Optional[Dict[str, Any]]:
     }
     if isinstance(obj.get("client_message_id"), str):
         message["client_message_id"] = obj["client_message_id"]
+    if isinstance(obj.get("edited_at"), str):
+        message["edited_at"] = obj["edited_at"]
+    if obj.get("deleted") is True:
+        message.update(deleted=True, content="", image=None)
     return message
 
 

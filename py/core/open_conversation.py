@@ -75,7 +75,7 @@ from core.connection_machine import ConnectionState
 from core.conversation_ops import other_party
 from core.conversation_states import Gap, History, IllegalTransition, Load, Poll, move  # noqa: F401
 from core.mark_read import MarkRead, sent_by_other
-from core.message_log import MessageLog, with_messages, with_read_receipt
+from core.message_log import MessageLog, with_changed, with_deleted, with_messages, with_read_receipt
 from core.outbox import Outbox
 from core.query_cache import messages_key
 from core.send_pipeline import SendPipeline
@@ -83,7 +83,9 @@ from core.send_rules import (  # noqa: F401 - re-exported
     NOT_SENT, RETRYABLE_STATUSES, UNREADABLE_ANSWER, outbox_storage_key, send_is_held, settle_failed_send,
 )
 from core.tokens import SessionExpired
-from core.ws_events import InboxReadReceipt, NewMessage, ReadReceipt, ServerEvent, TypingIndicator
+from core.ws_events import (
+    InboxReadReceipt, MessageDeleted, MessageUpdated, NewMessage, ReadReceipt, ServerEvent, TypingIndicator,
+)
 
 
 def load_failure_text(error: BaseException) -> Optional[str]:
@@ -391,6 +393,10 @@ class OpenConversation:
         if isinstance(event, ReadReceipt) and event.reader_id != self.me_id:
             # AC-24/AC-25: ticks update in place, no refetch.
             self.cache.set_query_data(self.key, with_read_receipt(event.reader_id, event.read_at))
+        elif isinstance(event, MessageUpdated):  # an edit or a delete: the node changes in place
+            self.cache.set_query_data(self.key, with_changed(event.message))
+        elif isinstance(event, MessageDeleted):
+            self.cache.set_query_data(self.key, with_deleted(event.message_id))
         return []
 
     def _receive(self, messages: List[Dict[str, Any]], now: float, *, live: bool = False,

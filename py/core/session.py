@@ -42,6 +42,9 @@ The rules:
   our badge (a new conversation is added with its own). Each time the inbox goes live the
   list is fetched once (what the gap missed). Consecutive new messages of one conversation
   in a batch of inbox events are applied in one write (one list render per burst frame).
+- An edit or a delete (`message_updated` / `message_deleted`, CONTRACT "Edit and delete own
+  messages") changes the message wherever a log holds it, and its row's preview when it was
+  the row's last message (core/message_actions.preview_follows).
 - Polling paces follow the socket of the open chat and the inbox (polling.py); a poll of a
   key whose previous poll is still under way is skipped.
 """
@@ -53,7 +56,9 @@ from typing import Any, Dict, List, Optional, Set, Union
 
 from core import conversation_ops, models
 from core.polling import PollScheduler
-from core.ws_events import ConversationUpdated, InboxReadReceipt, NewMessage
+from core.message_actions import preview_follows
+from core.message_log import with_changed, with_deleted
+from core.ws_events import ConversationUpdated, InboxReadReceipt, MessageDeleted, MessageUpdated, NewMessage
 from core.query_cache import CONVERSATIONS_KEY, UNREAD_COUNT_KEY, QueryKey, messages_key
 
 
@@ -194,6 +199,8 @@ class Session:
                     self._write_rows(lambda cs, c=event.conversation_id: conversation_ops.set_unread(cs or [], c, 0))
             elif isinstance(event, ConversationUpdated):
                 self._write_rows(lambda cs, c=event.conversation: _replace_row(cs or [], c))
+            elif isinstance(event, (MessageUpdated, MessageDeleted)):
+                refetch = self._message_changed(event) or refetch
         if run:
             self.messages_added(run_cid, run, chat_visible=chat_visible)
         if refetch and CONVERSATIONS_KEY not in self._polls_running:
@@ -203,6 +210,22 @@ class Session:
         return []
 
     # ------------------------------------------------------------------ internals
+
+    def _message_changed(self, event: Union[MessageUpdated, MessageDeleted]) -> bool:
+        """An edit or a delete: a held copy changes (the open chat's or a cached one) and the
+        row's preview follows when it was the last message. True: the list must be asked
+        (a delete of a message no log holds: its time, and so its row's, is unknown here)."""
+        if isinstance(event, MessageUpdated):
+            message: Optional[Dict[str, Any]] = event.message
+            self.cache.set_query_data(messages_key(message["conversation_id"]), with_changed(message))
+        else:
+            key = messages_key(event.conversation_id)
+            log = self.cache.set_query_data(key, with_deleted(event.message_id))
+            message = log.get(event.message_id) if log is not None else None
+            if message is None:
+                return self.conversation(event.conversation_id) is not None
+        self._write_rows(lambda cs: preview_follows(cs or [], message))
+        return False
 
     def _list_known(self) -> bool:
         return isinstance(self.cache.get_query_data(CONVERSATIONS_KEY), list)

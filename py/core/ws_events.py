@@ -20,7 +20,7 @@ from core.models import is_int, parse_conversation, parse_message
 
 __all__ = [
     "Pong", "NewMessage", "TypingIndicator", "ReadReceipt", "ServerEvent",
-    "InboxReadReceipt", "ConversationUpdated", "InboxEvent",
+    "InboxReadReceipt", "ConversationUpdated", "InboxEvent", "MessageUpdated", "MessageDeleted",
     "parse_server_frame", "classify_server_frame", "classify_inbox_frame", "CARRIED_ELSEWHERE", "typing_frame", "focus_frame", "PING_FRAME",
 ]
 
@@ -59,7 +59,20 @@ class ReadReceipt:
     read_at: Optional[str]
 
 
-ServerEvent = Union[Pong, NewMessage, TypingIndicator, ReadReceipt]
+@dataclass(frozen=True)
+class MessageUpdated:
+    """CONTRACT "Edit and delete own messages": a message's new text (with `edited_at`)."""
+
+    message: Dict[str, Any]  # a models.parse_message() dict
+
+
+@dataclass(frozen=True)
+class MessageDeleted:
+    conversation_id: int
+    message_id: int
+
+
+ServerEvent = Union[Pong, NewMessage, TypingIndicator, ReadReceipt, MessageUpdated, MessageDeleted]
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,7 @@ class ConversationUpdated:
     conversation: Dict[str, Any]  # a models.parse_conversation() dict
 
 
-InboxEvent = Union[Pong, NewMessage, InboxReadReceipt, ConversationUpdated]
+InboxEvent = Union[Pong, NewMessage, InboxReadReceipt, ConversationUpdated, MessageUpdated, MessageDeleted]
 
 _Result = Tuple[Optional[ServerEvent], str]
 
@@ -112,9 +125,29 @@ def _from_json(obj: Dict[str, Any], conversation_id: Optional[int]) -> _Result:
         if not is_int(reader_id):
             return None, "read_receipt with a bad reader_id"
         return ReadReceipt(reader_id, read_at if isinstance(read_at, str) else None), ""
+    if kind in ("message_updated", "message_deleted"):
+        return _changed_message(kind, obj, conversation_id)
     if isinstance(kind, str):
         return None, f"unknown frame type {_short(kind)}"
     return None, "frame without a string type"
+
+
+def _changed_message(kind: str, obj: Dict[str, Any], conversation_id: Optional[int]) -> _Result:
+    """message_updated / message_deleted, from the chat socket or the inbox (both carry them)."""
+    if kind == "message_updated":
+        message = parse_message(obj.get("message"))
+        if message is None:
+            return None, "message_updated without a valid message"
+        event: ServerEvent = MessageUpdated(message)
+        cid = message["conversation_id"]
+    else:
+        cid, message_id = obj.get("conversation_id"), obj.get("message_id")
+        if not is_int(cid) or not is_int(message_id):
+            return None, "message_deleted with a bad conversation_id or message_id"
+        event = MessageDeleted(cid, message_id)
+    if conversation_id is not None and cid != conversation_id:
+        return None, f"{kind} for another conversation"
+    return event, ""
 
 
 MAX_FRAME_DEPTH = 32  # our frames nest 3 deep (frame > message > sender)

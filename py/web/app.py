@@ -74,6 +74,7 @@ class App:
             # Not reachable now: keep the session, show the login with a calm note.
             self.login.show("Can't reach the server. Try again in a moment.")
             return
+        self.tab.for_role(me.get("role"))
         self.page = MessagesPage(me, cache=self.cache, api=self.api, tokens=self.tokens, config=self.config,
                                  router=self.router, tab=self.tab, clock=self.clock, storage=self.local,
                                  debug=self.debug, tz_offset=self.tz_offset)
@@ -101,6 +102,7 @@ class App:
             # computer; a session that expired keeps them for the same trainer's return.
             self.page.end(clear_drafts=message is None)
             self.page = None
+        self.tab.for_role(None)
         self.cache.clear()
         self.router.reset()
         self.ending = False

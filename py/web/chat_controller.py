@@ -25,6 +25,7 @@ from core.message_jump import JumpStep, MessageJump
 from core import open_conversation as oc
 from core.connection_machine import ConnectionMachine, ConnectionState, FailReason
 from web.chat_view import ChatView
+from web.message_edits import MessageEdits
 from web.timers import WakeTimer
 from web.web_dom import Listeners
 from web.send_io import post_send, store_outbox
@@ -63,7 +64,9 @@ class ChatController:
         self.listeners = Listeners()
 
         self.view = ChatView(host, conversation, me, self.core.other, api_base=api_base, tz_offset=tz_offset,
-                             inputs=ViewInputs(self.core, self._feed, on_event, self.cid, drafts), draft=drafts.load(self.cid) if drafts else "")
+                             inputs=ViewInputs(self.core, self._feed, on_event, self.cid, drafts, MessageEdits(
+                                 api, cache, conversation, me, capabilities=self.capabilities, clock=clock)),
+                             draft=drafts.load(self.cid) if drafts else "")
         # Read only when seen, where the browser can tell what is on screen (issue 13).
         self.core.read_when_seen = self.view.tracks_seen
         self.unsubscribe = cache.subscribe(self._on_cache, self.core.key)
@@ -267,7 +270,8 @@ class ViewInputs:
     """What the chat view's parts report (chat_view.py), each as one method: into the core,
     or out as an event. The view's side of the chat; the app's side is ChatController's."""
 
-    def __init__(self, core, feed, on_event, cid, drafts):
+    def __init__(self, core, feed, on_event, cid, drafts, edits):
+        self.edits = edits  # edit and delete own messages (web/message_edits.py)
         self._core = core
         self._feed = feed  # one input into the core at the current time (ChatController._feed)
         self._on_event = on_event

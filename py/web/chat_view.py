@@ -10,7 +10,8 @@ core/open_conversation.py (through the controller: `show_pending`, `set_typing`,
     web/message_list.py       messages by id, pending sends, scrolling (message_nodes.py,
                               pending_sends.py)
     web/typing_indicator.py   "Alex is typing..." (AC-20..22)
-    web/composer.py           the message box (or, archived, a note instead)
+    web/composer.py           the message box (or, archived, a note instead); it edits too
+    web/message_menu.py       an own message's "More actions": Edit, Delete (and its confirm)
     web/scroll_button.py      "N new messages ↓" (edge 8)
     web/screen_presence.py    is the chat on screen (AC-28)
     web/seen_messages.py      which of the other party's messages are on screen (read when seen)
@@ -23,6 +24,7 @@ from web.chat_header import chat_header
 from web.composer import Composer
 from web.connection_banner import ConnectionBanner
 from web.message_list import MessageList
+from web.message_menu import MessageMenu
 from web.screen_presence import ScreenPresence
 from web.seen_messages import SeenMessages
 from web.scroll_button import ScrollButton
@@ -49,7 +51,7 @@ class ChatView:
         self.messages = MessageList(
             me, self.listeners, api_base=api_base, tz_offset=tz_offset,
             on_load_older=cb.load_older, is_loading_older=cb.is_loading_older, on_retry=cb.retry,
-            on_unseen=self.scroll_button.show, on_frame=self.presence.forget)
+            on_unseen=self.scroll_button.show, on_frame=self.presence.forget, clock=cb.edits.clock)
         self.seen = SeenMessages(self.messages.node, cb.in_view)
         if self.seen.available:
             self.messages.watch_other = self.seen.watch
@@ -72,13 +74,20 @@ class ChatView:
                                  on_search=cb.search_here),
                      banner_slot, self.load_failed, self.jump_status, self.messages.node, typing_slot):
             self.root.appendChild(part)
+        self.menu = None
         if self.read_only:
+            self.root.classList.add("is-read-only")  # no menus on its messages (app.css)
             self.root.appendChild(el("p", "archived-note", "This conversation is archived. You can read it, but not reply."))
         else:
+            self.edits = cb.edits
             self.composer = Composer(self.conversation_id, self.listeners,
                                      on_send=lambda text, file: self._send(cb.send, text, file),
-                                     on_typing=cb.typing, draft=draft, on_draft=cb.save_draft)
+                                     on_typing=cb.typing, draft=draft, on_draft=cb.save_draft,
+                                     on_save_edit=cb.edits.save, on_edit_last=self._edit_last)
             self.root.appendChild(self.composer.node)
+            self.menu = MessageMenu(cb.edits, on_edit=self._start_edit, on_said=self.composer.say,
+                                    on_focus_away=self.messages.node.focus)
+            self.messages.on_menu = self.menu.open
         host.appendChild(self.root)
         self._back = cb.back
         self.listeners.add(self.root, "keydown", self._on_keydown)
@@ -98,6 +107,19 @@ class ChatView:
         elif js.window.matchMedia("(max-width: 720px)").matches:
             event.preventDefault()
             self._back()
+
+    def _start_edit(self, mid):
+        message = self.edits.message(mid)
+        if message is not None and "edit" in self.edits.actions(mid):
+            self.composer.start_edit(mid, message.get("content") or "", bool(message.get("image")))
+
+    def _edit_last(self):
+        """Up arrow in an empty composer: True when an edit began."""
+        mid = self.edits.last_editable()
+        if mid is None:
+            return False
+        self._start_edit(mid)
+        return True
 
     def _jump_to_bottom(self):
         self.messages.jump_to_bottom()
@@ -141,7 +163,9 @@ class ChatView:
         self.messages.show_status(text)
 
     def focus_input(self):
-        if self.composer is not None:
+        # Issue 22.7: not on a touch device, where a focused box raises the on-screen
+        # keyboard over half the conversation the trainee opened to read.
+        if self.composer is not None and not js.window.matchMedia("(pointer: coarse)").matches:
             self.composer.focus()
 
     def is_visible(self):
@@ -154,6 +178,8 @@ class ChatView:
         return self.seen.available
 
     def dispose(self):
+        if self.menu is not None:
+            self.menu.dispose()
         self.seen.dispose()
         self.messages.dispose()
         self.listeners.dispose()

@@ -7,9 +7,17 @@ longer message refused in words and kept whole (no maxlength: nothing is ever cu
 picked file of the wrong type or over 5 MB refused at once with the reason.
 The text is the conversation's draft (issue 14): it starts as the stored draft, with no
 typing signal until the trainer types, and every change is handed to `on_draft`.
+Editing (issue 22.3): `start_edit` puts an own message's words in the box under "Editing
+message" with Cancel; Enter saves through `on_save_edit(mid, text)` (an awaitable: None when
+saved, else the sentence to say, and the words stay), Escape or Cancel gives the draft back.
+Up arrow in an empty box asks `on_edit_last()` for the last own message still editable.
 """
 
+import asyncio
+
+
 from core import send_limits
+from core.message_actions import edit_refusal
 from web.web_dom import el, set_text, svg_icon
 
 ICON_SEND = "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z"
@@ -18,8 +26,12 @@ ICON_ATTACH = ("M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 
 
 
 class Composer:
-    def __init__(self, conversation_id, listeners, *, on_send, on_typing, draft="", on_draft=None):
+    def __init__(self, conversation_id, listeners, *, on_send, on_typing, draft="", on_draft=None,
+                 on_save_edit=None, on_edit_last=None):
         self.on_send = on_send
+        self.on_save_edit = on_save_edit
+        self.on_edit_last = on_edit_last or (lambda: False)
+        self.editing = None  # (message id, has an image, its words, the draft put aside) while editing
         self.on_typing = on_typing
         self.on_draft = on_draft or (lambda text: None)
         self._restored = bool(draft)
@@ -48,9 +60,14 @@ class Composer:
             "type": "submit", "data-testid": "send-button", "aria-label": "Send message",
         })
         self.send_button.appendChild(svg_icon(ICON_SEND))
-        for child in (self.file_input, label, self.attach_preview, self.input, self.counter, self.send_button,
-                      self.notice):
+        edit_cancel = el("button", "edit-cancel", "Cancel", attrs={"type": "button", "data-testid": "edit-cancel"})
+        self.edit_label = el("span", "edit-label", "Editing message")
+        self.edit_bar = el("div", "edit-bar", attrs={"data-testid": "edit-bar", "hidden": ""},
+                           children=(self.edit_label, edit_cancel))
+        for child in (self.edit_bar, self.file_input, label, self.attach_preview, self.input, self.counter,
+                      self.send_button, self.notice):
             form.appendChild(child)
+        listeners.add(edit_cancel, "click", lambda _event: self.cancel_edit())
         listeners.add(form, "submit", self._on_submit)
         listeners.add(self.input, "keydown", self._on_keydown)
         listeners.add(self.input, "input", self._on_input)
@@ -74,13 +91,23 @@ class Composer:
         self._send()
 
     def _on_keydown(self, event):
-        if event.key == "Enter" and not event.shiftKey and not event.isComposing:
+        if event.isComposing:
+            return
+        if event.key == "Enter" and not event.shiftKey:
             event.preventDefault()
             self._send()
+        elif event.key == "Escape" and self.editing is not None:
+            event.preventDefault()
+            event.stopPropagation()  # not also the chat's Escape (back, on a phone)
+            self.cancel_edit()
+        elif (event.key == "ArrowUp" and self.editing is None and not self.input.value
+              and self._attachment is None and self.on_edit_last()):
+            event.preventDefault()
 
     def _on_input(self, _event):
-        self.on_typing()
-        self.on_draft(self.input.value)
+        if self.editing is None:  # an edit is neither typing news nor the draft
+            self.on_typing()
+            self.on_draft(self.input.value)
         self._autosize()
         self._show_counter()
 
@@ -122,7 +149,71 @@ class Composer:
         self._attachment = picked
         set_text(self.attach_preview, self._attachment.name if self._attachment else "")
 
+    # ----- editing one's own message (issue 22.3) ------------------------------------------------
+
+    def start_edit(self, mid, content, has_image):
+        if self.editing is None:
+            put_aside = self.input.value
+        else:
+            put_aside = self.editing[3]
+        self.editing = (mid, has_image, content, put_aside)
+        self.node.classList.add("is-editing")
+        self.edit_bar.removeAttribute("hidden")
+        set_text(self.edit_label, "Editing message")
+        self.send_button.setAttribute("aria-label", "Save changes")
+        self.file_input.disabled = True
+        self.input.value = content
+        self._say(None)
+        self._autosize()
+        self._show_counter()
+        self.input.focus()
+        end = len(content)
+        self.input.setSelectionRange(end, end)
+
+    def cancel_edit(self):
+        if self.editing is None:
+            return
+        put_aside = self.editing[3]
+        self.editing = None
+        self.node.classList.remove("is-editing")
+        self.edit_bar.setAttribute("hidden", "")
+        self.send_button.setAttribute("aria-label", "Send message")
+        self.send_button.disabled = False
+        self.file_input.disabled = False
+        self.input.value = put_aside
+        self._autosize()
+        self._show_counter()
+        self.input.focus()
+
+    def say(self, text):
+        """A calm sentence from elsewhere (a refused delete), where the composer says things."""
+        self._say(text, "action" if text is not None else None)
+
+    async def _save_edit(self, editing, text):
+        set_text(self.edit_label, "Saving…")
+        self.send_button.disabled = True
+        failure = await self.on_save_edit(editing[0], text)
+        if self.editing is not editing:
+            return  # cancelled (or another edit began) meanwhile: the answer went to the cache
+        self.send_button.disabled = False
+        if failure is None:
+            self.cancel_edit()
+        else:
+            set_text(self.edit_label, "Editing message")
+            self._say(failure, "action")  # the words stay in the box: nothing is lost
+
     def _send(self):
+        if self.editing is not None:
+            editing, text = self.editing, self.input.value
+            refusal = edit_refusal(text, editing[1])
+            if refusal is not None:
+                self._say(refusal, "text")
+            elif text == editing[2]:
+                self.cancel_edit()  # nothing changed: nothing to send
+            elif not self.send_button.disabled:
+                self._say(None)
+                asyncio.ensure_future(self._save_edit(editing, text))
+            return
         text = self.input.value
         attachment = self._attachment
         if not text.strip() and attachment is None:

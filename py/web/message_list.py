@@ -39,7 +39,7 @@ def _with_next(items):
 
 class MessageList:
     def __init__(self, me, listeners, *, api_base, tz_offset, on_load_older, is_loading_older, on_retry,
-                 on_unseen, on_frame):
+                 on_unseen, on_frame, on_menu=None, clock=None):
         self.me = me
         self.tz_offset = tz_offset
         self.on_load_older = on_load_older
@@ -48,7 +48,8 @@ class MessageList:
         self.on_unseen = on_unseen  # (count, label): the scroll button
         self.on_frame = on_frame  # a frame or a resize: the layout may have changed
         self.frame = FrameScheduler(self._flush)
-        self.message_nodes = MessageNodes(me, api_base)
+        self.message_nodes = MessageNodes(me, api_base, clock)
+        self.on_menu = on_menu  # (message id, its "More actions" button): web/message_menu.py
 
         self.nodes = {}          # message id -> element
         self.rendered_ids = []   # ascending ids in the DOM
@@ -171,6 +172,13 @@ class MessageList:
         cmid = target.getAttribute("data-retry") if present(target) and hasattr(target, "getAttribute") else None
         if present(cmid) and cmid:
             self.on_retry(cmid)
+            return
+        button = target.closest(".message-menu-btn") if present(target) and hasattr(target, "closest") else None
+        if self.on_menu is not None and present(button):
+            node = button.closest("[data-message-id]")
+            mid = int(node.getAttribute("data-message-id")) if present(node) else None
+            if mid in self.nodes:
+                self.on_menu(mid, button)
 
     @staticmethod
     def _on_image_error(event):

@@ -1,7 +1,13 @@
 """Sends not yet confirmed (the outbox), after the real messages, in the order written:
-"Sending…"; held for the link, "Sending…" with a clock mark; refused, "Not sent: <reason>" and Retry."""
+"Sending…"; held for the link, "Sending…" with a clock mark; refused, "Not sent: <reason>" and Retry.
+The marks are drawn (svg_icon), never emoji: a phone or a desktop without an emoji font shows
+them the same (issue 22.7)."""
 
-from web.web_dom import clear, el
+from web.web_dom import clear, document, el, svg_icon
+
+ICON_CLOCK = "M12 3a9 9 0 1 0 0 18 9 9 0 1 0 0-18zM12 7v5l3 2"
+ICON_CLIP = ("M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19"
+             "a2 2 0 0 1-2.83-2.83l8.49-8.48")
 
 
 class PendingSends:
@@ -44,7 +50,10 @@ class PendingSends:
         if item.content:
             bubble.appendChild(el("span", "message-text", item.content))
         if getattr(item, "image_name", None):
-            bubble.appendChild(el("span", "muted", " 📎 " + item.image_name))
+            name = el("span", "muted pending-image", attrs={"title": "Image: " + item.image_name})
+            name.appendChild(svg_icon(ICON_CLIP))
+            name.appendChild(document.createTextNode(" " + item.image_name))
+            bubble.appendChild(name)
         node.appendChild(bubble)
         node.appendChild(el("div", "message-meta"))
         return node
@@ -68,10 +77,12 @@ class PendingSends:
             }))
         elif status == "held":
             # Waiting for the link: it goes by itself, nothing to press.
-            meta.appendChild(el("span", "held-clock", "🕓", attrs={
+            clock = el("span", "held-clock", attrs={
                 "data-testid": "send-held", "role": "img", "aria-label": "Waiting for the connection",
                 "title": "Waiting for the connection; it will be sent by itself",
-            }))
+            })
+            clock.appendChild(svg_icon(ICON_CLOCK))
+            meta.appendChild(clock)
             meta.appendChild(el("span", None, " Sending…"))
         else:
             meta.appendChild(el("span", None, "Sending…"))

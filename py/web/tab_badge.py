@@ -6,7 +6,7 @@ the favicon for a static second icon that carries a dot. Writes happen only on c
 
 import js
 
-from core.chat_marks import tab_title
+from core.chat_marks import BASE_TITLE, base_title, tab_title
 from web.web_dom import present
 
 ICON = "./static/icon.svg"
@@ -16,9 +16,17 @@ ICON_UNREAD = "./static/icon-unread.svg"
 class TabBadge:
     def __init__(self):
         self._shown = None
+        self._base = BASE_TITLE
+        self._total = 0
+
+    def for_role(self, role):
+        """Signed in as `role` (None: signed out): the title's words follow (issue 22.7)."""
+        self._base = base_title(role) if role is not None else BASE_TITLE
+        self.show(self._total)
 
     def show(self, unread_total):
-        title = tab_title(unread_total)
+        self._total = unread_total
+        title = tab_title(unread_total, self._base)
         if title == self._shown:
             return
         self._shown = title

@@ -3,9 +3,8 @@ the login form works before Python is up, a submit made then is carried out once
 a trainer with a session never sees the form, and that trainer's first three API calls start
 while Pyodide boots and are not made twice."""
 
-
-
 from e2e_harness import session_script, token_for, wait_ready, wait_state
+from ui_support import after_frames
 
 CORE = "**/vendor/pyscript/*/core.js"
 FIRST_CALLS = ("/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/")
@@ -37,7 +36,7 @@ def test_a_submit_made_before_python_is_carried_out_once_python_is_up(page, serv
     page.get_by_test_id("login-password").fill("coach-pass")
     page.get_by_test_id("login-password").press("Enter")
     assert page.get_by_test_id("login-submit").is_disabled()  # held, and shown as held
-    page.wait_for_timeout(300)
+    after_frames(page)  # a login the submit had started would have been asked for by now
     assert logins == [] and page.evaluate("document.body.dataset.appState") == "booting"
     assert len(held) == 1
     held[0].continue_()

@@ -73,7 +73,11 @@ def run_flapping(page, server, fresh_conversation, closes):
             sent += 1
         db_ids = [m["id"] for m in db_messages(server, cid, relogin(peer))]
         wait_until(lambda: shown_ids(page) == db_ids, timeout=60, interval=0.3, what="page ids == db ids")
-        time.sleep(1.0)  # a late duplicate would show up now
+        # One more message: whatever brings it (socket or poll) brings it after any late copy
+        # of an earlier one, so once it shows, a duplicate would be on the page too.
+        send_as_peer(peer, cid, "flap sentinel")
+        db_ids = [m["id"] for m in db_messages(server, cid, relogin(peer))]
+        wait_until(lambda: shown_ids(page)[-1:] == db_ids[-1:], timeout=60, interval=0.3, what="the last message")
         shown = shown_ids(page)
     finally:
         sampler.stop()

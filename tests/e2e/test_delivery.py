@@ -60,11 +60,12 @@ def test_ac12_edge6_own_message_shows_once_after_send_answer_and_socket_echo(ui,
     mid = echo["message"]["id"]
     ui.locator(f"[data-testid=message][data-message-id='{mid}']").wait_for(timeout=WAIT_MS)
     ui.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
-    # Both the send answer and the echo have been handled by now; a second copy would show.
-    ui.wait_for_timeout(500)
+    # A later message on the same socket: once it shows, the echo before it has been handled.
+    sentinel = peer.send(cid, "sentinel")["id"]
+    ui.locator(f"[data-testid=message][data-message-id='{sentinel}']").wait_for(timeout=WAIT_MS)
     assert message_with_text(ui, "only once please").count() == 1
-    assert messages(ui).count() == 1
-    assert peer.all_ids(cid) == [mid]
+    assert messages(ui).count() == 2
+    assert peer.all_ids(cid) == [mid, sentinel]
 
 
 def test_ac12_twenty_quick_sends_show_twenty_messages_in_order_without_duplicates(ui, server, fresh_conversation):
@@ -80,16 +81,18 @@ def test_ac12_twenty_quick_sends_show_twenty_messages_in_order_without_duplicate
 
     ui.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
     wait_message_count(ui, 20)
-    ui.wait_for_timeout(500)  # late echoes, if any, would add nodes now
-    assert messages(ui).count() == 20
-    assert message_texts(ui) == texts
+    # Late echoes, if any, come on the socket before a later message: once that one shows, none is left.
+    sentinel = peer.send(cid, "sentinel")["id"]
+    ui.locator(f"[data-testid=message][data-message-id='{sentinel}']").wait_for(timeout=WAIT_MS)
+    assert messages(ui).count() == 21
+    assert message_texts(ui) == texts + ["sentinel"]
     ids = [int(x) for x in ui.locator("[data-testid=message-list] [data-testid=message]").evaluate_all(
         "ns => ns.map(n => n.getAttribute('data-message-id'))")]
-    assert ids == sorted(ids) and len(set(ids)) == 20
+    assert ids == sorted(ids) and len(set(ids)) == 21
     server_ids = peer.all_ids(cid)
     assert server_ids == ids
     stored = peer.messages(cid, limit=50)["results"]
-    assert [m["content"] for m in stored] == texts
+    assert [m["content"] for m in stored] == texts + ["sentinel"]
 
 
 def test_ac15_peer_message_lifts_the_open_conversation_and_updates_preview_and_time_without_list_refetch(

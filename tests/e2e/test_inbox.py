@@ -7,7 +7,6 @@ spec's polling exactly, shows no banner, and asks for the inbox once per 10 minu
 a token (so no token reaches the browser's console).
 """
 
-import time
 import uuid
 
 import pytest
@@ -70,27 +69,29 @@ def test_with_the_inbox_a_message_in_a_conversation_that_is_not_open_updates_the
     probes = [r for r in inbox_log(page) if "token=" not in r["url"]]
     assert len(probes) == 1 and probes[0]["code"] == 4001  # the tokenless probe, answered 4001
 
-    timings = []
+    # Live, not polled: the row follows with no list fetch in between (how fast is bench/'s).
+    list_fetches = len(fetch_times(page, None, "conversations"))
     for n in (1, 2):
         text = f"live list {n} {uuid.uuid4().hex[:6]}"
-        start = time.monotonic()
         other_peer.send(other_conv["id"], text)
         state = wait_until(lambda: (lambda s: s if s["previews"].get(str(other_conv["id"])) == text else None)(
             list_state(page)), f"row {other_conv['id']} shows message {n}", timeout=5, interval=0.02)
-        timings.append(time.monotonic() - start)
         assert state["order"][0] == other_conv["id"]
         assert state["badges"][str(other_conv["id"])] == n + other_conv["unread_count"]
         assert total_agrees(state), state
-    print(f"FIGURE inbox_list_update_s: {[round(t, 3) for t in timings]}")
-    assert max(timings) < 1.0, timings
+    assert len(fetch_times(page, None, "conversations")) == list_fetches
 
     # A message in the open, visible chat: on both sockets, shown once, never unread.
     sent = open_peer.send(open_conv["id"], "in the open chat")
     page.locator(f"[data-testid=message][data-message-id='{sent['id']}']").wait_for(timeout=5000)
     state = wait_until(lambda: (lambda s: s if s["order"][0] == open_conv["id"] else None)(list_state(page)),
                        "the open chat's row on top", timeout=5)
-    time.sleep(0.5)  # both sockets have delivered it by now
-    state = list_state(page)
+    # A later message on both sockets: once the chat shows it and the row previews it, every
+    # copy of the first (each socket delivers in order) has been taken.
+    later = open_peer.send(open_conv["id"], "and one more")
+    page.locator(f"[data-testid=message][data-message-id='{later['id']}']").wait_for(timeout=5000)
+    state = wait_until(lambda: (lambda s: s if s["previews"].get(str(open_conv["id"])) == "and one more" else None)(
+        list_state(page)), "the open chat's row previews the later message", timeout=5)
     assert page.locator(f"[data-testid=message][data-message-id='{sent['id']}']").count() == 1
     assert state["badges"][str(open_conv["id"])] == 0 and total_agrees(state), state
 
@@ -109,7 +110,7 @@ def test_with_the_inbox_live_the_list_is_polled_every_5_minutes_and_the_unread_c
     login_clocked(page, live_server)
     wait_until(lambda: inbox_live(page), "the inbox socket is live")
     t0 = pause(page)
-    advance(page, 600_000, step=1000)
+    advance(page, 600_000, step=10_000)
     conversations = fetch_times(page, None, "conversations", since=t0, until=t0 + 600_000)
     assert fetch_times(page, None, "unread", since=t0, until=t0 + 600_000) == []
     assert len(conversations) == 2 and conversations[1] - conversations[0] == 300_000, conversations
@@ -122,7 +123,9 @@ def test_with_the_inbox_live_the_list_is_polled_every_5_minutes_and_the_unread_c
     closed = wait_until(lambda: [r for r in inbox_log(page) if r["closed"] and "token=" in r["url"]],
                         "the inbox closed at logout")
     assert closed[0]["closedBy"][1] == 1000 and "token=" in closed[0]["url"]
-    time.sleep(1.0)
+    # Ten fake minutes on: any reconnect or probe timer would have fired by then.
+    pause(page)
+    advance(page, 600_000, step=60_000)
     assert len(inbox_log(page)) == 2
 
 

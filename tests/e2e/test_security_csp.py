@@ -6,12 +6,11 @@ Every other reliability test in tests/e2e also arms the same `securitypolicyviol
 recorder (reliability_support.arm) and asserts 0 violations.
 """
 
-import time
-
 import httpx
 
 from e2e_harness import login, open_conversation, wait_ready
 from reliability_support import arm, csp_violations, shown_ids, wait_until
+from ui_support import after_frames, images_settled
 
 
 def test_whole_flow_has_zero_csp_violations_and_no_token_in_the_console(page, server, fresh_conversation):
@@ -38,7 +37,10 @@ def test_whole_flow_has_zero_csp_violations_and_no_token_in_the_console(page, se
     page.reload()
     wait_ready(page, "messages")
     open_conversation(page, cid)
-    time.sleep(1.0)
+    # The reopened chat has rendered its last page (images included) and painted.
+    page.locator("[data-testid=message]", has_text="and back").wait_for(timeout=20_000)
+    images_settled(page)
+    after_frames(page)
 
     violations = csp_violations(page)
     tokens = [page.evaluate("localStorage.getItem('access_token')"),

@@ -9,7 +9,7 @@ import zlib
 
 from ui_support import _module_tab, lone_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
-    WAIT_MS, enter, message_texts, message_with_text, messages, open_chat, poll_until, row,
+    WAIT_MS, after_frames, enter, message_texts, message_with_text, messages, open_chat, poll_until, row,
     wait_message_count,
 )
 
@@ -70,9 +70,11 @@ def test_composer_send_without_an_answer_is_held_and_goes_again_by_itself_exactl
 
     # It goes again by itself, with the same client_message_id: still one message.
     ui.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
-    ui.wait_for_timeout(500)
+    # A later message on the chat's socket: once it shows, any copy sent before it has shown too.
+    sentinel = peer.send(cid, "sentinel")["id"]
+    ui.locator(f"[data-testid=message][data-message-id='{sentinel}']").wait_for(timeout=WAIT_MS)
     ids = peer.all_ids(cid)
-    assert len(ids) == 1
+    assert len(ids) == 2 and ids[1] == sentinel
     assert message_with_text(ui, "answer gets lost").count() == 1
     assert ui.locator(f"[data-testid=message][data-message-id='{ids[0]}']").count() == 1
     assert ui.get_by_test_id("retry-send").count() == 0
@@ -145,7 +147,7 @@ def test_edge9_image_with_an_unsafe_url_arriving_over_the_socket_is_not_rendered
     assert markup.locator("img").count() == 0
     srcs = ui.locator("[data-testid=message-list] img").evaluate_all("ns => ns.map(n => n.getAttribute('src'))")
     assert not any(s and ("javascript:" in s or s.startswith("data:") or "evil.example" in s) for s in srcs)
-    ui.wait_for_timeout(300)
+    after_frames(ui)  # what the render queued (an image load, a handler) has run
     assert ui.watch.dialogs == []
     assert ui.watch.errors == []
 
@@ -161,7 +163,10 @@ def test_archived_conversation_opens_read_only_with_a_note_and_no_banner(ui, ser
     assert view.get_by_test_id("send-button").count() == 0
     assert view.get_by_test_id("attach-image").count() == 0
     assert "archived" in view.locator(".archived-note").inner_text().lower()
-    # Edge 10 / error table (4003): no socket is kept and nothing alarming is shown.
-    ui.wait_for_timeout(500)
+    # Edge 10 / error table (4003): no socket is kept and nothing alarming is shown. The state
+    # is decided when the chat opens (no socket at all: "failed", forbidden, which has no banner).
+    ui.wait_for_selector(f"[data-testid=chat-view][data-conversation-id='{cid}'][data-ws-state=failed]",
+                         state="attached", timeout=WAIT_MS)
+    after_frames(ui)
     assert view.get_by_test_id("connection-banner").count() == 0
     assert server.open_sockets(cid) == 0

@@ -2,6 +2,7 @@
 bounded hashing memory, a limiter that forgets, and X-Forwarded-For only from a trusted proxy."""
 
 import asyncio
+import threading
 import time
 
 import httpx
@@ -86,20 +87,34 @@ def test_bucket_limiter_refills_and_forgets_full_buckets():
 
 def test_hashing_pool_runs_at_most_workers_at_once_and_refuses_past_its_queue():
     pool = HashingPool(workers=2, queue=5)
+    lock = threading.Lock()
     running, peak = [0], [0]
+    two_running, release = threading.Event(), threading.Event()
 
     def work():
-        running[0] += 1
-        peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)  # kept: stands for a hash's CPU time, so that jobs overlap
-        running[0] -= 1
+        # Each job holds its worker until the test releases them all: the jobs overlap for
+        # certain, instead of for as long as a sleep happened to last.
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            if running[0] == 2:
+                two_running.set()
+        release.wait(30)
+        with lock:
+            running[0] -= 1
         return True
 
     async def main():
-        return await asyncio.gather(*(pool.run(work) for _ in range(8)), return_exceptions=True)
+        jobs = [asyncio.ensure_future(pool.run(work)) for _ in range(8)]
+        await asyncio.sleep(0)  # every run() has now been accepted (5) or refused (3)
+        refused = [job for job in jobs if job.done()]
+        assert await asyncio.to_thread(two_running.wait, 30), "two jobs never ran at once"
+        release.set()
+        return len(refused), await asyncio.gather(*jobs, return_exceptions=True)
 
-    results = asyncio.run(main())
+    refused_at_once, results = asyncio.run(main())
     assert peak[0] == 2
+    assert refused_at_once == 3  # refused when asked, not after waiting
     assert results.count(True) == 5
     assert sum(isinstance(r, HashingPool.Busy) for r in results) == 3
 

@@ -73,7 +73,7 @@ def test_no_unread_line_when_all_is_read_or_own():
 
 @pytest.mark.parametrize("count, title", [
     (0, BASE_TITLE), (-1, BASE_TITLE), (None, BASE_TITLE), ("3", BASE_TITLE), (True, BASE_TITLE),
-    (1, "(1) " + BASE_TITLE), (3, "(3) Messages · Trainer dashboard"), (99, "(99) " + BASE_TITLE),
+    (1, "(1) " + BASE_TITLE), (3, "(3) Messages · Coachline"), (99, "(99) " + BASE_TITLE),
     (100, "(99+) " + BASE_TITLE),
 ])
 def test_the_tab_title_starts_with_the_unread_count(count, title):
