@@ -153,7 +153,9 @@ class ChatView:
             self.load_failed.removeAttribute("hidden")
 
     def reveal(self, message_id):
-        self.messages.reveal(message_id)
+        """A search result: the list scrolls to it in its next frame (web/found_message.py)."""
+        self.messages.found.want(message_id)
+        self.messages.frame.request()
 
     def jump_note(self, text):
         self.jump_status.hidden = text is None

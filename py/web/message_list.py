@@ -69,8 +69,7 @@ class MessageList:
         self.watch_other = None
         self.unwatch_other = None
         self.watched = set()         # ids of the nodes watched now
-        self.unread = UnreadLine()  # the "New messages" line (issue 14)
-        self.found = FoundMessage()  # a search result to scroll to (issue 22 item 6)
+        self.unread, self.found = UnreadLine(), FoundMessage()  # "New messages" (issue 14); search (22.6)
 
         self.node = el("div", "message-list", attrs={
             "data-testid": "message-list", "role": "log", "tabindex": "0", "aria-label": "Messages",
@@ -128,10 +127,6 @@ class MessageList:
 
     def show_status(self, text):
         set_text(self.history_status, text)
-
-    def reveal(self, message_id):
-        self.found.want(message_id)
-        self.frame.request()
 
     def dismiss_unseen(self):
         """Escape: the new-messages button goes (the messages stay where they are)."""
