@@ -33,6 +33,13 @@ class BackAsked:
 
 
 @dataclass(frozen=True)
+class SearchAsked:
+    """The chat header's search button: search this conversation (issue 22 item 6)."""
+
+    conversation_id: Any
+
+
+@dataclass(frozen=True)
 class CallFailed:
     """A call failed; the chat's core has decided what follows. Only for the debug log."""
 

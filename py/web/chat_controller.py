@@ -18,8 +18,10 @@ import uuid
 import js
 
 from core.capabilities import NO_CAPABILITIES
-from core.chat_events import BackAsked, CallFailed, LateSendOutcome, ServerAnswered
+from core.chat_events import BackAsked, CallFailed, LateSendOutcome, SearchAsked, ServerAnswered
 from core.constants import ws_messaging_url
+from core.conversation_states import Load
+from core.message_jump import JumpStep, MessageJump
 from core import open_conversation as oc
 from core.connection_machine import ConnectionMachine, ConnectionState, FailReason
 from web.chat_view import ChatView
@@ -55,6 +57,7 @@ class ChatController:
         # which goes to the outbox's new owner (core/held_sends.py).
         self.on_event = on_event
         self.disposed = False
+        self.jump = None  # a search result to bring into view (core/message_jump.py)
         # The outbox comes from the session's held sends (handed), else from storage.
         self.core = oc.OpenConversation(cache, conversation, me, handed=handed,
                                         stored_outbox=None if handed is not None else self._stored_outbox(me))
@@ -107,6 +110,25 @@ class ChatController:
         else:
             self._feed(lambda now: self.core.send_answered(cmid, message, now), arrivals=True)
 
+    def reveal(self, message_id):
+        """Scroll to one message (a search result), loading older pages until it is in."""
+        self.jump = MessageJump(message_id)
+        self.view.jump_note(None)
+        self._jump_step()
+
+    def _jump_step(self):
+        jump = self.jump
+        step = jump.step(self.core.log, ready=self.core.load is Load.READY, loading_older=self.core.loading_older)
+        if step is JumpStep.LOAD_OLDER:
+            self._feed(self.core.load_older)
+            return
+        if step is not JumpStep.WAIT:
+            self.jump = None
+        if step is JumpStep.FOUND:
+            self.view.reveal(jump.message_id)
+        elif step is JumpStep.MISSING:
+            self.view.jump_note("That message could not be found in this conversation's history.")
+
     def inbox_events(self, events):
         """The inbox socket's events: the core takes this chat's while its own socket is down
         (the check here only spares the visibility read; the rule is the core's)."""
@@ -149,6 +171,8 @@ class ChatController:
                 self._perform(effect)
         if not self.disposed:
             self.timer.set(self.core.next_wakeup(self.clock()))
+            if self.jump is not None:
+                self._jump_step()  # a page came in (or the first one): is the message there now?
 
     # ----- effects out ---------------------------------------------------------------------
 
@@ -274,6 +298,9 @@ class ViewInputs:
 
     def back(self):
         self._on_event(BackAsked())
+
+    def search_here(self):
+        self._on_event(SearchAsked(self._cid))
 
     def retry_load(self):
         self._feed(self._core.retry_load)

@@ -5,6 +5,7 @@ from core.safe_url import safe_image_url
 from web.web_dom import el, svg_icon
 
 ICON_BACK = "M15 18l-6-6 6-6"
+ICON_SEARCH = "M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14zM21 21l-4.35-4.35"
 
 
 def avatar(user):
@@ -20,7 +21,7 @@ def avatar(user):
     return box
 
 
-def chat_header(conversation, other, read_only, listeners, on_back):
+def chat_header(conversation, other, read_only, listeners, on_back, on_search=None):
     header = el("header", "chat-header")
     back = el("button", "icon-btn back-btn", attrs={"type": "button", "aria-label": "Back to conversations"})
     back.appendChild(svg_icon(ICON_BACK))
@@ -33,4 +34,10 @@ def chat_header(conversation, other, read_only, listeners, on_back):
     role = "Trainee" if other.get("id") != trainer_id else "Trainer"
     titles.appendChild(el("p", "chat-subtitle", "Archived conversation" if read_only else role))
     header.appendChild(titles)
+    if on_search is not None:  # issue 22 item 6: search this conversation
+        search = el("button", "icon-btn chat-search-btn", attrs={
+            "type": "button", "data-testid": "chat-search", "aria-label": "Search this conversation"})
+        search.appendChild(svg_icon(ICON_SEARCH))
+        listeners.add(search, "click", lambda e: on_search())
+        header.appendChild(search)
     return header

@@ -66,11 +66,14 @@ class ChatView:
                               children=(self.load_failed_text, retry_load))
         self.listeners.add(retry_load, "click", lambda _event: cb.retry_load())
         typing_slot = el("div", "typing-slot", attrs={"aria-live": "polite"})
+        # A search result that cannot be found says so here (issue 22 item 6).
+        self.jump_status = el("p", "jump-note", attrs={"data-testid": "jump-note", "role": "status", "hidden": ""})
         self.banner = ConnectionBanner(banner_slot)
         self.typing = TypingIndicator(typing_slot)
         self.composer = None
-        for part in (chat_header(conversation, other, self.read_only, self.listeners, cb.back),
-                     banner_slot, self.load_failed, self.messages.node, typing_slot):
+        for part in (chat_header(conversation, other, self.read_only, self.listeners, cb.back,
+                                 on_search=cb.search_here),
+                     banner_slot, self.load_failed, self.jump_status, self.messages.node, typing_slot):
             self.root.appendChild(part)
         self.menu = None
         if self.read_only:
@@ -150,6 +153,15 @@ class ChatView:
         else:
             set_text(self.load_failed_text, text)
             self.load_failed.removeAttribute("hidden")
+
+    def reveal(self, message_id):
+        """A search result: the list scrolls to it in its next frame (web/found_message.py)."""
+        self.messages.found.want(message_id)
+        self.messages.frame.request()
+
+    def jump_note(self, text):
+        self.jump_status.hidden = text is None
+        set_text(self.jump_status, text or "")
 
     def show_error(self, text):
         self.messages.show_status(text)

@@ -20,6 +20,7 @@ import js
 from core import formatting
 from core import scroll_rules
 from core.chat_marks import watch_until_seen
+from web.found_message import FoundMessage
 from web.message_groups import MessageGroups
 from web.message_nodes import MessageNodes
 from web.pending_sends import PendingSends
@@ -35,6 +36,18 @@ SETTLE_FRAMES = 2
 def _with_next(items):
     """(item, the item after it or None) for each item, in order."""
     return zip(items, items[1:] + [None])
+
+
+def show_broken_image(event):
+    """An image that failed to load (error events do not bubble: caught on the way down)."""
+    target = event.target
+    if getattr(target, "tagName", "") == "IMG":
+        target.classList.add("is-broken")
+        target.setAttribute("alt", "Image unavailable")
+        note = el("span", "muted", "Image unavailable")
+        parent = target.parentNode
+        if present(parent):
+            parent.insertBefore(note, target.nextSibling)
 
 
 class MessageList:
@@ -69,7 +82,7 @@ class MessageList:
         self.watch_other = None
         self.unwatch_other = None
         self.watched = set()         # ids of the nodes watched now
-        self.unread = UnreadLine()  # the "New messages" line (issue 14)
+        self.unread, self.found = UnreadLine(), FoundMessage()  # "New messages" (issue 14); search (22.6)
 
         self.node = el("div", "message-list", attrs={
             "data-testid": "message-list", "role": "log", "tabindex": "0", "aria-label": "Messages",
@@ -84,7 +97,7 @@ class MessageList:
         listeners.add(self.node, "scroll", self._on_scroll, js.Object.fromEntries([["passive", True]]))
         listeners.add(self.node, "click", self._on_click)
         # Images that fail to load: 'error' does not bubble, so listen in the capture phase.
-        listeners.add(self.node, "error", self._on_image_error, True)
+        listeners.add(self.node, "error", show_broken_image, True)
         # A resize (phone rotation, keyboard) keeps a reader who was at the bottom there.
         listeners.add(js.window, "resize", self._on_resize)
         # Anything that grows while the reader follows the bottom (a tall message rendered
@@ -176,17 +189,6 @@ class MessageList:
             if mid in self.nodes:
                 self.on_menu(mid, button)
 
-    @staticmethod
-    def _on_image_error(event):
-        target = event.target
-        if getattr(target, "tagName", "") == "IMG":
-            target.classList.add("is-broken")
-            target.setAttribute("alt", "Image unavailable")
-            note = el("span", "muted", "Image unavailable")
-            parent = target.parentNode
-            if present(parent):
-                parent.insertBefore(note, target.nextSibling)
-
     # ----- rendering -------------------------------------------------------------------------
 
     def _placement(self, changes):
@@ -248,6 +250,9 @@ class MessageList:
         # One layout read/write per frame.
         if prepended and old_height is not None:
             lst.scrollTop = scroll_rules.scroll_top_after_prepend(old_top, old_height, lst.scrollHeight)
+        if self.found.place(self.nodes, lst):  # the reader asked for this message: no other scroll
+            self.unread.scrolled, self.stick_to_bottom, self._want_scroll_bottom, self._settle_frames = True, False, False, 0
+            return
         if self._place_unread_line():
             return
         if self._want_scroll_bottom or (appended and self.stick_to_bottom):

@@ -32,6 +32,7 @@ from web.notifier import Notifier
 from web.offline_store import OfflineKeeper
 from web.open_chat import OpenChat, controller_factory
 from web.saved_replies_panel import close_saved_replies, open_saved_replies
+from web.search_panel import SearchPanel
 from web.screens import show_chat_screen, show_screen
 from web.timers import WakeTimer
 from web.web_dom import FrameScheduler, Listeners, by_id
@@ -75,6 +76,10 @@ class MessagesPage:
             by_id("conversation-list"), by_id("conversation-empty"), by_id("unread-total"), me,
             tz_offset=tz_offset, now_iso=_now_iso, on_open=self.open_conversation)
         ListKeyboard(self.listeners, by_id("conversation-list"))
+        self.search = SearchPanel(  # issue 22 item 6
+            by_id("search-slot"), by_id("sidebar"), api=api, capabilities=lambda: self.capabilities, cache=cache,
+            me=me, clock=clock, tz_offset=tz_offset, now_iso=_now_iso, on_choose=self.open_at_message,
+            report_error=self.report_error)
         # The list follows every live message (AC-15); in a burst that is once per
         # frame, not once per message, and never in the task that appends the message.
         self.list_frame = FrameScheduler(self._render_list_now)
@@ -219,6 +224,18 @@ class MessagesPage:
         self._chat_changed()
         self.chat.focus()
 
+    def open_at_message(self, cid, message_id):
+        """A search result: its conversation, scrolled to that message (older pages as needed)."""
+        self.open_conversation(cid)
+        if self.chat.is_open(cid):
+            self.chat.reveal(message_id)
+
+    def _search_here(self, cid):
+        """The chat header's search button: the list pane's box, scoped to this conversation."""
+        if js.window.matchMedia("(max-width: 720px)").matches:
+            show_chat_screen(False)  # a phone shows one pane: the box is in the list's
+        self.search.search_here(cid)
+
     def navigate(self, step, cid):
         """Back or Forward (core/chat_routing.py decided the step)."""
         if self.session is None:
@@ -256,6 +273,8 @@ class MessagesPage:
         elif kind is ev.BackAsked:
             if not self.router.leave():
                 self._close_to_list()
+        elif kind is ev.SearchAsked:
+            self._search_here(event.conversation_id)
         elif self.session is None:
             return
         elif kind is ev.ServerAnswered:
@@ -300,6 +319,7 @@ class MessagesPage:
         if self.session is None:
             return
         self.session.chat_changed(self.chat.cid, self.chat.realtime, self.clock())
+        self.search.chat_changed(self.chat.cid)
         self._tell_inbox_carried()
         self._schedule_poll()
 
@@ -343,6 +363,7 @@ class MessagesPage:
         self.keeper.stop()
         self.session = None
         self.listeners.dispose()
+        self.search.dispose()
         for unsubscribe in self.unsubscribe:
             unsubscribe()
         self.list_view.dispose()

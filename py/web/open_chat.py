@@ -47,6 +47,11 @@ class OpenChat:
     def focus(self):
         self.controller.focus_input()
 
+    def reveal(self, message_id):
+        """Scroll the open chat to one message (a search result), loading older pages as needed."""
+        if self.controller is not None:
+            self.controller.reveal(message_id)
+
     def is_visible(self):
         return self.controller is not None and self.controller.is_visible()
 
