@@ -108,6 +108,25 @@ def apply_new_message(
     return sort_conversations(others + [row])
 
 
+def keep_newer_rows(answer: List[Conversation], shown: Optional[List[Conversation]]) -> List[Conversation]:
+    """A list answer never moves a row's last message back in time. An answer asked for before
+    a live message (a send's answer, a socket's frame) can arrive after it: for such a row the
+    shown preview and time stay, which are newer than the answer's; every other field, the
+    unread count included, is the answer's (the server's count; a read since then is
+    announced and applied again). Rows the answer lacks are gone (the server's list is the list)."""
+    shown_by_id = {row.get("id"): row for row in shown or [] if isinstance(row, dict)}
+    result = []
+    for row in answer:
+        current = shown_by_id.get(row.get("id"))
+        current_at = parse_time(current.get("last_message_at")) if current is not None else None
+        answer_at = parse_time(row.get("last_message_at"))
+        if current_at is not None and (answer_at is None or current_at > answer_at):
+            row = dict(row, last_message_preview=current.get("last_message_preview"),
+                      last_message_at=current.get("last_message_at"))
+        result.append(row)
+    return result
+
+
 def set_unread(conversations: List[Conversation], conversation_id: Any, count: int) -> List[Conversation]:
     """The list with one row's unread_count set (e.g. 0 after marking it read)."""
     index = _index_of(conversations, conversation_id)

@@ -129,7 +129,8 @@ class Session:
             conversations = conversation_ops.set_unread(conversations, self.open_id, 0)
         self._listed_up_to = {c["id"]: at for c in conversations
                               if (at := conversation_ops.parse_time(c.get("last_message_at"))) is not None}
-        self._write_rows(conversation_ops.sort_conversations(conversations))
+        shown = self.cache.get_query_data(CONVERSATIONS_KEY)
+        self._write_rows(conversation_ops.sort_conversations(conversation_ops.keep_newer_rows(conversations, shown)))
 
     def unread_loaded(self, data: Any, now: float) -> None:
         self._polls_running.discard(UNREAD_COUNT_KEY)

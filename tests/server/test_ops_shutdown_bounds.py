@@ -17,11 +17,16 @@ from server_harness import ROOT
 def test_a_request_that_never_finishes_is_cut_at_the_drain_timeout(live_server):
     server = live_server()
     token = server.login()["access"]
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=15)  # connected, silent
     stuck = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    # "Expect: 100-continue": the server says "100 Continue" once the app reads the body, so the
+    # stop below is known to come while this request is being handled (the earlier idle
+    # connection was accepted before it), not while its bytes still wait to be read.
     stuck.sendall(f"POST /api/messaging/conversations/1/send/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                   f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                  f"Content-Length: 100\r\n\r\n{{\"content\": ".encode())  # and never the rest
-    idle = socket.create_connection(("127.0.0.1", server.port), timeout=15)  # connected, silent
+                  f"Expect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode())
+    assert stuck.recv(1000).startswith(b"HTTP/1.1 100 Continue")
+    stuck.sendall(b'{"content": ')  # and never the rest
     started = time.monotonic()
     server.proc.send_signal(signal.SIGTERM)
     code = server.proc.wait(15)

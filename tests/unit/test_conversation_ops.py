@@ -223,3 +223,24 @@ def test_the_top_row_shortcut_gives_the_same_order_as_a_full_sort():
                                     open_conversation_id=None, chat_visible=False)
             assert [c["id"] for c in got] == [c["id"] for c in sort_conversations(got)]
             assert sorted(c["id"] for c in got) == sorted(c["id"] for c in base)
+
+
+def test_a_list_answer_never_moves_a_rows_last_message_back_in_time():
+    from core.conversation_ops import keep_newer_rows
+    shown = [{"id": 1, "last_message_preview": "written on the train", "last_message_at": "2026-12-07T10:00:05Z",
+              "unread_count": 0},
+             {"id": 2, "last_message_preview": "old", "last_message_at": "2026-12-07T09:00:00Z", "unread_count": 0}]
+    answer = [{"id": 1, "last_message_preview": "sent while you were offline", "last_message_at": "2026-12-07T10:00:01Z",
+               "unread_count": 1, "title": "server's"},
+              {"id": 2, "last_message_preview": "newer on the server", "last_message_at": "2026-12-07T09:30:00Z",
+               "unread_count": 2},
+              {"id": 3, "last_message_preview": None, "last_message_at": None, "unread_count": 0}]
+    rows = keep_newer_rows(answer, shown)
+    assert rows[0] == {"id": 1, "last_message_preview": "written on the train",
+                       "last_message_at": "2026-12-07T10:00:05Z", "unread_count": 1, "title": "server's"}
+    assert rows[1] == answer[1]  # the answer is newer: it wins
+    assert rows[2] == answer[2]  # not shown before
+    assert keep_newer_rows(answer, None) == answer
+    # Same time: the answer's (it may carry an edit's new preview).
+    same = [dict(answer[0], last_message_at="2026-12-07T10:00:05Z")]
+    assert keep_newer_rows(same, shown) == same
