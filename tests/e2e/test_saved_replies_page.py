@@ -176,6 +176,8 @@ def test_slash_filters_and_a_choice_by_keyboard_is_inserted_editable_not_sent(ui
     box.press("Enter")
     sent = "Glad you are here! Today we start. See you at 6."
     message_with_text(ui, sent).first.wait_for(timeout=WAIT_MS)
+    # The bubble shows at once; the server has it once the bubble is no longer pending.
+    ui.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
     assert messages(ui).count() == 5  # one new message: the choice itself sent nothing
     assert [m["content"] for m in peer.messages(conv["id"])["results"]].count(sent) == 1
     assert ui.watch.errors == []
