@@ -3,6 +3,9 @@
 Playwright's sync API keeps an asyncio loop running in the main thread for as long
 as the session's browser is open, and asyncio.run() refuses to start inside it, so
 every test that drives asyncio itself must run before the first browser test.
+
+The benchmark check goes first: it is one long test (a subprocess with its own browser), and
+with two workers (pytest.ini) it then runs beside the short ones instead of alone at the end.
 """
 
 _ORDER = ("tests/unit/", "tests/server/")
@@ -16,7 +19,7 @@ def _rank(item):
     if path.startswith("tests/e2e/"):
         return len(_ORDER) + 2
     if "bench" in path:
-        return len(_ORDER) + 3
+        return -1
     return len(_ORDER) + 1
 
 
