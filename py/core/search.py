@@ -164,6 +164,15 @@ class SearchBox:
         self.status = Status.FAILED
         return True
 
+    def again(self) -> Optional[SearchRequest]:
+        """Where searches are answered changed (the backend's capabilities came in after the
+        box was used): the query shown, or on its way, is asked again from the start; an
+        empty box, or one still waiting for quiet (its tick asks anyway), asks nothing."""
+        q = clean_query(self.text)
+        if q is None or self._deadline is not None:
+            return None
+        return self._ask(q, before=None)
+
     def clear(self) -> None:
         self.text = ""
         self._restart(0.0)

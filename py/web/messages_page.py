@@ -198,6 +198,7 @@ class MessagesPage:
             name for name in FEATURES if getattr(capabilities, name)))
         for listener in list(self.capability_listeners):
             listener(capabilities)
+        self.search.capabilities_changed()  # a search typed before the answer asks the server now
 
     # ----- opening and closing the chat ------------------------------------------------------
 

@@ -88,6 +88,15 @@ class SearchPanel:
             self.scope.checked = False
         self._apply_scope()
 
+    def capabilities_changed(self):
+        """The backend's capabilities came in: a search answered from the loaded messages
+        meanwhile is asked of the server when it searches (else only its words change)."""
+        if self.disposed:
+            return
+        if self.capabilities().search:
+            self._start(self.box.again())
+        self._render()
+
     def search_here(self, cid):
         """Search the open conversation (the chat header's button)."""
         self.chat_changed(cid)

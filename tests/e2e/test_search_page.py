@@ -120,6 +120,34 @@ def test_search_in_the_open_conversation_asks_for_that_conversation_only(ui, ser
     poll_until(lambda: results(ui).count() == 2, WAIT_MS / 1000, "both conversations' results")
 
 
+def test_a_search_answered_before_the_backend_said_it_searches_is_asked_of_the_server_then(ui, server,
+                                                                                            fresh_conversation):
+    """Typed at once after signing in, a search is answered from the loaded messages (nothing
+    yet); once the capabilities answer says the server searches, the same query goes to it."""
+    word = tag()
+    conversation, peer = fresh_conversation(messages=0)
+    sent = [peer.send(conversation["id"], f"plan {i} {word}") for i in range(3)]
+    held = []
+    ui.route("**/api/messaging/capabilities/", lambda route: held.append(route))  # unanswered until released
+    try:
+        enter(ui, server)
+        search_for(ui, word).press("Enter")
+        ui.get_by_test_id("search-status").get_by_text("(messages loaded on this device)").wait_for(timeout=WAIT_MS)
+        assert results(ui).count() == 0
+        poll_until(lambda: held, WAIT_MS / 1000, "the capabilities call", page=ui)
+        assert search_calls(ui) == []
+        held.pop().continue_()
+        poll_until(lambda: results(ui).count() == 3, WAIT_MS / 1000, "the server's results")
+        assert [results(ui).nth(i).get_attribute("data-message-id") for i in range(3)] == \
+            [str(m["id"]) for m in reversed(sent)]
+        assert len(search_calls(ui)) == 1
+        assert "loaded on this device" not in ui.get_by_test_id("search-status").inner_text()
+    finally:
+        ui.unroute("**/api/messaging/capabilities/")
+        for route in held:
+            route.continue_()
+
+
 def test_more_results_load_the_next_page(ui, server, fresh_conversation):
     word = tag()
     conversation, peer = fresh_conversation(messages=0)

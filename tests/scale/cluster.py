@@ -444,6 +444,9 @@ class Link:
     established_at: float | None = None  # when its first pong came: the server serves it
     closed_at: float | None = None
     code: int | None = None
+    # The client closed it itself (the test stopped it, or a REST call of its gap fill failed):
+    # then `code` is the client's 1000, not the server's word on the socket.
+    closed_by_client: bool = False
     socket_ids: list[int] = field(default_factory=list)  # new_message ids in arrival order
 
 
@@ -576,8 +579,8 @@ class FollowingClient:
         finally:
             await asyncio.shield(_quiet_close(ws))
             await asyncio.gather(reader, return_exceptions=True)
-            if link.code is None:  # stopped by the test
-                link.code, link.closed_at = 1000, time.monotonic()
+            if link.code is None:  # stopped by the test, or the fill's REST call failed
+                link.code, link.closed_at, link.closed_by_client = 1000, time.monotonic(), True
             self.changed.fire()
         return link.established_at is not None
 

@@ -67,6 +67,43 @@ def test_enter_asks_at_once_and_not_twice_for_the_same_answer():
     assert box.submit(2.0) is None  # the results are that query's already
 
 
+def test_asked_again_when_the_answers_source_changes_the_old_answer_is_dropped():
+    """The backend's capabilities come in after a search was answered from the loaded messages."""
+    box = SearchBox()
+    box.typed("run", 0.0)
+    local = box.submit(0.01)
+    box.answered(local, answer())
+    assert box.status is Status.EMPTY and box.submit(0.5) is None  # Enter alone would not ask again
+    server = box.again()
+    assert server is not None and server.q == "run" and server.before is None and server != local
+    assert box.status is Status.LOADING
+    assert box.answered(local, answer()) is False  # a late copy of the old answer changes nothing
+    assert box.answered(server, answer(msg(7, "run"))) and [m["id"] for m in box.results] == [7]
+
+
+def test_asked_again_on_the_way_replaces_the_request_out():
+    box = SearchBox()
+    box.typed("run", 0.0)
+    first = box.submit(0.01)
+    again = box.again()
+    assert again != first and box.answered(first, answer(msg(5, "run"))) is False
+    assert box.answered(again, answer(msg(6, "run"))) and [m["id"] for m in box.results] == [6]
+
+
+@pytest.mark.parametrize("text", ["", " ", "r"])
+def test_asked_again_with_nothing_to_search_asks_nothing(text):
+    box = SearchBox()
+    box.typed(text, 0.0)
+    assert box.again() is None and box.status is Status.IDLE
+
+
+def test_asked_again_while_waiting_for_quiet_leaves_it_to_the_debounce():
+    box = SearchBox()
+    box.typed("run", 0.0)
+    assert box.again() is None
+    assert box.tick(DEBOUNCE_S) is not None  # the debounce asks, of the new source
+
+
 def test_too_short_or_too_long_goes_idle_and_clears_the_results():
     box = SearchBox()
     box.typed("run", 0.0)
