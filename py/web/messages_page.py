@@ -104,7 +104,6 @@ class MessagesPage:
         # CONTRACT "Optional features": none until the backend says (core/capabilities.py).
         self.capabilities = NO_CAPABILITIES
         self.capabilities_known = self.capabilities_asking = False
-        self.capability_listeners = []  # called once the answer is in: controls that show then
         # Desktop notifications follow the list in the cache (issue 22 point 1, web/notifier.py).
         self.notifier = Notifier(me, cache=cache, storage=storage, clock=clock,
                                  open_conversation=self.open_conversation, open_id=lambda: self.chat.cid,
@@ -196,8 +195,6 @@ class MessagesPage:
         self.capabilities, self.capabilities_known = capabilities, True
         js.document.body.setAttribute("data-capabilities", " ".join(
             name for name in FEATURES if getattr(capabilities, name)))
-        for listener in list(self.capability_listeners):
-            listener(capabilities)
         self.search.capabilities_changed()  # a search typed before the answer asks the server now
 
     # ----- opening and closing the chat ------------------------------------------------------
@@ -370,7 +367,6 @@ class MessagesPage:
         self.list_view.dispose()
         self.tab.show(0)
         js.document.body.removeAttribute("data-capabilities")
-        self.capability_listeners.clear()
         by_id("chat-placeholder").hidden = False
         # Phone width: the next session starts on the list, not on an empty chat screen.
         show_chat_screen(False)

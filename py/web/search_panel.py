@@ -90,12 +90,9 @@ class SearchPanel:
 
     def capabilities_changed(self):
         """The backend's capabilities came in: a search answered from the loaded messages
-        meanwhile is asked of the server when it searches (else only its words change)."""
-        if self.disposed:
-            return
-        if self.capabilities().search:
-            self._start(self.box.again())
-        self._render()
+        meanwhile is asked of the server when it searches."""
+        if not self.disposed and self.capabilities().search:
+            self._start(self.box.again())  # renders when it asks; otherwise nothing shown changes
 
     def search_here(self, cid):
         """Search the open conversation (the chat header's button)."""
