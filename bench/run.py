@@ -329,6 +329,11 @@ class Bench:
             shutil.copy(ROOT / "index.html", site / "index.html")
             secure_export(site)
             write_json_variant(site)
+            # The plain-JS client beside it on the same host (its ../static/app.css and
+            # ../config.json resolve there as on serve.py).
+            (site / "bench").mkdir(exist_ok=True)
+            for name in ("plain-boot.html", "plain-boot.mjs"):
+                shutil.copy(ROOT / "bench" / name, site / "bench" / name)
             log = open(Path(tmp) / "http.log", "wb")
             host = subprocess.Popen([sys.executable, "-m", "http.server", str(self.server.static_port),
                                      "--bind", "127.0.0.1", "--directory", str(site)],
@@ -339,6 +344,9 @@ class Bench:
                 got = self.boot_rounds({
                     "json": (base + "/index-json.html", True, False),
                     "toml": (base + "/", True, False),
+                    "jslist": (base + "/bench/plain-boot.html", True, False),
+                    "login": (base + "/", "login", False),
+                    "jslogin": (base + "/bench/plain-boot.html", "login", False),
                 }, n)
             finally:
                 host.terminate()
@@ -352,6 +360,15 @@ class Bench:
         r.add("static", "app cold with pyscript.json instead (same host)", as_json["cold"], "ms")
         cost = app["cold"] - as_json["cold"] if app["cold"] is not None and as_json["cold"] is not None else None
         r.add("static", "pyscript.toml cost: toml - json, median cold", cost, "ms")
+        r.add("static", "plain-JS page cold from the same host, to the list", got["jslist"]["cold"], "ms")
+        list_vs_js = ratio(app["cold"], got["jslist"]["cold"])
+        r.add("static", "app cold / plain-JS page cold, no-compression host", list_vs_js, "x", target="<= 2.50x",
+              passed=list_vs_js is not None and list_vs_js <= 2.5)
+        r.add("static", "app login form ready, no-compression host", got["login"]["cold"], "ms")
+        r.add("static", "plain-JS login form ready, same host", got["jslogin"]["cold"], "ms")
+        login_vs_js = ratio(got["login"]["cold"], got["jslogin"]["cold"])
+        r.add("static", "app login form / plain-JS login form, no-compression host", login_vs_js, "x",
+              target="<= 1.50x", passed=login_vs_js is not None and login_vs_js <= 1.5)
 
     def section_boot4g(self):
         r = self.report

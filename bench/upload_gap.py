@@ -23,7 +23,7 @@ import httpx
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests" / "server"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "tests" / "server"), str(ROOT / "tests"), str(ROOT)]
 
 import image_samples  # noqa: E402
 from server_harness import LiveServer, bearer  # noqa: E402

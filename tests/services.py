@@ -38,6 +38,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from ports import free_port  # noqa: F401 - the scale tests take it from here
 
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
@@ -49,12 +50,6 @@ def missing(what: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def find_redis() -> str | None:

@@ -8,7 +8,6 @@ client (see `Peer`), so a test never trusts our own page for the other side.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 from playwright.sync_api import sync_playwright
+from ports import free_port  # noqa: F401 - the tests take it from here (tests/ports.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -26,12 +26,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 BOOT_TIMEOUT_MS = 60_000
 WAIT_MS = 30_000  # what a test waits for the page to react, on a loaded 2-core machine
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

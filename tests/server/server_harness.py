@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from ports import free_port  # noqa: F401 - the tests take it from here (tests/ports.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -104,12 +104,6 @@ def arrived(socket) -> list[dict]:
     while (frame := socket.receive_json()) != {"type": "pong"}:
         frames.append(frame)
     return frames
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:
