@@ -6,6 +6,14 @@ Chromium set-up as bench/run.py. Not a target: a map for whoever works on the bo
 
     .venv/bin/python bench/profile_boot.py            # 5 boots (each cold, then warm)
     .venv/bin/python bench/profile_boot.py --runs 9
+    .venv/bin/python bench/profile_boot.py --cpu      # and where the main thread's CPU goes
+
+--cpu adds V8's sampling profiler (CDP `Profiler`, 100 us) over each boot, from navigation to
+the conversation list, and sums the page's main-thread time by kind of work (the groups of
+`CPU_GROUPS`: Python's wasm, Pyodide's and PyScript's JavaScript, the app's loader, the
+garbage collector, the browser's own work such as parsing, style and layout) and by function.
+Work on other threads (wasm compilation, decompression of a response) is not in it: the
+stage marks show what the main thread waited for.
 """
 
 from __future__ import annotations
@@ -54,8 +62,38 @@ READ_JS = """() => {
 }"""
 
 
-def profile(runs: int) -> dict[str, list[dict]]:
-    got: dict[str, list[dict]] = {"cold": [], "warm": []}
+# (group, test on (url, function name)): the first that matches names a sample's group.
+CPU_GROUPS = [
+    ("idle (waiting: network, other threads, timers)", lambda url, fn: fn == "(idle)"),
+    ("garbage collector", lambda url, fn: fn == "(garbage collector)"),
+    ("browser: parse, style, layout, paint, native calls", lambda url, fn: fn in ("(program)", "(root)")),
+    ("Python and the C runtime (wasm)", lambda url, fn: url.startswith("wasm://")),
+    ("Pyodide's JavaScript (pyodide.mjs, pyodide.asm.mjs)", lambda url, fn: "/pyodide/" in url),
+    ("PyScript's JavaScript", lambda url, fn: "/pyscript/" in url),
+    ("the app's loader and early scripts (static/)", lambda url, fn: "/static/" in url),
+    ("other JavaScript", lambda url, fn: True),
+]
+
+
+def cpu_split(profile: dict) -> tuple[dict[str, float], dict[str, float]]:
+    """Milliseconds of main-thread time per group and per function (self time) of one
+    `Profiler.stop` answer."""
+    nodes = {node["id"]: node["callFrame"] for node in profile["nodes"]}
+    groups: dict[str, float] = {}
+    functions: dict[str, float] = {}
+    for node_id, delta in zip(profile["samples"], profile["timeDeltas"]):
+        frame = nodes[node_id]
+        url, fn = frame.get("url", ""), frame.get("functionName") or "(anonymous)"
+        group = next(name for name, test in CPU_GROUPS if test(url, fn))
+        groups[group] = groups.get(group, 0.0) + delta / 1000
+        where = url.rsplit("/", 1)[-1] if url and not url.startswith("wasm://") else ("wasm" if url else "")
+        key = f"{fn} ({where})" if where else fn
+        functions[key] = functions.get(key, 0.0) + delta / 1000
+    return groups, functions
+
+
+def profile(runs: int, cpu: bool = False) -> dict[str, list[dict]]:
+    got: dict[str, list[dict]] = {"cold": [], "warm": [], "cpu cold": [], "cpu warm": []}
     with tempfile.TemporaryDirectory() as tmp:
         server = bench_run.Server(Path(tmp))
         try:
@@ -66,8 +104,16 @@ def profile(runs: int) -> dict[str, list[dict]]:
                 for _ in range(runs):
                     ctx = bench.context(logged_in=True)
                     page = ctx.new_page()
+                    cdp = ctx.new_cdp_session(page) if cpu else None
+                    if cdp:
+                        cdp.send("Profiler.enable")
+                        cdp.send("Profiler.setSamplingInterval", {"interval": 100})
                     for kind in ("cold", "warm"):
+                        if cdp:
+                            cdp.send("Profiler.start")
                         bench.boot(page, "/")
+                        if cdp:
+                            got["cpu " + kind].append(cpu_split(cdp.send("Profiler.stop")["profile"]))
                         page.wait_for_function("performance.getEntriesByName('boot:started').length > 0",
                                                timeout=bench_run.TIMEOUT_MS)
                         got[kind].append(page.evaluate(READ_JS))
@@ -89,11 +135,32 @@ def table(got: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def cpu_table(got: dict[str, list[dict]], top: int = 15) -> str:
+    """Medians over the boots of each group's and the top functions' main-thread milliseconds."""
+    lines = []
+    for index, title in ((0, "main-thread work by kind"), (1, "functions (self time)")):
+        lines += ["", f"| {title}, ms (median) | cold | warm |", "|---|---:|---:|"]
+        names: dict[str, float] = {}
+        for split in got["cpu cold"]:
+            for name, ms in split[index].items():
+                names[name] = names.get(name, 0.0) + ms
+        order = sorted(names, key=names.get, reverse=True)
+        for name in order[: top if index else len(order)]:
+            cells = [statistics.median([split[index].get(name, 0.0) for split in got[kind]])
+                     for kind in ("cpu cold", "cpu warm")]
+            lines.append(f"| {name} | {cells[0]:.0f} | {cells[1]:.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cpu", action="store_true", help="also profile the main thread (V8's sampler)")
     args = parser.parse_args(argv)
-    print(table(profile(args.runs)))
+    got = profile(args.runs, args.cpu)
+    print(table(got))
+    if args.cpu:
+        print(cpu_table(got))
     return 0
 
 
