@@ -67,7 +67,8 @@ CPU_GROUPS = [
     ("idle (waiting: network, other threads, timers)", lambda url, fn: fn == "(idle)"),
     ("garbage collector", lambda url, fn: fn == "(garbage collector)"),
     ("browser: parse, style, layout, paint, native calls", lambda url, fn: fn in ("(program)", "(root)")),
-    ("Python and the C runtime (wasm)", lambda url, fn: url.startswith("wasm://")),
+    ("Python and the C runtime (wasm)",
+     lambda url, fn: url.startswith("wasm://") or url.endswith(".wasm") or fn.startswith("wasm-function")),
     ("Pyodide's JavaScript (pyodide.mjs, pyodide.asm.mjs)", lambda url, fn: "/pyodide/" in url),
     ("PyScript's JavaScript", lambda url, fn: "/pyscript/" in url),
     ("the app's loader and early scripts (static/)", lambda url, fn: "/static/" in url),
@@ -86,7 +87,7 @@ def cpu_split(profile: dict) -> tuple[dict[str, float], dict[str, float]]:
         url, fn = frame.get("url", ""), frame.get("functionName") or "(anonymous)"
         group = next(name for name, test in CPU_GROUPS if test(url, fn))
         groups[group] = groups.get(group, 0.0) + delta / 1000
-        where = url.rsplit("/", 1)[-1] if url and not url.startswith("wasm://") else ("wasm" if url else "")
+        where = url.rsplit("/", 1)[-1].split("?")[0] if url else ""
         key = f"{fn} ({where})" if where else fn
         functions[key] = functions.get(key, 0.0) + delta / 1000
     return groups, functions
