@@ -19,6 +19,7 @@ stage marks show what the main thread waited for.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -93,8 +94,41 @@ def cpu_split(profile: dict) -> tuple[dict[str, float], dict[str, float]]:
     return groups, functions
 
 
-def profile(runs: int, cpu: bool = False) -> dict[str, list[dict]]:
-    got: dict[str, list[dict]] = {"cold": [], "warm": [], "cpu cold": [], "cpu warm": []}
+TRACE_CATEGORIES = ["devtools.timeline", "v8", "v8.wasm", "blink", "loading", "disabled-by-default-devtools.timeline"]
+
+
+def trace_split(trace: dict) -> dict[str, float]:
+    """Milliseconds of self time per trace event name on the page's main thread (the
+    renderer's CrRendererMain with the most events), from a Chromium trace: what the
+    sampler's "(program)" holds (parsing, style, layout, wasm instantiation, ...)."""
+    events = trace.get("traceEvents", trace if isinstance(trace, list) else [])
+    mains = {(e["pid"], e["tid"]) for e in events
+             if e.get("ph") == "M" and e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"}
+    counts: dict[tuple, int] = {}
+    for e in events:
+        key = (e.get("pid"), e.get("tid"))
+        if key in mains and e.get("ph") == "X":
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return {}
+    main = max(counts, key=counts.get)
+    spans = sorted(((e["ts"], e.get("dur", 0), e["name"]) for e in events
+                    if (e.get("pid"), e.get("tid")) == main and e.get("ph") == "X"), key=lambda s: (s[0], -s[1]))
+    self_ms: dict[str, float] = {}
+    stack: list[tuple[float, str]] = []  # (end, name) of the events that enclose this one
+    for start, dur, name in spans:
+        while stack and stack[-1][0] <= start:
+            stack.pop()
+        if stack:  # an event's self time is its duration less its children's
+            self_ms[stack[-1][1]] -= dur / 1000
+        self_ms[name] = self_ms.get(name, 0.0) + dur / 1000
+        stack.append((start + dur, name))
+    return self_ms
+
+
+def profile(runs: int, cpu: bool = False, trace: bool = False) -> dict[str, list[dict]]:
+    got: dict[str, list[dict]] = {"cold": [], "warm": [], "cpu cold": [], "cpu warm": [],
+                                  "trace cold": [], "trace warm": []}
     with tempfile.TemporaryDirectory() as tmp:
         server = bench_run.Server(Path(tmp))
         try:
@@ -112,7 +146,11 @@ def profile(runs: int, cpu: bool = False) -> dict[str, list[dict]]:
                     for kind in ("cold", "warm"):
                         if cdp:
                             cdp.send("Profiler.start")
+                        if trace:
+                            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
                         bench.boot(page, "/")
+                        if trace:
+                            got["trace " + kind].append(trace_split(json.loads(browser.stop_tracing())))
                         if cdp:
                             got["cpu " + kind].append(cpu_split(cdp.send("Profiler.stop")["profile"]))
                         page.wait_for_function("performance.getEntriesByName('boot:started').length > 0",
@@ -133,6 +171,18 @@ def table(got: dict[str, list[dict]]) -> str:
             values = [r[key] for r in got[kind] if r.get(key) is not None]
             cells.append(f"{statistics.median(values):.0f}" if values else "-")
         lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
+def trace_table(got: dict[str, list[dict]], top: int = 20) -> str:
+    names: dict[str, float] = {}
+    for split in got["trace cold"]:
+        for name, ms in split.items():
+            names[name] = names.get(name, 0.0) + ms
+    lines = ["", "| main thread, trace events (self time), ms (median) | cold | warm |", "|---|---:|---:|"]
+    for name in sorted(names, key=names.get, reverse=True)[:top]:
+        cells = [statistics.median([split.get(name, 0.0) for split in got[kind]]) for kind in ("trace cold", "trace warm")]
+        lines.append(f"| {name} | {cells[0]:.0f} | {cells[1]:.0f} |")
     return "\n".join(lines)
 
 
@@ -157,11 +207,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cpu", action="store_true", help="also profile the main thread (V8's sampler)")
+    parser.add_argument("--trace", action="store_true", help="also a Chromium trace: the main thread's native work")
     args = parser.parse_args(argv)
-    got = profile(args.runs, args.cpu)
+    got = profile(args.runs, args.cpu, args.trace)
     print(table(got))
     if args.cpu:
         print(cpu_table(got))
+    if args.trace:
+        print(trace_table(got))
     return 0
 
 
