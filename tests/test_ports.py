@@ -54,3 +54,9 @@ def test_no_free_port_is_a_clear_error(monkeypatch):
         assert "no free loopback port" in str(error)
     else:
         raise AssertionError("free_port returned a port although none could be bound")
+
+
+def test_a_kernel_whose_ephemeral_range_starts_low_still_gets_a_port(monkeypatch):
+    monkeypatch.setattr(ports, "ephemeral_low", lambda: ports.LOWEST + 10)
+    port = ports.free_port()
+    assert 0 < port < 65536
