@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import Report, fmt  # noqa: E402  (profile_boot.py uses run.Report too)
+sys.path.append(str(ROOT / "tests"))
+# Ports below the kernel's ephemeral range: run by the test suite beside another worker, a port
+# chosen by binding port 0 could be taken by a connection before the server binds it.
+from ports import free_port  # noqa: E402
 from server.security_headers import secure_export  # noqa: E402
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -120,12 +123,6 @@ def percentile(values, p):
 
 def fmt_mb(value):
     return "n/a" if value is None else f"{value / 1e6:.1f} MB"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
