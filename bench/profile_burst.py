@@ -6,6 +6,10 @@ bench/run.py's burst section. Not a target: a map for issue 21 item 1.
 
     .venv/bin/python bench/profile_burst.py                  # 3 bursts of 2,000 each
     .venv/bin/python bench/profile_burst.py --runs 5 --count 1000 --trace
+    .venv/bin/python bench/profile_burst.py --floor     # and the server's delivery floor
+
+--floor also times the same bursts into a WebSocket client in Python (no browser): the span
+over which the server delivers the frames, which no page's span can be below.
 
 The groups are profile_boot.CPU_GROUPS (Python's wasm, Pyodide's and PyScript's JavaScript,
 the browser's own work, the garbage collector, ...). PyScript's MutationObserver, which looks
@@ -15,12 +19,16 @@ at every element the chat adds, is in "PyScript's JavaScript".
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import threading
+import time
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
+import websockets
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,8 +49,33 @@ def one_burst(bench, page, cid, email, count, trace):
     return {"span": span, "groups": groups, "functions": functions, "trace": traced}
 
 
-def profile(runs: int, count: int, trace: bool) -> dict[str, list[dict]]:
-    got: dict[str, list[dict]] = {"app": [], "plain JS": []}
+def delivery_span(server, count: int) -> float:
+    """Milliseconds from the first to the last burst frame as a Python client receives them."""
+    cid, email = server.fresh_conversation()
+    url = server.origin.replace("http", "ws", 1) + f"/ws/messaging/{cid}/?token={server.tokens['access']}"
+    connected = threading.Event()
+    times: list[float] = []
+
+    async def receive():
+        async with websockets.connect(url, max_queue=None) as socket:
+            connected.set()
+            while len(times) < count:
+                if "bench " in await socket.recv():
+                    times.append(time.perf_counter())
+
+    thread = threading.Thread(target=lambda: asyncio.run(receive()), daemon=True)
+    thread.start()
+    if not connected.wait(30):
+        raise RuntimeError("the floor's client did not connect")
+    server.fault("burst", email=email, conversation_id=cid, count=count)
+    thread.join(120)
+    if len(times) < count:
+        raise RuntimeError(f"the floor's client got {len(times)} of {count} frames")
+    return (times[-1] - times[0]) * 1000
+
+
+def profile(runs: int, count: int, trace: bool, floor: bool = False) -> dict[str, list[dict]]:
+    got: dict[str, list[dict]] = {"app": [], "plain JS": [], "floor": []}
     with tempfile.TemporaryDirectory() as tmp:
         server = bench_run.Server(Path(tmp))
         try:
@@ -64,6 +97,8 @@ def profile(runs: int, count: int, trace: bool) -> dict[str, list[dict]]:
                                            timeout=bench_run.TIMEOUT_MS)
                     got["plain JS"].append(one_burst(bench, page, cid, email, count, trace))
                     ctx.close()
+                    if floor:
+                        got["floor"].append(delivery_span(server, count))
                 browser.close()
         finally:
             server.stop()
@@ -75,10 +110,12 @@ def median_of(runs: list[dict], part: str, name: str) -> float:
 
 
 def tables(got: dict[str, list[dict]], top: int = 15) -> str:
-    kinds = list(got)
+    kinds = ["app", "plain JS"]
     spans = [statistics.median([r["span"] for r in got[k] if r["span"] is not None] or [0.0]) for k in kinds]
     lines = [f"| burst, first to last message node, ms (median) | {' | '.join(kinds)} |", "|---|---:|---:|",
              "| span | " + " | ".join(f"{s:.0f}" for s in spans) + " |"]
+    if got["floor"]:
+        lines.append(f"| the server's delivery to a Python client (floor) | {statistics.median(got['floor']):.0f} | |")
     for part, title, limit in (("groups", "main-thread work by kind", None),
                                ("functions", "functions (self time)", top), ("trace", "trace events (self time)", top)):
         names: dict[str, float] = {}
@@ -98,8 +135,9 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--trace", action="store_true", help="also a Chromium trace of each burst")
+    parser.add_argument("--floor", action="store_true", help="also the server's delivery span to a Python client")
     args = parser.parse_args(argv)
-    print(tables(profile(args.runs, args.count, args.trace)))
+    print(tables(profile(args.runs, args.count, args.trace, args.floor)))
     return 0
 
 
