@@ -81,12 +81,14 @@ def test_a_conversation_that_cannot_load_says_so_in_its_pane_with_a_retry(page, 
     cid = conv["id"]
     login(page, server)
     failing = f"**/conversations/{cid}/messages/**"
-    page.route(failing, lambda route: route.abort("internetdisconnected"))
+    # On the context, not the page: once the app's service worker controls the page (it may or
+    # may not by now), the page's requests pass through it, and page.route does not see them.
+    page.context.route(failing, lambda route: route.abort("internetdisconnected"))
     open_conversation(page, cid, state=None)
     pane = page.get_by_test_id("load-failed")
     pane.wait_for(state="visible", timeout=20_000)
     assert pane.inner_text().startswith("Could not load this conversation: the server cannot be reached.")
-    page.unroute(failing)
+    page.context.unroute(failing)
     page.get_by_test_id("load-retry").click()
     pane.wait_for(state="hidden", timeout=20_000)
     page.locator("[data-testid=message-list] [data-testid=message][data-message-id]").nth(2).wait_for(timeout=20_000)
