@@ -21,7 +21,7 @@ def test_a_backend_without_the_call_offers_nothing(page, server):
         answered.append(route.request.url)
         route.fulfill(status=404, content_type="application/json", body='{"detail": "Not found."}')
 
-    page.route("**/api/messaging/capabilities/", not_found)
+    page.context.route("**/api/messaging/capabilities/", not_found)
     login(page, server)
     page.wait_for_selector("body[data-capabilities='']", state="attached")
     assert len(answered) == 1
@@ -37,7 +37,7 @@ def test_a_failed_ask_is_asked_again_when_a_chat_opens(page, server):
         else:
             route.fallback()
 
-    page.route("**/api/messaging/capabilities/", fail_once)
+    page.context.route("**/api/messaging/capabilities/", fail_once)
     login(page, server)
     page.wait_for_function("document.body.dataset.appState === 'messages'")
     page.get_by_test_id("conversation-item").first.click()

@@ -223,7 +223,7 @@ def test_without_the_capability_search_covers_the_loaded_messages(page, server, 
     unopened, peer_unopened = fresh_conversation(messages=2)
     mine = peer_loaded.send(loaded["id"], f"Straße {word} loaded")
     peer_unopened.send(unopened["id"], f"{word} never loaded")
-    page.route("**/api/messaging/capabilities/", lambda route: route.fulfill(status=404, body=""))
+    page.context.route("**/api/messaging/capabilities/", lambda route: route.fulfill(status=404, body=""))
     login(page, server)
     page.wait_for_selector("body[data-capabilities='']", state="attached")
     open_chat(page, loaded["id"])

@@ -170,7 +170,7 @@ def test_hostile_text_names_and_images_through_history_and_live_socket(page, ser
             m["image"] = HOSTILE_IMAGES[m["id"] % len(HOSTILE_IMAGES)]
             served_images.append(m["image"])
         route.fulfill(response=response, json=body)
-    page.route("**/api/messaging/conversations/*/messages/**", poison_history)
+    page.context.route("**/api/messaging/conversations/*/messages/**", poison_history)
 
     sockets = []
 

@@ -27,7 +27,7 @@ def test_logout_revokes_the_refresh_token_at_the_server(page, server):
 
 
 def test_logout_works_when_the_backend_has_no_blacklist(page, server):
-    page.route("**/api/auth/jwt/blacklist/", lambda route: route.fulfill(status=404, json={"detail": "Not found."}))
+    page.context.route("**/api/auth/jwt/blacklist/", lambda route: route.fulfill(status=404, json={"detail": "Not found."}))
     login(page, server)
     page.get_by_test_id("logout").click()
     wait_state(page, "login")

@@ -64,7 +64,7 @@ def test_reload_with_pending_sends_restores_them_held_and_sends_each_once_by_its
             route.fetch()
         # no fulfil: the request hangs until the page goes away
 
-    page.route("**/api/messaging/conversations/*/send/", hold)
+    page.context.route("**/api/messaging/conversations/*/send/", hold)
     for text in (stored, waiting):
         page.get_by_test_id("chat-input").fill(text)
         page.get_by_test_id("send-button").click()
