@@ -22,10 +22,8 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench_run  # noqa: E402  (bench/run.py: the server, the browser, the boot)
@@ -129,37 +127,30 @@ def trace_split(trace: dict) -> dict[str, float]:
 def profile(runs: int, cpu: bool = False, trace: bool = False) -> dict[str, list[dict]]:
     got: dict[str, list[dict]] = {"cold": [], "warm": [], "cpu cold": [], "cpu warm": [],
                                   "trace cold": [], "trace warm": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        server = bench_run.Server(Path(tmp))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=bench_run.CHROMIUM, args=bench_run.LAUNCH_ARGS)
-                bench = bench_run.Bench(browser, server, bench_run.Report(), False, runs)
-                bench.boot_once("/")  # untimed: the server gzips each file once, on first use
-                for _ in range(runs):
-                    ctx = bench.context(logged_in=True)
-                    page = ctx.new_page()
-                    cdp = ctx.new_cdp_session(page) if cpu else None
-                    if cdp:
-                        cdp.send("Profiler.enable")
-                        cdp.send("Profiler.setSamplingInterval", {"interval": 100})
-                    for kind in ("cold", "warm"):
-                        if cdp:
-                            cdp.send("Profiler.start")
-                        if trace:
-                            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
-                        bench.boot(page, "/")
-                        if trace:
-                            got["trace " + kind].append(trace_split(json.loads(browser.stop_tracing())))
-                        if cdp:
-                            got["cpu " + kind].append(cpu_split(cdp.send("Profiler.stop")["profile"]))
-                        page.wait_for_function("performance.getEntriesByName('boot:started').length > 0",
-                                               timeout=bench_run.TIMEOUT_MS)
-                        got[kind].append(page.evaluate(READ_JS))
-                    ctx.close()
-                browser.close()
-        finally:
-            server.stop()
+    with bench_run.bench_session(bench_run.Report(), False, runs) as bench:
+        browser = bench.browser
+        bench.boot_once("/")  # untimed: the server gzips each file once, on first use
+        for _ in range(runs):
+            ctx = bench.context(logged_in=True)
+            page = ctx.new_page()
+            cdp = ctx.new_cdp_session(page) if cpu else None
+            if cdp:
+                cdp.send("Profiler.enable")
+                cdp.send("Profiler.setSamplingInterval", {"interval": 100})
+            for kind in ("cold", "warm"):
+                if cdp:
+                    cdp.send("Profiler.start")
+                if trace:
+                    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+                bench.boot(page, "/")
+                if trace:
+                    got["trace " + kind].append(trace_split(json.loads(browser.stop_tracing())))
+                if cdp:
+                    got["cpu " + kind].append(cpu_split(cdp.send("Profiler.stop")["profile"]))
+                page.wait_for_function("performance.getEntriesByName('boot:started').length > 0",
+                                       timeout=bench_run.TIMEOUT_MS)
+                got[kind].append(page.evaluate(READ_JS))
+            ctx.close()
     return got
 
 

@@ -25,11 +25,9 @@ import threading
 import time
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 import websockets
-from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import profile_boot  # noqa: E402  (its CPU and trace splits)
@@ -76,32 +74,25 @@ def delivery_span(server, count: int) -> float:
 
 def profile(runs: int, count: int, trace: bool, floor: bool = False) -> dict[str, list[dict]]:
     got: dict[str, list[dict]] = {"app": [], "plain JS": [], "floor": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        server = bench_run.Server(Path(tmp))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=bench_run.CHROMIUM, args=bench_run.LAUNCH_ARGS)
-                bench = bench_run.Bench(browser, server, bench_run.Report(), False, runs)
-                for _ in range(runs):
-                    ctx = bench.context()
-                    cid, email = server.fresh_conversation()
-                    page = bench.open_app(ctx, [cid])
-                    bench.open_conversation(page, cid)
-                    got["app"].append(one_burst(bench, page, cid, email, count, trace))
-                    ctx.close()
-                    ctx = bench.context()
-                    cid, email = server.fresh_conversation()
-                    page = ctx.new_page()
-                    page.goto(f"{server.origin}/bench/plain-js.html?conversation={cid}")
-                    page.wait_for_selector("body[data-ws-state=connected]", state="attached",
-                                           timeout=bench_run.TIMEOUT_MS)
-                    got["plain JS"].append(one_burst(bench, page, cid, email, count, trace))
-                    ctx.close()
-                    if floor:
-                        got["floor"].append(delivery_span(server, count))
-                browser.close()
-        finally:
-            server.stop()
+    with bench_run.bench_session(bench_run.Report(), False, runs) as bench:
+        server = bench.server
+        for _ in range(runs):
+            ctx = bench.context()
+            cid, email = server.fresh_conversation()
+            page = bench.open_app(ctx, [cid])
+            bench.open_conversation(page, cid)
+            got["app"].append(one_burst(bench, page, cid, email, count, trace))
+            ctx.close()
+            ctx = bench.context()
+            cid, email = server.fresh_conversation()
+            page = ctx.new_page()
+            page.goto(f"{server.origin}/bench/plain-js.html?conversation={cid}")
+            page.wait_for_selector("body[data-ws-state=connected]", state="attached",
+                                   timeout=bench_run.TIMEOUT_MS)
+            got["plain JS"].append(one_burst(bench, page, cid, email, count, trace))
+            ctx.close()
+            if floor:
+                got["floor"].append(delivery_span(server, count))
     return got
 
 

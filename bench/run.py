@@ -18,6 +18,7 @@ the conversation list and each message node appear). See bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -735,6 +736,20 @@ def task_seconds(cdp):
 SECTIONS = ["boot", "static", "boot4g", "burst", "latency", "history", "session", "memory", "idle"]
 
 
+@contextlib.contextmanager
+def bench_session(report: Report, quick: bool, runs: int):
+    """A bench server in a temporary folder and one Chromium, as a `Bench`; both stopped after."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                yield Bench(browser, server, report, quick, runs)
+                browser.close()
+        finally:
+            server.stop()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 run and small sizes (CI: checks it runs)")
@@ -746,22 +761,14 @@ def main(argv=None) -> int:
     runs = args.runs or (1 if args.quick else 5)
     report = Report()
     failed = []
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-                bench = Bench(browser, server, report, args.quick, runs)
-                for name in sections:
-                    print(f"[{name}]", flush=True)
-                    try:
-                        getattr(bench, "section_" + name)()
-                    except Exception:  # one broken section must not hide the others' figures
-                        traceback.print_exc()
-                        failed.append(name)
-                browser.close()
-        finally:
-            server.stop()
+    with bench_session(report, args.quick, runs) as bench:
+        for name in sections:
+            print(f"[{name}]", flush=True)
+            try:
+                getattr(bench, "section_" + name)()
+            except Exception:  # one broken section must not hide the others' figures
+                traceback.print_exc()
+                failed.append(name)
     print()
     print(report.table())
     if args.json:
