@@ -30,7 +30,7 @@ from server.data import seed
 from server.auth import ctx_of
 from server.errors import ApiError, bad_request
 from server.realtime.hub import MAX_BACKLOG, Connection, Hub
-from server.passwords import hash_password
+from server.passwords import hash_public_password
 from server.request_body import guard_json_post
 from server.request_body import read_json_object as _read_json_object
 from server.timefmt import iso_utc
@@ -286,15 +286,11 @@ async def conversation(request: Request) -> JSONResponse:
     first = _str(data, "first_name", local.capitalize())
     last = _str(data, "last_name", "Trainee")
     now = ctx.clock()
-    # Hashed off the event loop, before the transaction (the loop must not wait on scrypt).
-    password_hash = None
-    if await ctx.store.user_by_email(trainee_email) is None:
-        password_hash = await ctx.hashing.run(hash_password, seed.password_for(trainee_email))
     async with ctx.store.transaction() as store:
         trainee = await store.user_by_email(trainee_email)
         if trainee is None:
-            if password_hash is None:  # created meanwhile, then gone: hash here after all
-                password_hash = hash_password(seed.password_for(trainee_email))
+            # The password is public (seed.password_for): ~1 ms, upgraded at its first login.
+            password_hash = hash_public_password(seed.password_for(trainee_email))
             trainee_id = await store.create_user(trainee_email, password_hash, first, last, "TRAINEE")
         elif trainee["role"] != "TRAINEE":
             raise bad_request("trainee_email names a trainer.")

@@ -130,6 +130,20 @@ def test_scrypt_cost_is_owasps_16_mib_row_and_old_hashes_need_a_rehash(cheap_pas
     assert not needs_rehash(hash_password("x"))
 
 
+def test_a_public_password_hash_is_cheap_verifies_and_needs_the_rehash_at_shipped_cost():
+    stored = passwords.hash_public_password("coach-pass")
+    assert stored.split("$")[:4] == ["scrypt", "1024", "8", "1"]  # 1 MiB, ~1 ms
+    assert verify_password("coach-pass", stored)
+    assert not verify_password("coach-pasS", stored)
+    assert stored != passwords.hash_public_password("coach-pass")  # salted all the same
+    saved = passwords.N, passwords.P
+    passwords.N, passwords.P = 2**14, 5  # the shipped cost (the session fixture may lower it)
+    try:
+        assert needs_rehash(stored)
+    finally:
+        passwords.N, passwords.P = saved
+
+
 def test_login_upgrades_an_old_hash(client):
     store = client.app.state.ctx.store
     user = client.portal.call(store.user_by_email, "sam@example.com")

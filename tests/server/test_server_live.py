@@ -184,6 +184,33 @@ def test_acknowledged_messages_survive_sigkill_and_tokens_survive_restart(live_s
     assert len(conversations) == 3
 
 
+def test_demo_accounts_are_seeded_cheaply_and_stored_at_full_cost_at_their_first_login(tmp_path):
+    """Their passwords are public (printed at start): seeded with hash_public_password, then
+    upgraded by the login like any older hash, in the real process at the shipped cost."""
+    import sqlite3
+
+    from server import passwords
+    from server_harness import LiveServer
+
+    db = tmp_path / "data" / "messaging.sqlite3"
+    db.parent.mkdir()
+    server = LiveServer(db, tmp_path / "logs", demo=True).start()
+    try:
+        def stored(email):
+            with contextlib.closing(sqlite3.connect(db)) as conn:
+                return conn.execute("SELECT password_hash FROM users WHERE email = ?", (email,)).fetchone()[0]
+
+        public = f"scrypt${passwords.PUBLIC_N}${passwords.PUBLIC_R}${passwords.PUBLIC_P}$"
+        assert stored("coach@example.com").startswith(public)
+        assert stored("sam@example.com").startswith(public)
+        server.login("coach@example.com")
+        assert stored("coach@example.com").startswith("scrypt$16384$8$5$")  # the shipped cost
+        assert stored("sam@example.com").startswith(public)  # not logged in yet
+        server.login("coach@example.com")  # and the upgraded hash verifies
+    finally:
+        server.stop()
+
+
 def test_faults_are_404_on_a_server_started_without_the_flag(live_server):
     server = live_server()
     assert httpx.get(server.origin + "/__faults/sockets").status_code == 404
