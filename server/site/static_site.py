@@ -181,9 +181,11 @@ def site_files(site_root: Path, *, export: bool = False, worker: bool = True) ->
                 continue
             stamp = precompress.stat_stamp(path)
             zst = precompress.current(site_root, url, path, "zst")
-            encoded = (("zstd", zst, None, stamp),) if zst and stamp else ()
-            files[url] = SiteFile(url, path, immutable=True, encoded=encoded)
             gz = precompress.current(site_root, url, path, "gz") if precompress.wants_gz(url) else None
+            # The built gzip copy is also this URL's gzip answer: no compressing it at run time.
+            encoded = tuple((coding, copy, None, stamp) for coding, copy in (("zstd", zst), ("gzip", gz))
+                            if copy is not None and stamp is not None)
+            files[url] = SiteFile(url, path, immutable=True, encoded=encoded)
             if gz is not None and stamp is not None:
                 files[url + ".gz"] = SiteFile(url + ".gz", gz, immutable=True, made_from=(path, stamp))
     # The served site lists every built snapshot and makes the manifest when first asked
@@ -374,10 +376,9 @@ class StaticSite:
         return Response(body, media_type=media_type, headers=headers)
 
     async def warm_up(self) -> None:
-        """Compress the vendor files ahead of the first page load (run in the background)."""
+        """Compress the vendor files a page loads ahead of its first load (run in the background)."""
         for site_file in list(self._files.values()):
-            stamp = site_file.stamp()
-            if site_file.immutable and site_file.suffix in COMPRESSIBLE and stamp is not None:
+            if worth_warming(site_file) and (stamp := site_file.stamp()) is not None:  # no generated file made
                 await self._gzipped(site_file, stamp)
 
     async def _gzipped(self, site_file: SiteFile, stamp: str) -> bytes | None:
@@ -391,6 +392,15 @@ class StaticSite:
                 cached = (stamp, await anyio.to_thread.run_sync(_compress, site_file))
                 self._gzipped_cache[url] = cached
             return cached[1]
+
+
+def worth_warming(site_file: SiteFile) -> bool:
+    """Whether `warm_up` gzips this file: an immutable, compressible one that a page loads
+    (no source map, type declaration or vendor doc) and that has no gzip copy built already.
+    The rest is compressed when first asked (then kept), by a client that takes gzip only."""
+    return (site_file.immutable and site_file.suffix in COMPRESSIBLE
+            and not site_file.url_path.endswith(EXPORT_SKIP_VENDOR_ENDINGS)
+            and not any(coding == "gzip" for coding, *_ in site_file.encoded))
 
 
 async def _read_ready(path: Path) -> bytes | None:

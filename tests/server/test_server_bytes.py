@@ -3,6 +3,7 @@ and of the snapshot sent only to a client that names zstd, with their own ETag; 
 plain otherwise; copies of an older file version never served; the export publishes
 `pyodide.asm.wasm.gz` and the trimmed stdlib zip (server/site/stdlib_trim.py)."""
 
+import asyncio
 import gzip
 import io
 import shutil
@@ -87,6 +88,8 @@ def test_vendor_files_go_out_as_their_zstd_copy_only_to_a_client_that_names_zstd
     response, body = raw_get(client, f"{PYODIDE}/pyodide.asm.wasm", "gzip, deflate, br")
     assert response.headers["content-encoding"] == "gzip" and gzip.decompress(body) == FAKE_WASM
     assert response.headers["etag"] != zstd_etag
+    # ... the gzip copy built at set-up (level 9, published as .gz too), not one made at run time
+    assert body == raw_get(client, f"{PYODIDE}/pyodide.asm.wasm.gz", "identity")[1]
     response, body = raw_get(client, f"{PYODIDE}/pyodide.asm.wasm", "identity")
     assert "content-encoding" not in response.headers and body == FAKE_WASM
 
@@ -95,6 +98,22 @@ def test_vendor_files_go_out_as_their_zstd_copy_only_to_a_client_that_names_zstd
     # That ETag names the zstd form: a client that now wants gzip gets the gzip form, not a 304.
     other, body = raw_get(client, f"{PYODIDE}/pyodide.asm.wasm", "gzip", **{"If-None-Match": zstd_etag})
     assert other.status_code == 200 and gzip.decompress(body) == FAKE_WASM
+
+
+@needs_zstd
+def test_the_warm_up_gzips_what_a_page_loads_unless_a_gzip_copy_was_built(site, monkeypatch):
+    # A server start used to gzip every vendor file, Pyodide's 9.6 MB wasm and the source maps
+    # included (~0.6 CPU-s), for clients that take zstd or the built gzip copy anyway.
+    (site / "node_modules" / "pyodide" / "pyodide.mjs.map").write_bytes(b'{"mappings": "AAAA"}' * 50)
+    prepare(site)
+    compressed = []
+    real = static_site.gzip.compress
+    monkeypatch.setattr(static_site.gzip, "compress", lambda data, **kw: compressed.append(data) or real(data, **kw))
+    asyncio.run(static_site.StaticSite(site).warm_up())
+    vendor = site / "node_modules" / "pyodide"
+    assert (vendor / "pyodide.mjs").read_bytes() in compressed  # a page loads it; no gzip copy built
+    assert FAKE_WASM not in compressed  # its built gzip copy answers gzip clients
+    assert (vendor / "pyodide.mjs.map").read_bytes() not in compressed  # no page loads a source map
 
 
 @needs_zstd
