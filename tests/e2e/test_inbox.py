@@ -142,10 +142,10 @@ def test_without_the_inbox_the_spec_polling_is_kept_with_no_banner_and_one_token
     assert "token=" not in probe0["url"] and probe0["opened"] is None and probe0["code"] == 1006
     t0 = pause(page)
     # The spec's paces with no chat open (AC-26/27 fall-back): the list every 15 s, the count every 30 s.
-    advance(page, 600_000, step=5000)
+    advance(page, 600_000, step=15_000)
     assert len(fetch_times(page, conv["id"], "conversations", since=t0, until=t0 + 600_000)) == 40
     assert len(fetch_times(page, conv["id"], "unread", since=t0, until=t0 + 600_000)) == 20
-    advance(page, probe0["closed"] + 1_190_000 - fake_now(page), step=5000)
+    advance(page, probe0["closed"] + 1_190_000 - fake_now(page), step=15_000)
     probes = inbox_log(page)
     assert len(probes) == 2, probes
     assert 600_000 <= probes[1]["created"] - probe0["closed"] <= 601_000, probes  # 10 min after the refusal
