@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import plain_http
 import pytest
 from playwright.sync_api import sync_playwright
 from ports import free_port  # noqa: F401 - the tests take it from here (tests/ports.py)
@@ -49,7 +50,7 @@ class Server:
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
-                if httpx.get(self.origin + "/healthz", timeout=1).status_code == 200:
+                if plain_http.get(self.origin + "/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -82,12 +83,12 @@ class Server:
 
     # fault controls ------------------------------------------------------
     def fault(self, name, **body):
-        r = httpx.post(f"{self.origin}/__faults/{name}", json=body, timeout=10)
+        r = plain_http.post(f"{self.origin}/__faults/{name}", json=body, timeout=10)
         r.raise_for_status()
         return r.json()
 
     def sockets(self):
-        return httpx.get(f"{self.origin}/__faults/sockets", timeout=10).json()
+        return plain_http.get(f"{self.origin}/__faults/sockets", timeout=10).json()
 
     def open_sockets(self, conversation_id):
         return int(self.sockets()["open"].get(str(conversation_id), 0))
@@ -238,7 +239,7 @@ def wait_ws_state(page, conversation_id, state, timeout=WAIT_MS):
 
 def token_for(origin, email="coach@example.com"):
     """{"access", "refresh"} for a demo user (password: the name before @, then "-pass")."""
-    r = httpx.post(origin + "/api/auth/jwt/create/",
+    r = plain_http.post(origin + "/api/auth/jwt/create/",
                    json={"email": email, "password": email.split("@")[0] + "-pass"}, timeout=10)
     r.raise_for_status()
     return r.json()
@@ -257,7 +258,7 @@ class Peer:
         self.server = server
         self.email = email
         self.access = token_for(server.origin, email)["access"]
-        self.http = httpx.Client(base_url=server.origin, headers={"Authorization": "Bearer " + self.access}, timeout=10)
+        self.http = plain_http.Client(base_url=server.origin, headers={"Authorization": "Bearer " + self.access}, timeout=10)
 
     def send(self, conversation_id, content, client_message_id=None):
         body = {"content": content}

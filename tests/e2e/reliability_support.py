@@ -10,6 +10,7 @@ import socket
 import threading
 
 import httpx
+import plain_http
 
 from e2e_harness import login, token_for, wait_ready, wait_state, wait_until  # noqa: F401 - re-exported
 
@@ -97,7 +98,7 @@ def retry_failed(page):
 def db_messages(server, conversation_id, token):
     """Every message of the conversation, ascending, straight from the API."""
     out, before = [], None
-    with httpx.Client(base_url=server.origin, headers={"Authorization": "Bearer " + token}, timeout=10) as http:
+    with plain_http.Client(base_url=server.origin, headers={"Authorization": "Bearer " + token}, timeout=10) as http:
         while True:
             params = {"limit": 200}
             if before:

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import uuid
 
-import httpx
+import plain_http
 import pytest
 
 from e2e_harness import ROOT, Server, wait_ready
@@ -50,7 +50,7 @@ def boot(browser, origin):
 
 def test_a_module_edit_is_never_hidden_by_the_snapshot(browser, site_copy):
     root, srv = site_copy
-    manifest = httpx.get(srv.origin + "/snapshot/manifest.json").json()
+    manifest = plain_http.get(srv.origin + "/snapshot/manifest.json").json()
     assert manifest["snapshot"] and "./py/core/formatting.py" in manifest["modules"]
     # The adapters the loader writes on every boot do not include what the snapshot holds.
     assert "web/app.py" in manifest["files"] and "core/formatting.py" not in manifest["files"]
@@ -81,7 +81,7 @@ def test_serve_py_sends_the_wasm_and_the_snapshot_zstd_coded_and_the_page_boots(
         page.goto(server.origin + "/")
         wait_ready(page, "login")
         assert page.evaluate("document.documentElement.dataset.pyodideBoot") == "snapshot"
-        snapshot = httpx.get(server.origin + "/snapshot/manifest.json").json()["snapshot"]
+        snapshot = plain_http.get(server.origin + "/snapshot/manifest.json").json()["snapshot"]
         assert encodings["pyodide.asm.wasm"] == "zstd"
         assert encodings[snapshot] == "zstd"
         assert "pyodide.asm.wasm.gz" not in encodings

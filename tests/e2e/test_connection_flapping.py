@@ -9,6 +9,7 @@ import threading
 import time
 
 import httpx
+import plain_http
 import pytest
 
 from e2e_harness import login, open_conversation
@@ -28,7 +29,7 @@ class SocketSampler:
         self.thread.start()
 
     def _run(self):
-        with httpx.Client(timeout=5) as http:
+        with plain_http.Client(timeout=5) as http:
             while not self.stop_flag:
                 try:
                     counts = http.get(self.server.origin + "/__faults/sockets").json()["open"]

@@ -1,7 +1,7 @@
 """The shell and the session in the real browser: our own origin only, loading state, login,
 session across reloads, conversation list from the API, logout."""
 
-import httpx
+import plain_http
 
 from e2e_harness import login, wait_ready, wait_state
 
@@ -53,7 +53,7 @@ def test_login_shows_the_demo_conversations_newest_first(page, server):
         assert name in text
     # The list is the API's list, in the API's order.
     token = page.evaluate("localStorage.getItem('access_token')")
-    api = httpx.get(server.origin + "/api/messaging/conversations/",
+    api = plain_http.get(server.origin + "/api/messaging/conversations/",
                     headers={"Authorization": "Bearer " + token}).json()
     shown = [int(rows.nth(i).get_attribute("data-conversation-id")) for i in range(rows.count())]
     assert shown == [c["id"] for c in api]

@@ -6,7 +6,7 @@ per user, across a reload. The dialog and the list pass axe and fit 390 px."""
 import os
 from pathlib import Path
 
-import httpx
+import plain_http
 from axe_playwright_python.sync_playwright import Axe
 
 from e2e_harness import token_for, wait_state
@@ -34,13 +34,13 @@ def blocking_violations(page):
 
 def server_replies(server, email="coach@example.com"):
     headers = {"Authorization": "Bearer " + token_for(server.origin, email)["access"]}
-    return httpx.get(server.origin + API, headers=headers, timeout=10).json()
+    return plain_http.get(server.origin + API, headers=headers, timeout=10).json()
 
 
 def reset_server_replies(server, *replies):
     """The coach's server replies are exactly these (title, content) pairs."""
     headers = {"Authorization": "Bearer " + token_for(server.origin)["access"]}
-    with httpx.Client(base_url=server.origin, headers=headers, timeout=10) as http:
+    with plain_http.Client(base_url=server.origin, headers=headers, timeout=10) as http:
         for reply in http.get(API).json():
             http.delete(f"{API}{reply['id']}/").raise_for_status()
         for title, content in replies:

@@ -6,7 +6,7 @@ Every other reliability test in tests/e2e also arms the same `securitypolicyviol
 recorder (reliability_support.arm) and asserts 0 violations.
 """
 
-import httpx
+import plain_http
 
 from e2e_harness import login, open_conversation, wait_ready
 from reliability_support import arm, csp_violations, shown_ids, wait_until
@@ -14,7 +14,7 @@ from ui_support import after_frames, images_settled
 
 
 def test_whole_flow_has_zero_csp_violations_and_no_token_in_the_console(page, server, fresh_conversation):
-    document = httpx.get(server.origin + "/")
+    document = plain_http.get(server.origin + "/")
     csp = document.headers["content-security-policy"]
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp and "'wasm-unsafe-eval'" in csp
 

@@ -2,13 +2,13 @@
 then calls CONTRACT's optional POST /api/auth/jwt/blacklist/; after it the old refresh token is
 refused. Against a backend without that endpoint the page still logs out."""
 
-import httpx
+import plain_http
 
 from e2e_harness import login, wait_state, wait_until
 
 
 def _refresh(server, token):
-    return httpx.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": token},
+    return plain_http.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": token},
                       headers={"Origin": server.origin}, timeout=10)
 
 

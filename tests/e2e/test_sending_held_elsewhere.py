@@ -6,6 +6,7 @@ once each, while the trainer is in B or on the list after a reload; A's row show
 import json
 import uuid
 
+import plain_http
 from e2e_harness import Server, open_conversation
 from reliability_support import arm, db_messages, login, pending, send_from_page, token_for, wait_until
 
@@ -102,7 +103,6 @@ def _wait_outbox_empty(page, srv, cid):
 
 
 def _my_id(srv):
-    import httpx
     token = token_for(srv.origin, "coach@example.com")["access"]
-    return httpx.get(srv.origin + "/api/auth/users/me/", headers={"Authorization": "Bearer " + token},
-                     timeout=10).json()["id"]
+    return plain_http.get(srv.origin + "/api/auth/users/me/", headers={"Authorization": "Bearer " + token},
+                          timeout=10).json()["id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
+import plain_http
 
 from cluster import database_args
 from cluster import launch, sqlite_db, sqlite_template  # noqa: F401  (fixtures, and those they use)
@@ -15,7 +15,7 @@ PROBE_BOUND = 4.0  # CHECK_TIMEOUT (2 s) plus a busy machine's slack
 
 def probe(server) -> tuple[int, dict, float]:
     started = time.monotonic()
-    response = httpx.get(server.origin + "/readyz", timeout=10, trust_env=False)
+    response = plain_http.get(server.origin + "/readyz", timeout=10, trust_env=False)
     return response.status_code, response.json(), time.monotonic() - started
 
 
@@ -31,7 +31,7 @@ def test_readyz_follows_redis_down_and_up(launch, redis_service, redis_url, sqli
     assert set(body["not_ready"]) == {"redis"}  # the database still answers
     assert body["not_ready"]["redis"] in ("not subscribed", "no answer", "timed out", "error")
     assert str(redis_service.port) not in str(body) and "redis://" not in str(body)
-    assert httpx.get(server.origin + "/healthz", trust_env=False).json() == {"ok": True}
+    assert plain_http.get(server.origin + "/healthz", trust_env=False).json() == {"ok": True}
 
     redis_service.start()
     # The fan-out says when it has subscribed again (the first time was at start-up).

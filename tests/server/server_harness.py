@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import plain_http
 from ports import free_port  # noqa: F401 - the tests take it from here (tests/ports.py)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,7 +173,7 @@ class LiveServer:
         self.proc = None
 
     def login(self, email: str = "coach@example.com") -> dict:
-        with httpx.Client(base_url=self.origin) as client:
+        with plain_http.Client(base_url=self.origin) as client:
             return login(client, email)
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import plain_http
 from starlette.testclient import TestClient
 
 from server_harness import ROOT, LiveServer
@@ -32,7 +33,7 @@ def admin(db: Path, *args: str, password: str | None = None) -> subprocess.Compl
 
 
 def login(origin: str, email: str, password: str) -> httpx.Response:
-    return httpx.post(origin + "/api/auth/jwt/create/", json={"email": email, "password": password})
+    return plain_http.post(origin + "/api/auth/jwt/create/", json={"email": email, "password": password})
 
 
 # --- demo data only when asked ------------------------------------------------------------------
@@ -156,9 +157,9 @@ def test_a_disabled_account_cannot_log_in_or_refresh_and_enable_lets_it_back(liv
     assert login(server.origin, "alex@example.com", "alex-pass").json() == \
         login(server.origin, "alex@example.com", "wrong-pass").json()  # told apart from a bad password: no
     assert login(server.origin, "alex@example.com", "alex-pass").status_code == 401
-    refresh = httpx.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": tokens["refresh"]})
+    refresh = plain_http.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": tokens["refresh"]})
     assert refresh.status_code == 401
-    me = httpx.get(server.origin + "/api/auth/users/me/", headers={"Authorization": f"Bearer {tokens['access']}"})
+    me = plain_http.get(server.origin + "/api/auth/users/me/", headers={"Authorization": f"Bearer {tokens['access']}"})
     assert me.status_code == 401
     twice = admin(server.db, "users", "disable", "alex@example.com")
     assert twice.returncode == 1 and "disabled already" in twice.stderr
@@ -174,6 +175,6 @@ def test_set_password_ends_the_sessions_and_the_new_one_works(live_server):
     changed = admin(server.db, "users", "set-password", "sam@example.com", password="a brand new one")
     assert changed.returncode == 0, changed.stderr
     assert "1 session ended" in changed.stdout
-    assert httpx.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": tokens["refresh"]}).status_code == 401
+    assert plain_http.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": tokens["refresh"]}).status_code == 401
     assert login(server.origin, "sam@example.com", "sam-pass").status_code == 401
     assert login(server.origin, "sam@example.com", "a brand new one").status_code == 200

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 
-import httpx
+import plain_http
 
 from server_harness import ROOT, LiveServer
 
@@ -40,7 +40,7 @@ class Sender(threading.Thread):
         self.failure: str | None = None
 
     def run(self) -> None:
-        with httpx.Client(timeout=30, trust_env=False) as http:
+        with plain_http.Client(timeout=30, trust_env=False) as http:
             number = 0
             while not self.stop.is_set():
                 number += 1
@@ -93,7 +93,7 @@ def test_a_backup_taken_during_sends_restores_every_acknowledged_message_and_pho
     again = LiveServer(fresh / "messaging.sqlite3", tmp_path / "logs-restored", demo=False).start()
     try:
         access = again.login("coach@example.com")["access"]
-        page = httpx.get(f"{again.origin}/api/messaging/conversations/{CONVERSATION}/messages/",
+        page = plain_http.get(f"{again.origin}/api/messaging/conversations/{CONVERSATION}/messages/",
                          params={"after": before[0]["id"] - 1, "limit": 200},
                          headers={"Authorization": f"Bearer {access}"}, trust_env=False).json()
         held = {message["id"]: message for message in page["results"]}
@@ -102,7 +102,7 @@ def test_a_backup_taken_during_sends_restores_every_acknowledged_message_and_pho
         photos = [m["image"] for m in held.values() if m["image"]]
         assert len(photos) >= len(before) // 2
         for photo in photos:  # the photo of every message the backup holds, acknowledged before or during it
-            served = httpx.get(again.origin + photo, trust_env=False)
+            served = plain_http.get(again.origin + photo, trust_env=False)
             assert served.status_code == 200 and served.content == tiny_png, photo
     finally:
         again.stop()
@@ -113,7 +113,7 @@ def test_the_data_directory_holds_the_database_and_the_photos_and_is_printed_abs
     server = LiveServer(None, tmp_path / "logs", ["--data-dir", str(data)]).start()  # no --db: the data dir's
     try:
         access = server.login("coach@example.com")["access"]
-        sent = httpx.post(f"{server.origin}/api/messaging/conversations/{CONVERSATION}/send/",
+        sent = plain_http.post(f"{server.origin}/api/messaging/conversations/{CONVERSATION}/send/",
                           headers={"Authorization": f"Bearer {access}"}, data={"content": "photo"},
                           files={"image": ("p.png", tiny_png, "image/png")}, trust_env=False)
         assert sent.status_code == 201, sent.text

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 
 import httpx
+import plain_http
 import pytest
 from websockets.sync.client import connect
 
@@ -175,7 +176,7 @@ def test_login_a_message_over_the_socket_and_logout_through_nginx(deployed):
         assert refused.status_code == 401
 
     # Plain http is sent to https; the access log names the socket's path, never its token.
-    redirect = httpx.get(deployed["http"] + "/api/messaging/conversations/", follow_redirects=False)
+    redirect = plain_http.get(deployed["http"] + "/api/messaging/conversations/", follow_redirects=False)
     assert redirect.status_code == 301
     assert redirect.headers["location"] == f"https://{NAME}/api/messaging/conversations/"
     access = deployed["access_log"].read_text()

@@ -10,6 +10,7 @@ import sys
 import uuid
 
 import httpx
+import plain_http
 import jsonschema
 import pytest
 import schemathesis
@@ -122,7 +123,7 @@ READ = "/api/messaging/conversations/{conversation_id}/read/"
 
 def test_real_answers_fit_the_document(live_server, tiny_png):
     server = live_server()
-    http = httpx.Client(base_url=server.origin, timeout=30)
+    http = plain_http.Client(base_url=server.origin, timeout=30)
 
     def answer(method: str, path: str, expected: int, *, ids: dict | None = None, **kwargs) -> httpx.Response:
         response = http.request(method, path.format(**(ids or {})), **kwargs)

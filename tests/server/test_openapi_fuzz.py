@@ -25,7 +25,7 @@ import collections
 import re
 import shutil
 
-import httpx
+import plain_http
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -62,7 +62,7 @@ def trainer_headers(fuzzed_server) -> dict:
 
 @pytest.fixture(scope="module")
 def trainer_conversations(fuzzed_server, trainer_headers) -> list[int]:
-    response = httpx.get(fuzzed_server.origin + "/api/messaging/conversations/", headers=trainer_headers)
+    response = plain_http.get(fuzzed_server.origin + "/api/messaging/conversations/", headers=trainer_headers)
     assert response.status_code == 200, response.text
     return [conversation["id"] for conversation in response.json()]
 
@@ -112,7 +112,7 @@ _STEERING: dict = {}
 
 @pytest.fixture(scope="module")
 def steering(fuzzed_server, trainer_headers) -> None:
-    _STEERING.update(trainer=trainer_headers, spare=httpx.Client(base_url=fuzzed_server.origin))
+    _STEERING.update(trainer=trainer_headers, spare=plain_http.Client(base_url=fuzzed_server.origin))
     _spare_login()
     yield
     _STEERING.pop("spare").close()
@@ -131,13 +131,13 @@ def _fresh_ids(fuzzed_server) -> dict[str, int]:
     room: a DELETE case removes the one it names)."""
     origin, headers = fuzzed_server.origin, _STEERING["trainer"]
     conversation_id = 1  # the demo's coach-alex: not archived
-    sent = httpx.post(f"{origin}/api/messaging/conversations/{conversation_id}/send/", json={"content": "steered"},
+    sent = plain_http.post(f"{origin}/api/messaging/conversations/{conversation_id}/send/", json={"content": "steered"},
                       headers=headers)
     assert sent.status_code == 201, sent.text
-    reply = httpx.post(origin + "/api/messaging/saved-replies/", json={"title": "steered", "content": "reply"},
+    reply = plain_http.post(origin + "/api/messaging/saved-replies/", json={"title": "steered", "content": "reply"},
                        headers=headers)
     if reply.status_code != 201:  # at the per-user cap: name one that exists
-        reply_id = httpx.get(origin + "/api/messaging/saved-replies/", headers=headers).json()[0]["id"]
+        reply_id = plain_http.get(origin + "/api/messaging/saved-replies/", headers=headers).json()[0]["id"]
     else:
         reply_id = reply.json()["id"]
     return {"message_id": sent.json()["id"], "reply_id": reply_id}

@@ -6,7 +6,7 @@ import logging
 import re
 import sys
 
-import httpx
+import plain_http
 import pytest
 from websockets.sync.client import connect
 
@@ -92,12 +92,12 @@ def traffic(server):
     """A login, REST calls with tokens in the query, a socket: returns the secrets used."""
     tokens = server.login()
     access, refresh = tokens["access"], tokens["refresh"]
-    httpx.get(f"{server.origin}/healthz?token={access}&x=1")
-    httpx.get(f"{server.origin}/nope?token={refresh}")
+    plain_http.get(f"{server.origin}/healthz?token={access}&x=1")
+    plain_http.get(f"{server.origin}/nope?token={refresh}")
     with connect(f"{server.ws_origin}/ws/messaging/1/?token={access}", proxy=None, open_timeout=5) as socket:
         socket.send('{"type": "ping"}')
         socket.recv(timeout=5)
-    httpx.get(f"{server.origin}/healthz?last=1")
+    plain_http.get(f"{server.origin}/healthz?last=1")
     return [access, refresh, access.split(".")[2], refresh.split(".")[2]]
 
 

@@ -9,7 +9,7 @@
 
 import json
 
-import httpx
+import plain_http
 import pytest
 from server_harness import bearer, login, new_conversation
 from starlette.websockets import WebSocketDisconnect
@@ -113,9 +113,9 @@ def test_no_token_reaches_the_real_server_log(live_server):
     server = live_server("--faults")
     tokens = server.login()
     access, refresh = tokens["access"], tokens["refresh"]
-    httpx.get(server.origin + "/api/messaging/conversations/", headers={"Authorization": "Bearer " + access})
-    httpx.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": refresh})
-    httpx.get(server.origin + f"/api/messaging/conversations/?token={access}")
+    plain_http.get(server.origin + "/api/messaging/conversations/", headers={"Authorization": "Bearer " + access})
+    plain_http.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": refresh})
+    plain_http.get(server.origin + f"/api/messaging/conversations/?token={access}")
     from websockets.sync.client import connect
     with connect(f"{server.ws_origin}/ws/messaging/1/?token={access}", origin=server.origin) as ws:
         ws.send(json.dumps({"type": "ping"}))

@@ -9,7 +9,7 @@ import socket
 import stat
 from pathlib import Path
 
-import httpx
+import plain_http
 import pytest
 from server_harness import write_fake_site
 from starlette.testclient import TestClient
@@ -48,9 +48,9 @@ def test_dns_rebinding_host_is_refused_for_http_and_the_socket(live_server):
     server = live_server()
     token = server.login()["access"]
     evil = f"evil.example:{server.port}"
-    answer = httpx.get(server.origin + "/healthz", headers={"Host": evil})
+    answer = plain_http.get(server.origin + "/healthz", headers={"Host": evil})
     assert answer.status_code == 400 and answer.json() == {"detail": "Invalid Host header."}
-    assert httpx.post(server.origin + "/api/auth/jwt/create/", headers={"Host": evil},
+    assert plain_http.post(server.origin + "/api/auth/jwt/create/", headers={"Host": evil},
                       json={"email": "coach@example.com", "password": "coach-pass"}).status_code == 400
     status = _raw_handshake(server.port, evil, f"http://{evil}", f"/ws/messaging/1/?token={token}")
     assert not status.startswith(b"HTTP/1.1 101"), status
@@ -61,9 +61,9 @@ def test_dns_rebinding_host_is_refused_for_http_and_the_socket(live_server):
 
 def test_host_name_adds_a_served_name(live_server):
     server = live_server("--host-name", "coach.example")
-    assert httpx.get(server.origin + "/healthz", headers={"Host": f"coach.example:{server.port}"}).status_code == 200
-    assert httpx.get(server.origin + "/healthz", headers={"Host": f"evil.example:{server.port}"}).status_code == 400
-    assert httpx.get(server.origin + "/healthz").status_code == 200  # an IP literal always
+    assert plain_http.get(server.origin + "/healthz", headers={"Host": f"coach.example:{server.port}"}).status_code == 200
+    assert plain_http.get(server.origin + "/healthz", headers={"Host": f"evil.example:{server.port}"}).status_code == 400
+    assert plain_http.get(server.origin + "/healthz").status_code == 200  # an IP literal always
 
 
 # --- CSP -------------------------------------------------------------------------------------------------

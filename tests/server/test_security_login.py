@@ -6,6 +6,7 @@ import threading
 import time
 
 import httpx
+import plain_http
 import pytest
 from server_harness import login
 
@@ -179,7 +180,7 @@ def _rss_mb(pid: int) -> float:
 def test_200_concurrent_failed_logins_keep_memory_bounded(live_server):
     server = live_server()
     pid = server.proc.pid
-    httpx.get(server.origin + "/healthz")
+    plain_http.get(server.origin + "/healthz")
     before = _rss_mb(pid)
 
     async def main():
@@ -204,9 +205,9 @@ def test_spoofed_x_forwarded_for_is_ignored_without_trusted_proxy(live_server):
     server = live_server()
     body = {"email": "alex@example.com", "password": "wrong"}
     for _ in range(5):
-        assert httpx.post(server.origin + LOGIN, json=body).status_code == 401
+        assert plain_http.post(server.origin + LOGIN, json=body).status_code == 401
     for fake in ("203.0.113.7", "198.51.100.9", "192.0.2.33"):
-        answer = httpx.post(server.origin + LOGIN, json={"email": "alex@example.com", "password": "alex-pass"},
+        answer = plain_http.post(server.origin + LOGIN, json={"email": "alex@example.com", "password": "alex-pass"},
                             headers={"X-Forwarded-For": fake})
         assert answer.status_code == 429, fake
     logs = server.stdout() + server.stderr()
@@ -216,12 +217,12 @@ def test_spoofed_x_forwarded_for_is_ignored_without_trusted_proxy(live_server):
 def test_x_forwarded_for_is_believed_from_a_trusted_proxy(live_server):
     server = live_server("--trusted-proxy", "127.0.0.1")
     for i in range(20):  # the address limit, over 20 accounts
-        httpx.post(server.origin + LOGIN, json={"email": f"nobody{i}@example.com", "password": "wrong"},
+        plain_http.post(server.origin + LOGIN, json={"email": f"nobody{i}@example.com", "password": "wrong"},
                    headers={"X-Forwarded-For": "203.0.113.7"})
     body = {"email": "someone@example.com", "password": "wrong"}
-    assert httpx.post(server.origin + LOGIN, json=body,
+    assert plain_http.post(server.origin + LOGIN, json=body,
                       headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
     # another client behind the same proxy has its own allowance
-    assert httpx.post(server.origin + LOGIN, json=body,
+    assert plain_http.post(server.origin + LOGIN, json=body,
                       headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 401
     assert "203.0.113.7" in server.stdout() + server.stderr()

@@ -20,6 +20,7 @@ import threading
 import time
 
 import httpx
+import plain_http
 import pytest
 
 from server_harness import run_app
@@ -219,7 +220,7 @@ def test_the_real_server_logs_a_known_device_in_during_a_flood(live_server):
     """Real scrypt for the unknown e-mails (the server hashes its decoy at the shipped cost),
     400 wrong logins from 127.0.0.1 and 20 forwarded addresses at once."""
     server = live_server("--trusted-proxy", "127.0.0.1")
-    home = httpx.Client(base_url=server.origin, headers={"X-Forwarded-For": "198.51.100.20"})
+    home = plain_http.Client(base_url=server.origin, headers={"X-Forwarded-For": "198.51.100.20"})
     assert home.post(LOGIN, json=COACH).status_code == 200
 
     async def main():

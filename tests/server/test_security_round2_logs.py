@@ -4,7 +4,7 @@ key's spelling (`%74oken`, `t%6Fken`, `TOKEN`, ...), on a live server's own log.
 import json
 from urllib.parse import unquote
 
-import httpx
+import plain_http
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
@@ -43,9 +43,9 @@ def test_no_token_in_the_log_whatever_the_keys_encoding(live_server):
                 with pytest.raises(ConnectionClosed) as closed:
                     socket.recv(timeout=5)
                 assert closed.value.rcvd.code == 4001
-        httpx.get(f"{server.origin}/healthz?x=1&{key}={refresh}")
-        httpx.get(f"{server.origin}/nope?{key}={access}")
-    httpx.get(f"{server.origin}/healthz?last=1")
+        plain_http.get(f"{server.origin}/healthz?x=1&{key}={refresh}")
+        plain_http.get(f"{server.origin}/nope?{key}={access}")
+    plain_http.get(f"{server.origin}/healthz?last=1")
     server.stop()  # once it has exited, every line it logged is in the files
     logs = server.stdout() + server.stderr()
     assert "/healthz?last=1" in logs and "[redacted]" in logs

@@ -8,6 +8,7 @@ import time
 import uuid
 
 import httpx
+import plain_http
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
@@ -50,11 +51,11 @@ def shared_server(tmp_path_factory, demo_db_template):
 @pytest.fixture
 def server(shared_server):
     yield shared_server
-    httpx.post(shared_server.origin + "/__faults/reset", json={})
+    plain_http.post(shared_server.origin + "/__faults/reset", json={})
 
 
 def test_healthz_and_the_serving_line(server):
-    assert httpx.get(server.origin + "/healthz").json() == {"ok": True}
+    assert plain_http.get(server.origin + "/healthz").json() == {"ok": True}
     out = server.stdout()
     assert f"Serving at {server.origin}" in out
     for email in ("coach@example.com", "alex@example.com", "sam@example.com", "jo@example.com"):
@@ -87,7 +88,7 @@ def test_bad_token_closes_4001_after_accept(server):
 
 
 def test_refuse_fault_rejects_the_handshake(server):
-    httpx.post(server.origin + "/__faults/refuse", json={"on": True})
+    plain_http.post(server.origin + "/__faults/refuse", json={"on": True})
     with pytest.raises(InvalidStatus) as refused:
         open_socket(server, 1, server.login()["access"])
     assert refused.value.response.status_code == 403
@@ -97,7 +98,7 @@ def test_close_fault_with_1006_drops_the_link_without_a_close_frame(server):
     token = server.login()["access"]
     with open_socket(server, 1, token) as dropped, open_socket(server, 2, token) as kept:
         assert ping(dropped) == ping(kept) == {"type": "pong"}
-        assert httpx.post(server.origin + "/__faults/close",
+        assert plain_http.post(server.origin + "/__faults/close",
                           json={"conversation_id": 1, "code": 1006}).json() == {"closed": 1}
         assert closed_with(dropped) is None
         assert ping(kept) == {"type": "pong"}
@@ -107,13 +108,13 @@ def test_silent_fault_means_no_pong_and_no_close(server):
     token = server.login()["access"]
     with open_socket(server, 1, token) as socket:
         assert ping(socket) == {"type": "pong"}
-        httpx.post(server.origin + "/__faults/silent", json={"on": True})
+        plain_http.post(server.origin + "/__faults/silent", json={"on": True})
         socket.send(json.dumps({"type": "ping"}))
         with pytest.raises(TimeoutError):
             socket.recv(timeout=0.5)
-        assert httpx.get(server.origin + "/__faults/sockets").json()["open"].get("1") == 1
+        assert plain_http.get(server.origin + "/__faults/sockets").json()["open"].get("1") == 1
         # A silent link can still be dropped outright.
-        assert httpx.post(server.origin + "/__faults/close", json={"conversation_id": 1, "code": 1006}).json() \
+        assert plain_http.post(server.origin + "/__faults/close", json={"conversation_id": 1, "code": 1006}).json() \
             == {"closed": 1}
         assert closed_with(socket) is None
 
@@ -151,10 +152,10 @@ def test_no_token_reaches_the_logs(server):
     with open_socket(server, 1, access + "tampered") as bad:
         closed_with(bad)
     for path in ("/healthz", "/nope", "/api/messaging/conversations/", f"{BASE}/1/messages/"):
-        httpx.get(f"{server.origin}{path}?token={access}&x=1")
-    httpx.get(f"{server.origin}/healthz?a=1&token={refresh}")
-    httpx.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": refresh})
-    httpx.get(f"{server.origin}/healthz?last=1")
+        plain_http.get(f"{server.origin}{path}?token={access}&x=1")
+    plain_http.get(f"{server.origin}/healthz?a=1&token={refresh}")
+    plain_http.post(server.origin + "/api/auth/jwt/refresh/", json={"refresh": refresh})
+    plain_http.get(f"{server.origin}/healthz?last=1")
     deadline = time.time() + 5
     while "/healthz?last=1" not in server.stdout() and time.time() < deadline:
         time.sleep(0.05)
@@ -170,17 +171,17 @@ def test_acknowledged_messages_survive_sigkill_and_tokens_survive_restart(live_s
     headers = {"Authorization": f"Bearer {coach['access']}"}
     contents = [f"durable {uuid.uuid4()}" for _ in range(3)]
     for content in contents:
-        assert httpx.post(f"{server.origin}{BASE}/2/send/", json={"content": content},
+        assert plain_http.post(f"{server.origin}{BASE}/2/send/", json={"content": content},
                           headers=headers).status_code == 201
-    read = httpx.post(f"{server.origin}{BASE}/2/read/", headers=headers).json()
+    read = plain_http.post(f"{server.origin}{BASE}/2/read/", headers=headers).json()
     assert read == {"marked_read": 1}
     server.kill()
     restarted = live_server(db=server.db)
-    results = httpx.get(f"{restarted.origin}{BASE}/2/messages/", headers=headers).json()["results"]
+    results = plain_http.get(f"{restarted.origin}{BASE}/2/messages/", headers=headers).json()["results"]
     assert [m["content"] for m in results[-3:]] == contents
     assert all(m["is_read"] for m in results[:3])
     # The demo data is not seeded a second time.
-    conversations = httpx.get(restarted.origin + "/api/messaging/conversations/", headers=headers).json()
+    conversations = plain_http.get(restarted.origin + "/api/messaging/conversations/", headers=headers).json()
     assert len(conversations) == 3
 
 
@@ -213,8 +214,8 @@ def test_demo_accounts_are_seeded_cheaply_and_stored_at_full_cost_at_their_first
 
 def test_faults_are_404_on_a_server_started_without_the_flag(live_server):
     server = live_server()
-    assert httpx.get(server.origin + "/__faults/sockets").status_code == 404
-    assert httpx.post(server.origin + "/__faults/reset", json={}).status_code == 404
+    assert plain_http.get(server.origin + "/__faults/sockets").status_code == 404
+    assert plain_http.post(server.origin + "/__faults/reset", json={}).status_code == 404
 
 
 def test_the_real_vendor_files_are_served_under_their_versions(server):
@@ -225,13 +226,13 @@ def test_the_real_vendor_files_are_served_under_their_versions(server):
     for path, content_type in ((f"/vendor/pyscript/{versions['pyscript']}/core.js", "text/javascript; charset=utf-8"),
                                (f"/vendor/pyodide/{versions['pyodide']}/pyodide.mjs", "text/javascript; charset=utf-8"),
                                (f"/vendor/pyodide/{versions['pyodide']}/pyodide.asm.wasm", "application/wasm")):
-        response = httpx.get(server.origin + path, headers={"Accept-Encoding": "gzip"})
+        response = plain_http.get(server.origin + path, headers={"Accept-Encoding": "gzip"})
         assert response.status_code == 200
         assert response.headers["content-type"] == content_type
         assert response.headers["content-encoding"] == "gzip"
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
-    assert httpx.get(server.origin + "/vendor/pyscript/0.7.30/core.js").status_code == 404
-    assert httpx.get(server.origin + "/config.json").json() == {"api_base": "", "ws_base": ""}
+    assert plain_http.get(server.origin + "/vendor/pyscript/0.7.30/core.js").status_code == 404
+    assert plain_http.get(server.origin + "/config.json").json() == {"api_base": "", "ws_base": ""}
 
 
 def test_an_allowed_origin_may_call_the_api_cross_origin(server):
@@ -240,7 +241,7 @@ def test_an_allowed_origin_may_call_the_api_cross_origin(server):
         "Access-Control-Request-Headers": "content-type"})
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "https://other.example"
-    denied = httpx.get(server.origin + "/healthz", headers={"Origin": "http://evil.example"})
+    denied = plain_http.get(server.origin + "/healthz", headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in denied.headers
 
 
