@@ -218,6 +218,19 @@ def bottom_gap(page):
         return l.scrollHeight - l.clientHeight - l.scrollTop; }""")
 
 
+def history_below_the_view(page):
+    """How far the message list can scroll (0 while its history is not in)."""
+    return page.evaluate("""() => { const l = document.querySelector('[data-testid=message-list]');
+        return l.scrollHeight - l.clientHeight; }""")
+
+
+def wait_history_at_the_bottom(page):
+    """The opened chat's history is in (its socket may be connected before that, and an empty
+    list is "at the bottom") and the view has settled at its bottom."""
+    poll_until(lambda: history_below_the_view(page) > 200 and bottom_gap(page) <= 2, 10,
+               "the history in, the view at the bottom")
+
+
 def last_bubble_fully_shown(page):
     return page.evaluate("""() => { const l = document.querySelector('[data-testid=message-list]');
         const items = l.querySelectorAll('.message-items:not(.pending-items) > .message');
@@ -231,7 +244,7 @@ def test_a_tall_message_arriving_at_the_bottom_is_scrolled_fully_into_view(ui, s
     cid = conv["id"]
     enter(page, server)
     open_chat(page, cid)
-    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    wait_history_at_the_bottom(page)
     tall = "\n".join(f"round {n}: 400 m run, 20 push-ups, 30 s plank" for n in range(1, 13))
     mid = peer.send(cid, tall)["id"]
     page.locator(f"[data-message-id='{mid}']").wait_for(timeout=WAIT_MS)
@@ -301,8 +314,11 @@ def test_each_conversation_has_a_url_and_back_at_phone_width_returns_to_the_list
 
 
 def read_history_from_the_top(page):
-    """The reader scrolls up once the opened chat has settled at the bottom."""
-    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    """The reader scrolls up once the opened chat's history is in and has settled at the bottom.
+    (Its socket may be connected before its history arrives, and an empty list is "at the
+    bottom": a scroll to the top then, before the history came and was scrolled to the bottom,
+    made this fail once on a loaded two-worker run; the server's log had the socket 57 ms first.)"""
+    wait_history_at_the_bottom(page)
     after_frames(page)
     page.evaluate("document.querySelector('[data-testid=message-list]').scrollTop = 0")
     poll_until(lambda: page.evaluate("document.querySelector('[data-testid=message-list]').scrollTop") == 0
@@ -421,7 +437,7 @@ def test_the_trainers_own_photo_with_a_caption_at_the_bottom_is_scrolled_fully_i
     conv, _ = fresh_conversation(messages=40)
     enter(page, server)
     open_chat(page, conv["id"])
-    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    wait_history_at_the_bottom(page)
     page.get_by_test_id("attach-image").set_input_files(
         files=[{"name": "form.png", "mimeType": "image/png", "buffer": _tiny_png()}])
     page.get_by_test_id("chat-input").fill("Here is the form I want:\nknees out,\nchest up,\nslow down.")
@@ -441,7 +457,7 @@ def test_an_incoming_photo_with_a_caption_at_the_bottom_is_scrolled_fully_into_v
     cid = conv["id"]
     enter(page, server)
     open_chat(page, cid)
-    poll_until(lambda: bottom_gap(page) <= 2, 10, "the view at the bottom")
+    wait_history_at_the_bottom(page)
     r = peer.http.post(f"/api/messaging/conversations/{cid}/send/",
                        data={"content": "My squat today,\nfrom the side.\nKnees OK?"},
                        files={"image": ("squat.png", _tiny_png(64, 48), "image/png")})
