@@ -35,6 +35,14 @@ class PlainHost(SimpleHTTPRequestHandler):
         pass
 
 
+class QuietHost(ThreadingHTTPServer):
+    """A browser that closes its page mid-download (the test's end) is not an error to print."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def point_export_at(site, api_origin):
     """The export's config.json names the API; its CSP (written by the export from config.json,
     server/security_headers.py) is written again for it, as exporting with that config would."""
@@ -56,7 +64,7 @@ def static_site(tmp_path):
     api = Server(tmp_path, extra_args=["--allow-origin", origin]).start()
     point_export_at(site, api.origin)
     PlainHost.served = {}
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(PlainHost, directory=str(site)))
+    httpd = QuietHost(("127.0.0.1", port), partial(PlainHost, directory=str(site)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield site, origin, api
