@@ -5,6 +5,7 @@ and a logout through it, over TLS."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import os
@@ -18,7 +19,7 @@ import subprocess
 import httpx
 import plain_http
 import pytest
-from websockets.sync.client import connect
+from websockets.asyncio.client import connect
 
 from image_samples import png
 from server_harness import ROOT, LiveServer, free_port
@@ -144,18 +145,25 @@ def test_login_a_message_over_the_socket_and_logout_through_nginx(deployed):
         conversation = http.get("/api/messaging/conversations/", headers=auth).json()[0]
 
         socket_url = f"{origin.replace('https', 'wss')}/ws/messaging/{conversation['id']}/?token={tokens['access']}"
-        with connect(socket_url, ssl=tls, origin=origin, proxy=None, open_timeout=10) as ws:
-            ws.send(json.dumps({"type": "ping"}))
-            assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
-            sent = http.post(f"/api/messaging/conversations/{conversation['id']}/send/", headers=auth,
-                             json={"content": "Through nginx",
-                                   "client_message_id": "6f1f7d3e-0000-4000-8000-000000000001"})
-            assert sent.status_code == 201, sent.text
-            frame = json.loads(ws.recv(timeout=10))
-            while frame["type"] != "new_message":
-                frame = json.loads(ws.recv(timeout=10))
-            assert frame["message"]["content"] == "Through nginx"
-            assert frame["message"]["id"] == sent.json()["id"]
+
+        async def over_the_socket():
+            # The asyncio client: one thread drives the TLS socket. (The sync client reads it in a
+            # thread of its own while the caller writes the handshake; once in a two-worker run
+            # nginx never got that request's headers: its 60 s header timeout ended the test.)
+            async with connect(socket_url, ssl=tls, origin=origin, proxy=None, open_timeout=10) as ws:
+                await ws.send(json.dumps({"type": "ping"}))
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "pong"}
+                sent = await asyncio.to_thread(
+                    http.post, f"/api/messaging/conversations/{conversation['id']}/send/", headers=auth,
+                    json={"content": "Through nginx", "client_message_id": "6f1f7d3e-0000-4000-8000-000000000001"})
+                assert sent.status_code == 201, sent.text
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                while frame["type"] != "new_message":
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert frame["message"]["content"] == "Through nginx"
+                assert frame["message"]["id"] == sent.json()["id"]
+
+        asyncio.run(over_the_socket())
 
         # A phone-sized photo (2 MB) passes nginx's client_max_body_size and comes back through it.
         noise = random.Random(20).randbytes
