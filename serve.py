@@ -87,6 +87,9 @@ def serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true",
                         help="seed the demo accounts and conversations into an empty database (public passwords)")
     parser.add_argument("--faults", action="store_true", help="mount the /__faults/ controls (tests only)")
+    parser.add_argument("--keep-password-hashes", action="store_true",
+                        help="tests only, with --faults: a login never re-hashes a stored password, so the demo's "
+                             "and the test trainees' public passwords keep their low-cost hashes")
     parser.add_argument("--no-inbox", dest="inbox", action="store_false",
                         help="leave out the optional inbox socket (/ws/inbox/), like a backend without it")
     parser.add_argument("--access-ttl", type=float, default=300, metavar="SECONDS",
@@ -238,6 +241,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.keep_password_hashes and not args.faults:
+        parser.error("--keep-password-hashes is for test servers: it needs --faults")
     where = storage.resolve(args.data_dir, args.database, args.media_dir)
     if args.workers > 1 and not args.redis:
         print(f"serve.py: --workers {args.workers} needs --redis URL (the workers share their sockets' "
@@ -259,7 +264,8 @@ def main(argv: list[str]) -> int:
     app = create_app(where.database, site_root=SITE_ROOT, faults=args.faults, access_ttl=args.access_ttl,
                      refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl, allowed_origins=args.allow_origin,
                      host_names=host_names(args), limits=limits_from(args), inbox=args.inbox,
-                     media_dir=where.media_dir, redis_url=args.redis, demo=args.demo, admin_poll=args.admin_poll)
+                     media_dir=where.media_dir, redis_url=args.redis, demo=args.demo, admin_poll=args.admin_poll,
+                     rehash_passwords=not args.keep_password_hashes)
     if args.worker_fd is None:
         print_banner(args, where)
     sockets = [socket.socket(fileno=args.worker_fd)] if args.worker_fd is not None else None

@@ -156,12 +156,15 @@ def create_app(
     redis_url: str | None = None,
     demo: bool = False,
     admin_poll: float = POLL_INTERVAL,
+    rehash_passwords: bool = True,
 ) -> Starlette:
     """The app. `host_names` None serves any Host (in-process tests); serve.py always passes
     its allow-list (see `origins.host_allowed`). `inbox` False leaves out the optional inbox
     socket, as a backend without it would (its handshake then fails). `demo` seeds the demo
     accounts into an empty database; `admin_poll` is how often, in seconds, this worker reads
-    the admin changes (`server.realtime.admin_events`). The database is opened, and `app.state.ctx` set, when
+    the admin changes (`server.realtime.admin_events`). `rehash_passwords` False (a test server's
+    `--keep-password-hashes`, refused without `--faults`) keeps every stored password hash as it
+    is at login: the demo's and the test trainees' low-cost hashes stay cheap to check. The database is opened, and `app.state.ctx` set, when
     the app starts (its lifespan)."""
     allowed_origins = tuple(allowed_origins)
     site = StaticSite(Path(site_root))
@@ -189,6 +192,7 @@ def create_app(
                                  session_ttl=session_ttl, allowed_origins=allowed_origins, limits=limits,
                                  media_dir=media_dir, redis_url=redis_url, demo=demo, admin_poll=admin_poll,
                                  hub=fault_controls.FaultyHub(fault_state) if fault_state else None)
+        ctx.rehash_passwords = rehash_passwords
         app.state.ctx = ctx
         warm_up = asyncio.ensure_future(site.warm_up())
         try:

@@ -103,7 +103,7 @@ async def create_tokens(request: Request) -> JSONResponse:
     if user is None or not matches or user["disabled_at"] is not None:  # a disabled account: as a bad password
         raise ApiError(401, "No active account found with the given credentials")
     await ctx.shared.login_release(counts, reservation)
-    if needs_rehash(stored):
+    if ctx.rehash_passwords and needs_rehash(stored):
         try:
             new_hash = await ctx.hashing.run(hash_password, password, lane=lane, client=client)
             await ctx.store.set_password_hash(user["id"], new_hash)

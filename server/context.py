@@ -91,6 +91,9 @@ class AppContext:
     worker_id: str = field(default_factory=lambda: secrets.token_hex(4))  # names this process's sockets
     background: list[asyncio.Task] = field(default_factory=list)  # ended when the app stops
     admin_watch: AdminWatch = field(default_factory=AdminWatch)  # admin changes -> open sockets
+    # A login stores a fresh hash of a password kept at another cost (`passwords.needs_rehash`);
+    # False only on a test server (`serve.py --faults --keep-password-hashes`).
+    rehash_passwords: bool = True
 
     def __post_init__(self) -> None:
         if self.fanout is None:

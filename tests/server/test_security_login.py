@@ -161,6 +161,27 @@ def test_login_upgrades_an_old_hash(client):
     assert upgraded != old and not needs_rehash(upgraded) and verify_password("sam-pass", upgraded)
 
 
+def test_a_test_server_keeping_hashes_leaves_an_old_hash_as_it_is(make_app):
+    """`--faults --keep-password-hashes` (the browser tests' servers): a login checks the stored
+    hash and stores no other, so public passwords stay ~1 ms to check."""
+    from starlette.testclient import TestClient
+
+    with TestClient(make_app(rehash_passwords=False)) as client:
+        store = client.app.state.ctx.store
+        user = client.portal.call(store.user_by_email, "sam@example.com")
+        old_params = passwords.N, passwords.P
+        passwords.N, passwords.P = 2**11, 2  # another cost than today's (this session's is lowered)
+        try:
+            old = hash_password("sam-pass")
+        finally:
+            passwords.N, passwords.P = old_params
+        client.portal.call(store.set_password_hash, user["id"], old)
+        assert needs_rehash(old)
+        login(client, "sam@example.com")
+        login(client, "sam@example.com")
+        assert client.portal.call(store.user_by_email, "sam@example.com")["password_hash"] == old
+
+
 # --- the real server --------------------------------------------------------------------------
 
 def _peak_rss_mb(pid: int) -> float:

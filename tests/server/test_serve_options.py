@@ -68,3 +68,15 @@ def test_several_workers_without_redis_is_one_line_and_exit_2(serve, capsys):
     assert serve.main(["--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--redis" in err
+
+
+def test_keeping_password_hashes_is_refused_without_the_fault_controls(serve, capsys, monkeypatch):
+    # The check runs after parsing, so the environment's form of the switch is refused alike.
+    for argv in (["--keep-password-hashes"], []):
+        if not argv:
+            monkeypatch.setenv("COACHLINE_KEEP_PASSWORD_HASHES", "1")
+        with pytest.raises(SystemExit) as exited:
+            serve.main(argv)
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert "--keep-password-hashes" in err and "--faults" in err
