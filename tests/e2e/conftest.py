@@ -3,7 +3,9 @@ name: `from conftest import ...` would pick up whichever conftest.py pytest
 loaded last)."""
 
 from e2e_harness import (  # noqa: F401 - pytest finds fixtures by name here
+    _playwright,
     _reset_faults,
+    _warm_browser,
     browser,
     context,
     fresh_conversation,

@@ -1,6 +1,7 @@
 """End-to-end harness (imported by conftest.py and by tests as `e2e_harness`;
-not `from conftest import`: several conftest.py files share that module name): one real serve.py (with fault controls) and one Chromium
-for the whole session; a fresh browser context per test.
+not `from conftest import`: several conftest.py files share that module name): one real serve.py (with fault controls) for the whole
+session; one Chromium for the contexts tests make themselves, and one on a profile on disk
+whose context each test's `context`/`page` borrows, emptied between tests (`WarmBrowser`).
 
 The other party in a conversation is simulated over REST and a raw WebSocket
 client (see `Peer`), so a test never trusts our own page for the other side.
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORT = {"width": 1280, "height": 800}
 BOOT_TIMEOUT_MS = 60_000
 WAIT_MS = 30_000  # what a test waits for the page to react, on a loaded 2-core machine
 
@@ -123,11 +125,18 @@ def _reset_faults(request):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def _playwright():
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    """Chromium for the contexts a test makes itself and the module tabs: each new context is
+    a fresh profile in memory (nothing cached, every load compiles Pyodide anew)."""
+    b = _playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    yield b
+    b.close()
 
 
 class PageWatch:
@@ -159,11 +168,105 @@ class PageWatch:
         return bad
 
 
+class WarmBrowser:
+    """A second Chromium, on an ordinary profile on disk, whose one context `context` lends to
+    one test at a time and empties after it.
+
+    An in-memory context (`browser.new_context()`) has no compiled-code cache: each of its
+    loads compiles and optimizes Pyodide's WebAssembly and JavaScript anew, ~4.9 CPU-s for a
+    load, login and list on this machine. Here a load after the first takes the HTTP cache's
+    files and V8's cached code, ~2.5 CPU-s (measured with /proc/stat around six loads each).
+    Between tests: the test's pages closed, routes and offline undone, cookies and
+    permissions cleared, and every origin the test reached emptied of its storage (local and
+    session storage, IndexedDB, service workers and their caches: CDP Storage.clearDataForOrigin
+    "all"). What cannot be undone, a context init script or Playwright's fake clock (it is
+    the context's), makes the context be closed and opened again on the same profile.
+    A test that must see a first visit's cold cache takes `@pytest.mark.cold_context`."""
+
+    def __init__(self, playwright, folder):
+        self.playwright = playwright
+        self.folder = folder
+        self.ctx = None
+        self.origins = set()
+
+    def lend(self):
+        if self.ctx is None:
+            self.ctx = self.playwright.chromium.launch_persistent_context(
+                self.folder, executable_path=CHROMIUM, args=LAUNCH_ARGS, viewport=VIEWPORT)
+            # The page a profile opens with stays, on about:blank: the storage calls go through it.
+            self.keeper = self.ctx.pages[0] if self.ctx.pages else self.ctx.new_page()
+            self.cdp = self.ctx.new_cdp_session(self.keeper)
+            self.ctx.on("request", self._seen)
+        self.origins = set()
+        return LentContext(self.ctx)
+
+    def _seen(self, request):
+        url = urlparse(request.url)
+        if url.scheme in ("http", "https"):
+            self.origins.add(f"{url.scheme}://{url.netloc}")
+
+    def give_back(self, lent):
+        try:
+            bent = lent.bent or self.keeper.evaluate("typeof globalThis.__pwClock") != "undefined"
+            for pg in self.ctx.pages:
+                if pg != self.keeper:
+                    pg.close()
+            self.ctx.unroute_all(behavior="ignoreErrors")
+            self.ctx.set_offline(False)
+            self.ctx.clear_cookies()
+            self.ctx.clear_permissions()
+            for origin in sorted(self.origins):
+                self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        except Exception:
+            bent = True  # a crashed or closed browser: start another
+        if bent:
+            self.close()
+
+    def close(self):
+        if self.ctx is not None:
+            try:
+                self.ctx.close()
+            except Exception:
+                pass
+            self.ctx = None
+
+
+class LentContext:
+    """The warm context as a test sees it: `close()` closes the test's pages (the context goes
+    on to the next test), and an init script marks it for a fresh start after the test."""
+
+    def __init__(self, ctx):
+        self._ctx = ctx
+        self.bent = False
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+    def add_init_script(self, *args, **kwargs):
+        self.bent = True
+        return self._ctx.add_init_script(*args, **kwargs)
+
+    def close(self):
+        self.bent = True
+
+
+@pytest.fixture(scope="session")
+def _warm_browser(_playwright, tmp_path_factory):
+    warm = WarmBrowser(_playwright, tmp_path_factory.mktemp("chromium-profile"))
+    yield warm
+    warm.close()
+
+
 @pytest.fixture
-def context(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield ctx
-    ctx.close()
+def context(request, browser, _warm_browser):
+    if request.node.get_closest_marker("cold_context"):
+        ctx = browser.new_context(viewport=VIEWPORT)
+        yield ctx
+        ctx.close()
+        return
+    lent = _warm_browser.lend()
+    yield lent
+    _warm_browser.give_back(lent)
 
 
 @pytest.fixture

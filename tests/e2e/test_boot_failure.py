@@ -10,7 +10,7 @@ page. A corrupted snapshot alone is no failure: the page boots without it."""
 import re
 import time
 
-
+import pytest
 from e2e_harness import ROOT, session_script, token_for, wait_ready, wait_until
 
 PYODIDE = ROOT / "node_modules" / "pyodide"
@@ -181,6 +181,7 @@ def progress_value(page):
     return float(page.get_by_test_id("boot-progress").get_attribute("value") or 0)
 
 
+@pytest.mark.cold_context  # a first visit: the runtime downloads (a warm profile has it cached)
 def test_a_throttled_cold_load_shows_the_bytes_downloaded_moving_towards_the_total(context, server):
     page = context.new_page()
     cdp = context.new_cdp_session(page)
