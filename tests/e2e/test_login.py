@@ -86,8 +86,11 @@ def test_expired_access_token_is_refreshed_transparently(page, server):
 
 def test_failed_refresh_ends_the_session_cleanly(page, server):
     login(page, server)
-    server.fault("expire_tokens")
+    # Refreshes fail before the tokens expire: the page is still making its after-login calls,
+    # and one answered 401 between the two faults refreshed the session (a failure in a
+    # two-worker run: the refresh was in before its fault, so the reload came back logged in).
     server.fault("refresh", fail=True)
+    server.fault("expire_tokens")
     page.reload()
     wait_ready(page, "login")
     assert page.evaluate("localStorage.getItem('access_token')") is None
