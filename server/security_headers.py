@@ -28,7 +28,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # sha256 of the exact text inside index.html's <style>: change both together.
-SKELETON_STYLE_HASH = "'sha256-FZKj3epNNiWLUwrAkyyt3zx3hjD4CnKJ0bRWuld6su0='"
+SKELETON_STYLE_HASH = "'sha256-x6JzeR6pyhikNuFzj5romtetIVEeCQtrDgwpV9Bgp3Q='"
 _TWIN = {"http": "ws", "https": "wss", "ws": "http", "wss": "https"}
 _DEFAULT_PORT = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 

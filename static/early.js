@@ -17,6 +17,16 @@
   const SHARED = {"config": "./config.json", "calls": ["/api/auth/users/me/", "/api/messaging/conversations/", "/api/messaging/unread-count/"], "storage": {"access": "access_token", "refresh": "refresh_token"}, "screens": {"boot": "boot-screen", "login": "login-screen", "messages": "messages-screen"}, "login": {"form": "login-form", "email": "login-email", "submit": "login-submit"}, "ready": "data-app-ready", "worker": "./sw.js"};
   // SHARED END
   const { calls: CALLS, storage: KEYS, screens: SCREENS, login: LOGIN } = SHARED;
+
+  // The whole stylesheet, which index.html preloads (and so names): added by a script, it
+  // blocks neither the first paint nor this script; until it is in, index.html's inline
+  // style (app.css's own rules) draws the skeleton and the login form.
+  for (const preload of document.querySelectorAll('link[rel="preload"][as="style"]')) {
+    const sheet = document.createElement("link");
+    sheet.rel = "stylesheet";
+    sheet.href = preload.href;
+    document.head.append(sheet);
+  }
   const stored = (key) => {
     try { return localStorage.getItem(key) || ""; } catch { return ""; }
   };

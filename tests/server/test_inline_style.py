@@ -1,6 +1,8 @@
-"""The skeleton's inline <style> in index.html (first paint without waiting for a stylesheet):
-the CSP admits exactly it by hash, and it is a verbatim part of static/app.css, so the
-page looks the same before and after app.css arrives and the two never drift apart."""
+"""The inline <style> in index.html (the skeleton's first paint and the login form without
+waiting for a stylesheet): the CSP admits exactly it by hash, and it is a verbatim part of
+static/app.css, so the page looks the same before and after app.css arrives and the two
+never drift apart. app.css itself is preloaded and applied by early.js: no stylesheet in the
+markup, which would block the first paint (head) or the deferred early.js (body)."""
 
 from __future__ import annotations
 
@@ -79,21 +81,41 @@ def test_the_inline_rules_are_app_css_rules_verbatim_and_in_app_css_order():
     assert is_in_order_within(inline, whole)
 
 
-def test_the_inline_style_covers_every_class_the_skeleton_uses():
-    # Nothing in the boot screen (nor the skip link above it) may wait for app.css.
+def classes_in(markup: str) -> set[str]:
+    return {name for attr in re.findall(r'class="([^"]*)"', markup) for name in attr.split()}
+
+
+def inline_selector_classes() -> set[str]:
     (style,) = inline_styles(HTML)
-    boot = re.search(r'<a class="skip-link".*?<div id="boot-screen".*?<!-- The whole stylesheet', HTML, flags=re.S)
-    assert boot, "the skip link, boot screen and app.css link are no longer in that order"
-    used = {name for attr in re.findall(r'class="([^"]*)"', boot.group(0)) for name in attr.split()}
-    selectors = set(re.findall(r"\.([A-Za-z][\w-]*)", re.sub(r"\{[^{}]*\}", "", style)))
-    assert used - selectors == set()
+    return set(re.findall(r"\.([A-Za-z][\w-]*)", re.sub(r"\{[^{}]*\}", "", style)))
 
 
-def test_app_css_is_still_linked_and_only_after_the_skeleton():
-    links = [m.start() for m in re.finditer(r'<link rel="stylesheet" href="\./static/app\.css">', HTML)]
-    assert len(links) == 1
-    assert HTML.index('<div id="boot-screen"') < links[0] < HTML.index('<main id="login-screen"')
-    assert links[0] > HTML.index("<body")  # in the body: not render-blocking, so not before the first paint
+def test_the_inline_style_covers_every_class_the_skeleton_and_the_login_form_use():
+    # Nothing in the boot screen (nor the skip link above it) nor the login form may wait for app.css.
+    shown_first = re.search(r'<a class="skip-link".*?<div id="boot-screen".*?<main id="login-screen".*?</main>',
+                            HTML, flags=re.S)
+    assert shown_first, "the skip link, boot screen and login form are no longer in that order"
+    assert classes_in(shown_first.group(0)) - inline_selector_classes() == set()
+
+
+def test_the_inline_style_covers_the_boot_messages_classes():
+    # static/boot-status.js draws the progress and the failure message (with its Retry button)
+    # over the skeleton or under the login form, before app.css may be in.
+    script = (ROOT / "static" / "boot-status.js").read_text(encoding="utf-8")
+    made = {name for text in re.findall(r'make\("\w+", "([^"]*)"', script) for name in text.split()}
+    assert {"boot-status", "boot-progress", "boot-notice", "btn", "btn-primary"} <= made
+    styled = set(re.findall(r"\.([A-Za-z][\w-]*)", re.sub(r"\{[^{}]*\}", "", re.sub(r"/\*.*?\*/", "", APP_CSS, flags=re.S))))
+    assert (made & styled) - inline_selector_classes() == set()  # boot-progress-text: a name, no rule
+
+
+def test_app_css_is_preloaded_never_linked_as_a_stylesheet_and_applied_by_early_js():
+    markup = re.sub(r"<!--.*?-->", "", HTML, flags=re.S)
+    assert not re.search(r'<link[^>]*rel="stylesheet"', markup)  # nothing render- or script-blocking
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="style">', markup)
+    assert preloads == ["./static/app.css"]
+    assert markup.index('rel="preload" href="./static/app.css"') < markup.index("</head>")
+    early = (ROOT / "static" / "early.js").read_text(encoding="utf-8")
+    assert 'querySelectorAll(\'link[rel="preload"][as="style"]\')' in early and 'sheet.rel = "stylesheet"' in early
 
 
 def test_the_helpers_see_what_they_should():
