@@ -104,6 +104,7 @@ class MessagesPage:
         # CONTRACT "Optional features": none until the backend says (core/capabilities.py).
         self.capabilities = NO_CAPABILITIES
         self.capabilities_known = self.capabilities_asking = False
+        self.capabilities_again = False  # a chat opened while an ask was out: ask again if it fails
         # Desktop notifications follow the list in the cache (issue 22 point 1, web/notifier.py).
         self.notifier = Notifier(me, cache=cache, storage=storage, clock=clock,
                                  open_conversation=self.open_conversation, open_id=lambda: self.chat.cid,
@@ -187,10 +188,15 @@ class MessagesPage:
             capabilities = await self.api.capabilities()
         except Exception as exc:
             self.report_error(exc)
-            return
+            capabilities = None
         finally:
             self.capabilities_asking = False
         if self.session is None:
+            return
+        if capabilities is None:
+            if self.capabilities_again:  # the chat that opened meanwhile asks once more, now
+                self.capabilities_again = False
+                asyncio.ensure_future(self.fetch_capabilities())
             return
         self.capabilities, self.capabilities_known = capabilities, True
         js.document.body.setAttribute("data-capabilities", " ".join(
@@ -216,7 +222,9 @@ class MessagesPage:
         self.chat.open(conversation, self.held.take(cid))
         self.notifier.chat_opened(cid)
         if not self.capabilities_known:
-            asyncio.ensure_future(self.fetch_capabilities())  # the first ask had failed
+            # The first ask had failed, or is still out (then it is asked again if it fails).
+            self.capabilities_again = self.capabilities_asking
+            asyncio.ensure_future(self.fetch_capabilities())
         show_chat_screen(True)
         self.chat.start()
         self._chat_changed()

@@ -1,7 +1,7 @@
 """CONTRACT "Optional features, announced": the page asks which optional calls the backend
 offers, once the list is in, and treats a backend without the call as offering none."""
 
-from e2e_harness import login
+from e2e_harness import login, wait_until
 
 
 def capabilities_requests(page):
@@ -43,3 +43,28 @@ def test_a_failed_ask_is_asked_again_when_a_chat_opens(page, server):
     page.get_by_test_id("conversation-item").first.click()
     page.wait_for_selector("body[data-capabilities='edit delete saved_replies search']")
     assert len(calls) >= 2  # asked again (a list answer in between may also have asked)
+
+
+def test_an_ask_failing_after_a_chat_opened_is_asked_again_at_once(page, server):
+    """The first ask is still out when the chat opens (a slow answer), then fails: the open chat
+    does not wait for the next one to learn what it may offer (edit, delete)."""
+    held, calls = [], []
+
+    def hold_the_first(route):
+        calls.append(route.request.url)
+        if len(calls) == 1:
+            held.append(route)
+        else:
+            route.fallback()
+
+    page.context.route("**/api/messaging/capabilities/", hold_the_first)
+    login(page, server)
+    page.wait_for_function("document.body.dataset.appState === 'messages'")
+    # Route handlers run while a Playwright call is in progress: the predicate makes one.
+    wait_until(lambda: page.wait_for_timeout(20) or held, what="the first ask, held")
+    page.get_by_test_id("conversation-item").first.click()
+    page.wait_for_selector("[data-testid=chat-view][data-ws-state=connected]", state="attached")
+    assert len(calls) == 1  # the open chat did not ask twice while the first ask was out
+    held[0].fulfill(status=503, body="")
+    page.wait_for_selector("body[data-capabilities='edit delete saved_replies search']", state="attached")
+    assert len(calls) == 2
