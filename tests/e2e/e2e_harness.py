@@ -191,6 +191,7 @@ class WarmBrowser:
 
     def lend(self):
         if self.ctx is None:
+            self._keep_only_the_caches()
             self.ctx = self.playwright.chromium.launch_persistent_context(
                 self.folder, executable_path=CHROMIUM, args=LAUNCH_ARGS, viewport=VIEWPORT)
             # The page a profile opens with stays, on about:blank: the storage calls go through it.
@@ -199,6 +200,21 @@ class WarmBrowser:
             self.ctx.on("request", self._seen)
         self.origins = set()
         return LentContext(self.ctx)
+
+    def _keep_only_the_caches(self):
+        """Before a (re)start: of the profile, only the HTTP cache and V8's code cache stay, so
+        nothing a test stored survives a browser that ended without being emptied (a crash)."""
+        keep = {Path("Default") / "Cache", Path("Default") / "Code Cache"}
+        for path in sorted(Path(self.folder).rglob("*"), reverse=True):  # children before parents
+            relative = path.relative_to(self.folder)
+            if relative in keep or any(parent in keep for parent in relative.parents):
+                continue
+            if any(relative == parent for kept in keep for parent in kept.parents):
+                continue  # "Default" itself
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                path.unlink()
 
     def _seen(self, request):
         url = urlparse(request.url)
@@ -232,8 +248,8 @@ class WarmBrowser:
 
 
 class LentContext:
-    """The warm context as a test sees it: `close()` closes the test's pages (the context goes
-    on to the next test), and an init script marks it for a fresh start after the test."""
+    """The warm context as a test sees it. An init script, or `close()` (which closes its pages),
+    marks it for a fresh start after the test."""
 
     def __init__(self, ctx):
         self._ctx = ctx
@@ -248,6 +264,8 @@ class LentContext:
 
     def close(self):
         self.bent = True
+        for pg in self._ctx.pages:
+            pg.close()
 
 
 @pytest.fixture(scope="session")

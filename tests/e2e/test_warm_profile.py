@@ -68,3 +68,25 @@ def test_the_fake_clock_or_an_init_script_starts_the_profile_again(_warm_browser
         assert page.evaluate("typeof globalThis.__pwClock") == "undefined"
         assert page.evaluate("typeof window.bent") == "undefined"
         _warm_browser.give_back(again)
+
+
+def test_a_browser_that_ended_unemptied_leaves_nothing_to_the_next_but_its_caches(_warm_browser, server):
+    lent = _warm_browser.lend()
+    page = lent.new_page()
+    page.goto(server.origin + "/")
+    wait_ready(page)
+    page.evaluate(LEAVE)
+    _warm_browser.close()  # as after a crash: nothing emptied
+    cache = _warm_browser.folder / "Default" / "Cache"
+    assert any(cache.rglob("*"))
+
+    again = _warm_browser.lend()
+    assert any(cache.rglob("*"))  # the HTTP cache stays (and V8's code cache beside it)
+    page = again.new_page()
+    page.goto(server.origin + "/")
+    wait_ready(page)
+    found = page.evaluate(FOUND)
+    assert "left" not in page.evaluate("Object.keys(localStorage)")
+    assert "left=1" not in found["cookie"]
+    assert "left-behind" not in found["databases"] and "left-behind" not in found["caches"]
+    _warm_browser.give_back(again)
