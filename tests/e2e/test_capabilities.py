@@ -1,7 +1,7 @@
 """CONTRACT "Optional features, announced": the page asks which optional calls the backend
 offers, once the list is in, and treats a backend without the call as offering none."""
 
-from e2e_harness import login, wait_until
+from e2e_harness import login
 
 
 def capabilities_requests(page):
@@ -58,10 +58,9 @@ def test_an_ask_failing_after_a_chat_opened_is_asked_again_at_once(page, server)
             route.fallback()
 
     page.context.route("**/api/messaging/capabilities/", hold_the_first)
-    login(page, server)
+    with page.expect_request("**/api/messaging/capabilities/"):  # the first ask, held
+        login(page, server)
     page.wait_for_function("document.body.dataset.appState === 'messages'")
-    # Route handlers run while a Playwright call is in progress: the predicate makes one.
-    wait_until(lambda: page.wait_for_timeout(20) or held, what="the first ask, held")
     page.get_by_test_id("conversation-item").first.click()
     page.wait_for_selector("[data-testid=chat-view][data-ws-state=connected]", state="attached")
     assert len(calls) == 1  # the open chat did not ask twice while the first ask was out
