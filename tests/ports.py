@@ -11,6 +11,9 @@ that likelier still. So:
   where neither `connect()` nor a bind to port 0 ever lands;
 - each xdist worker (`PYTEST_XDIST_WORKER`, gw0, gw1, ...) has its own slice of that range,
   so two workers never choose the same port;
+- a port a browser refuses to load from (Chromium's and Firefox's blocked-port list: of it,
+  only 10080, amanda, lies in this range) is never handed out: a page on it fails with
+  net::ERR_UNSAFE_PORT before any request is made;
 - within a process a port is handed out once (a stopped server keeps its port for its own
   restart), and a port something already holds (a bind without SO_REUSEADDR fails, also on a
   connection still in TIME_WAIT) is passed over.
@@ -25,6 +28,9 @@ import threading
 from pathlib import Path
 
 LOWEST = 10_000  # above the well-known and commonly configured service ports
+# Browsers' blocked ports at or above LOWEST (Chromium net/base/port_util.cc, Firefox
+# nsIOService.cpp): the rest of that list is below 10,000.
+BROWSER_BLOCKED = frozenset({10080})
 SLICES = 16  # worker slices: gw0..gw15 (more workers than this share slices modulo 16)
 
 _lock = threading.Lock()
@@ -72,7 +78,7 @@ def free_port() -> int:
     with _lock:
         for _ in range(200):
             port = random.choice(ports)
-            if port not in _given and _bindable(port):
+            if port not in _given and port not in BROWSER_BLOCKED and _bindable(port):
                 _given.add(port)
                 return port
     raise RuntimeError(f"no free loopback port in {ports.start}-{ports.stop - 1}")

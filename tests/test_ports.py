@@ -60,3 +60,15 @@ def test_a_kernel_whose_ephemeral_range_starts_low_still_gets_a_port(monkeypatch
     monkeypatch.setattr(ports, "ephemeral_low", lambda: ports.LOWEST + 10)
     port = ports.free_port()
     assert 0 < port < 65536
+
+
+def test_a_port_browsers_refuse_is_never_handed_out(monkeypatch):
+    """Chromium loads nothing from port 10080 (net::ERR_UNSAFE_PORT): a server there fails
+    every browser test that uses it. It is passed over even when free."""
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    assert 10080 in ports.worker_slice("gw0") and 10080 in ports.BROWSER_BLOCKED
+    monkeypatch.setattr(ports, "_bindable", lambda port: True)
+    spare = next(p for p in ports.worker_slice("gw0") if p not in ports._given and p != 10080)
+    offered = iter([10080, 10080, spare])
+    monkeypatch.setattr(ports.random, "choice", lambda _range: next(offered))
+    assert ports.free_port() == spare

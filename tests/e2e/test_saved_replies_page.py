@@ -11,7 +11,8 @@ from axe_playwright_python.sync_playwright import Axe
 
 from e2e_harness import token_for, wait_state
 from ui_support import _module_tab, ui  # noqa: F401 - fixtures
-from ui_support import DESKTOP, PHONE, WAIT_MS, animations_done, enter, message_with_text, messages, open_chat
+from ui_support import DESKTOP, PHONE, WAIT_MS, animations_done, enter, message_with_text, messages, open_chat, \
+    send_answer
 
 API = "/api/messaging/saved-replies/"
 CAPABILITIES = "**/api/messaging/capabilities/"
@@ -173,10 +174,11 @@ def test_slash_filters_and_a_choice_by_keyboard_is_inserted_editable_not_sent(ui
 
     box.press("End")
     box.type(" See you at 6.")
-    box.press("Enter")
+    with send_answer(ui) as answer:
+        box.press("Enter")
+    assert answer.value.status == 201
     sent = "Glad you are here! Today we start. See you at 6."
     message_with_text(ui, sent).first.wait_for(timeout=WAIT_MS)
-    # The bubble shows at once; the server has it once the bubble is no longer pending.
     ui.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
     assert messages(ui).count() == 5  # one new message: the choice itself sent nothing
     assert [m["content"] for m in peer.messages(conv["id"])["results"]].count(sent) == 1

@@ -9,8 +9,8 @@ import zlib
 
 from ui_support import _module_tab, lone_tab, ui  # noqa: F401 - fixtures
 from ui_support import (
-    WAIT_MS, after_frames, enter, message_texts, message_with_text, messages, open_chat, poll_until, row,
-    wait_message_count,
+    WAIT_MS, after_frames, enter, is_send, message_texts, message_with_text, messages, open_chat, poll_until, row,
+    send_answer, wait_message_count,
 )
 
 
@@ -44,11 +44,14 @@ def test_composer_send_button_sends_and_empty_input_sends_nothing(ui, server, fr
     ui.get_by_test_id("chat-input").fill("   ")
     ui.get_by_test_id("send-button").click()
     ui.get_by_test_id("chat-input").fill("by the button")
-    ui.get_by_test_id("send-button").click()
+    with send_answer(ui) as answer:
+        ui.get_by_test_id("send-button").click()
+    assert answer.value.status == 201
     message_with_text(ui, "by the button").first.wait_for(timeout=WAIT_MS)
     ui.wait_for_selector("[data-testid=message][data-pending=true]", state="detached", timeout=WAIT_MS)
     assert [m["content"] for m in peer.messages(cid)["results"]] == ["by the button"]
     assert messages(ui).count() == 1
+    assert len([url for url in ui.watch.requests if is_send(url)]) == 1  # the empty sends asked nothing
 
 
 def test_composer_send_without_an_answer_is_held_and_goes_again_by_itself_exactly_once(ui, server, fresh_conversation):

@@ -386,3 +386,15 @@ def open_frozen(page, server, cid):
     record_socket_sends(page)
     freeze(page)
     return frames
+
+
+def is_send(url):
+    return url.split("?")[0].endswith("/send/")
+
+
+def send_answer(page):
+    """`with send_answer(page) as answer:` around what makes the page send: waits for the answer
+    to that POST. Only then is the message surely readable over REST: the server publishes a
+    message on the chat's socket inside its transaction (server/messaging.py `deliver`, for id
+    order), so the bubble can stop being pending a moment before the commit."""
+    return page.expect_response(lambda r: r.request.method == "POST" and is_send(r.url), timeout=WAIT_MS)
