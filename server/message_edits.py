@@ -7,8 +7,9 @@ Theory of operation. `refusal()` is the whole rule: a pure function of the messa
 conversation, the user, the action and the time, which names why not (an `ApiError`) or
 nothing. An endpoint asks it once before reading the body (a request that cannot succeed
 costs no parsing), then again inside the transaction that holds the conversation, where the
-change is written and published, as a send is (`messaging.deliver`): every socket then sees
-a conversation's new, edited and deleted messages in the order the database took them.
+change is written, and published once committed, as a send is (`messaging.deliver`): every
+socket then sees a conversation's new, edited and deleted messages in the order the database
+took them, and never a change the database does not hold.
 
 Choices CONTRACT leaves open:
 - Editing a deleted message is 403 ("This message was deleted."): it still exists, in history.
@@ -26,6 +27,7 @@ Choices CONTRACT leaves open:
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -119,7 +121,8 @@ async def edit(ctx: AppContext, message_id: int, user_id: int, content: str) -> 
         await store.db.execute("UPDATE messages SET content = ?, search_text = ?, edited_at = ? WHERE id = ?",
                                (content, search_key(content), iso_utc(now), message_id))
         edited = message_json(await store.message(message_id))
-        await ctx.fanout.publish(*_events(conversation, {"type": "message_updated", "message": edited}))
+        store.after_commit(functools.partial(ctx.fanout.publish,
+                                             *_events(conversation, {"type": "message_updated", "message": edited})))
     return edited
 
 
@@ -134,9 +137,10 @@ async def delete(ctx: AppContext, message_id: int, user_id: int) -> None:
             return
         await store.db.execute("UPDATE messages SET deleted = 1, content = '', search_text = '', image = NULL, "
                                "image_bytes = 0 WHERE id = ?", (message_id,))
-        await ctx.fanout.publish(*_events(conversation, {"type": "message_deleted",
-                                                         "conversation_id": conversation["id"],
-                                                         "message_id": message_id}))
+        store.after_commit(functools.partial(ctx.fanout.publish,
+                                             *_events(conversation, {"type": "message_deleted",
+                                                                     "conversation_id": conversation["id"],
+                                                                     "message_id": message_id})))
     if message["image"]:  # after the commit: a rolled-back delete keeps its picture
         await asyncio.to_thread(images.delete_image, ctx.media_dir, message["image"])
 

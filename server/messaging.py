@@ -7,6 +7,7 @@ message sent either way is stored, made idempotent and broadcast the same way.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -189,13 +190,14 @@ async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: 
     decides (`INSERT ... ON CONFLICT DO NOTHING`), so the same id sent to several workers at
     once stores one row.
 
-    The message is published while its transaction still holds the conversation (its row
-    in PostgreSQL, the write lock in SQLite): the next message of the conversation can
-    neither take an id nor be published before this one is, so every worker's sockets get
-    them in id order, and a reader of `after=` never sees an id while a smaller one is still
-    uncommitted. (Should the COMMIT itself then fail, the sockets have seen a message the
-    database does not hold; a client that reloads drops it. A failed COMMIT after a
-    successful INSERT under a held lock is a lost database, not a rule.)
+    The message is published once its transaction has committed, while what orders the
+    conversation's transactions is still held (`Store.lock_conversation`: the one writer in
+    SQLite, the conversation's order lock in PostgreSQL): the next message of the
+    conversation can neither take an id, nor commit, nor be published before this one is, so
+    every worker's sockets get them in id order, and a reader of `after=` never sees an id
+    while a smaller one is still uncommitted. A socket never carries a message the database
+    does not hold (a crash or a failed COMMIT before the publish leaves nothing to unsay),
+    and a client told of a message by its socket finds it on the next read.
 
     An image is written under a hidden name before the transaction (the write lock is not
     held for a 5 MB write) and renamed to its served name after its row is inserted; any
@@ -208,6 +210,7 @@ async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: 
         if existing is not None:
             return existing, False
     pending = None
+    stored: list[bool] = []  # [True] once the COMMIT is done
     try:
         if draft.image is not None:
             pending = images.PendingImage.named(ctx.media_dir, draft.image.extension)
@@ -229,11 +232,12 @@ async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: 
                 conversation = await store.conversation(conversation_id)
                 message = message_json(row)
                 # One encoding for the chat's sockets and both participants' inboxes.
-                await ctx.fanout.publish(Envelope(
+                envelope = Envelope(
                     "M", Outgoing({"type": "new_message", "message": message}),
-                    conversation_id=conversation_id, users=(conversation["trainer_id"], conversation["trainee_id"])))
+                    conversation_id=conversation_id, users=(conversation["trainer_id"], conversation["trainee_id"]))
+                store.after_commit(functools.partial(_publish_stored, ctx, envelope, stored))
     except BaseException:
-        if pending is not None:
+        if pending is not None and not stored:  # cancelled after the COMMIT: the row has its file
             pending.discard()
         raise
     if message_id is None:  # another request with this client_message_id won the race
@@ -243,6 +247,11 @@ async def deliver(ctx: AppContext, conversation_id: int, sender_id: int, draft: 
         assert existing is not None
         return existing, False
     return message, True
+
+
+async def _publish_stored(ctx: AppContext, envelope: Envelope, stored: list[bool]) -> None:
+    stored.append(True)
+    await ctx.fanout.publish(envelope)
 
 
 async def _write(pending: images.PendingImage, data: bytes) -> None:

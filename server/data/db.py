@@ -9,6 +9,15 @@ same four methods; the block commits on leaving it and rolls back on an exceptio
 write is committed before the API answers, so a SIGKILL after an answer loses nothing that
 was acknowledged.
 
+What a transaction tells the sockets (a new message, an edit) is told after its COMMIT, never
+before: `transaction(after_commit=[...])` awaits each callable in the list once the COMMIT
+succeeded (none after a rollback), while what orders the transactions is still held, so the
+sockets hear of them in commit order. In SQLite that is the one writer (the lock file below);
+in PostgreSQL the keys the transaction took with `tx.order_lock(key)` (a session-level
+advisory lock each, released once the callables are done). A socket then never shows what
+the database does not hold (a crash, a failed COMMIT), and a reader that was told of a row
+finds it.
+
 No call blocks the event loop:
 
 - SQLite: two connections, each used by one thread of its own. Reads go to the reader; writes
@@ -158,11 +167,35 @@ class Executor(Protocol):
     async def execute_returning(self, sql: str, params: Params = ()) -> Row | None: ...
 
 
+class TransactionExecutor(Executor, Protocol):
+    async def order_lock(self, key: int) -> None: ...
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
 class Database(Executor, Protocol):
     dialect: str
 
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[Executor]: ...
+    def transaction(self, after_commit: list[AfterCommit] | None = None
+                    ) -> contextlib.AbstractAsyncContextManager[TransactionExecutor]: ...
     async def close(self) -> None: ...
+
+
+async def _to_the_end(work: Awaitable[None]) -> None:
+    """Run `work` to its end even when the caller is cancelled meanwhile (then re-raise):
+    what a committed transaction tells, and the locks it releases, are not cut in half."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
+
+
+async def _run_after_commit(after_commit: list[AfterCommit] | None) -> None:
+    for told in after_commit or ():
+        await told()
 
 
 def is_sqlite(url: str | Path) -> bool:
@@ -294,7 +327,10 @@ class _Lane:
             raise
 
     def commit(self) -> None:
+        """COMMIT; the lock file stays held (`release()`) until what follows it is told."""
         self.conn.execute("COMMIT")  # on failure the transaction is still open: rollback() follows
+
+    def release(self) -> None:
         self._unlock()
 
     def rollback(self) -> None:
@@ -334,6 +370,9 @@ class _SqliteWriter:
     async def execute_returning(self, sql: str, params: Params = ()) -> Row | None:
         return await self.lane.call(self.lane.returning, sql, params)
 
+    async def order_lock(self, key: int) -> None:
+        """Nothing to take: the one writer already orders every transaction."""
+
 
 class SqliteDatabase:
     dialect = "sqlite"
@@ -360,7 +399,7 @@ class SqliteDatabase:
             return await tx.execute_returning(sql, params)
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Executor]:
+    async def transaction(self, after_commit: list[AfterCommit] | None = None) -> AsyncIterator[TransactionExecutor]:
         lane = self._writer.lane
         async with self._write_lock:
             # The lane's one thread runs what it is given in order: a ROLLBACK queued after a
@@ -368,10 +407,22 @@ class SqliteDatabase:
             try:
                 await lane.call(lane.begin)
                 yield self._writer
-                await asyncio.shield(lane.call(lane.commit))
             except BaseException:
-                await asyncio.shield(lane.call(lane.rollback))
+                await asyncio.shield(lane.call(lane.rollback))  # and the lock file released
                 raise
+            try:
+                await _to_the_end(self._commit_then_tell(after_commit))
+            finally:
+                lane.release()  # a flock(LOCK_UN), once: no thread needed
+
+    async def _commit_then_tell(self, after_commit: list[AfterCommit] | None) -> None:
+        lane = self._writer.lane
+        try:
+            await lane.call(lane.commit)
+        except BaseException:
+            await lane.call(lane.rollback)
+            raise
+        await _run_after_commit(after_commit)
 
     async def close(self) -> None:
         self._writer.lane.close()
@@ -388,9 +439,31 @@ def postgres_sql(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%")).replace("?", "%s")
 
 
+# The first key of this server's advisory locks (the second is the caller's): "cl".
+ORDER_LOCK_SPACE = 0x636C
+
+
 class _PostgresExecutor:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self.order_keys: list[int] = []
+
+    async def order_lock(self, key: int) -> None:
+        """Hold `key` (a session-level advisory lock) until what follows the COMMIT is told:
+        transactions that take the same key commit, and tell, one after the other."""
+        await self.conn.execute("SELECT pg_advisory_lock(%s, %s)", (ORDER_LOCK_SPACE, key))
+        self.order_keys.append(key)
+
+    async def release_order_locks(self) -> None:
+        """A session-level lock outlives its transaction, even a rolled-back one: released
+        here, or with the connection, which is closed (the pool replaces it) if that fails."""
+        keys, self.order_keys = self.order_keys, []
+        try:
+            for key in keys:
+                await self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (ORDER_LOCK_SPACE, key))
+        except BaseException:
+            await self.conn.close()
+            raise
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         cursor = await self.conn.execute(postgres_sql(sql), params or None)
@@ -405,6 +478,24 @@ class _PostgresExecutor:
         return cursor.rowcount
 
     execute_returning = fetch_one
+
+
+async def _quiet_rollback(conn: Any) -> None:
+    """ROLLBACK; a connection that cannot is closed (the pool replaces it): the error that
+    led here is the one to report."""
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:
+        await conn.close()
+
+
+async def _commit_then_tell(conn: Any, after_commit: list[AfterCommit] | None) -> None:
+    try:
+        await conn.execute("COMMIT")
+    except BaseException:
+        await _quiet_rollback(conn)
+        raise
+    await _run_after_commit(after_commit)
 
 
 class PostgresDatabase:
@@ -441,9 +532,20 @@ class PostgresDatabase:
             return await _PostgresExecutor(conn).fetch_one(sql, params)
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Executor]:
-        async with self.pool.connection() as conn, conn.transaction():
-            yield _PostgresExecutor(conn)
+    async def transaction(self, after_commit: list[AfterCommit] | None = None) -> AsyncIterator[TransactionExecutor]:
+        async with self.pool.connection() as conn:
+            tx = _PostgresExecutor(conn)
+            try:
+                await conn.execute("BEGIN")
+                try:
+                    yield tx
+                except BaseException:
+                    await _to_the_end(_quiet_rollback(conn))
+                    raise
+                await _to_the_end(_commit_then_tell(conn, after_commit))
+            finally:
+                if tx.order_keys:
+                    await _to_the_end(tx.release_order_locks())
 
     async def close(self) -> None:
         await self.pool.close()

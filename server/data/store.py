@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from server.data.db import Database, Executor, Row
+from server.data.db import AfterCommit, Database, Executor, Row
 from server.search_text import search_key
 
 _PERSON = "{p}.first_name AS {n}_first_name, {p}.last_name AS {n}_last_name, {p}.profile_image AS {n}_profile_image"
@@ -57,10 +57,11 @@ class Store:
         return getattr(self.db, "dialect", "")
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Store]:
+    async def transaction(self) -> AsyncIterator[TransactionStore]:
         database: Database = self.db  # type: ignore[assignment]
-        async with database.transaction() as tx:
-            yield TransactionStore(tx, database.dialect)
+        told: list[AfterCommit] = []
+        async with database.transaction(after_commit=told) as tx:
+            yield TransactionStore(tx, database.dialect, told)
 
     async def close(self) -> None:
         await self.db.close()  # type: ignore[attr-defined]
@@ -207,29 +208,15 @@ class Store:
         return int(row["id"] or 0)
 
     async def lock_conversation(self, conversation_id: int) -> None:
-        """Inside a transaction: hold the conversation's row until it ends, so that its
-        messages get their ids and become visible in the same order (issue 19: no message
-        may commit behind one a reader of `after=` has already seen)."""
+        """Inside a transaction: hold the conversation until it has committed and told its
+        sockets (`after_commit`), so that its messages get their ids, become visible and reach
+        the sockets in the same order (issue 19: no message may commit behind one a reader of
+        `after=` has already seen; every worker's sockets get a conversation's messages in id
+        order). SQLite's one writer already orders everything; PostgreSQL takes the
+        conversation's order lock, then its row."""
+        await self.db.order_lock(conversation_id)  # type: ignore[attr-defined]
         if self.dialect == "postgresql":
             await self.db.fetch_one("SELECT id FROM conversations WHERE id = ? FOR UPDATE", (conversation_id,))
-        # SQLite: BEGIN IMMEDIATE already holds the one write lock.
-
-    async def wait_for_sends(self, *, conversation_id: int | None = None, user_id: int | None = None) -> None:
-        """Return once every send that has begun in that conversation (or in any of that
-        user's) has committed, on any worker.
-
-        A send publishes its message while its transaction still holds the conversation
-        (`messaging.deliver`); a socket that joins its worker's hub just after that publish
-        misses the frame, and its client's `after=` must then find the message committed.
-        A socket calls this between joining and accepting, so that it does."""
-        async with self.transaction() as tx:
-            if self.dialect != "postgresql":
-                return  # SQLite: BEGIN IMMEDIATE waited for the one write lock, held by any send
-            if conversation_id is not None:
-                await tx.db.fetch_one("SELECT id FROM conversations WHERE id = ? FOR SHARE", (conversation_id,))
-            else:
-                await tx.db.fetch_all("SELECT id FROM conversations WHERE trainer_id = ? OR trainee_id = ? FOR SHARE",
-                                      (user_id, user_id))
 
     async def conversation_summaries(self, viewer_id: int) -> list[Row]:
         """The viewer's conversations, newest last message first, never-messaged ones last."""
@@ -329,9 +316,15 @@ class Store:
 class TransactionStore(Store):
     """A `Store` inside a transaction (it cannot open another)."""
 
-    def __init__(self, tx: Executor, dialect: str) -> None:
+    def __init__(self, tx: Executor, dialect: str, told: list[AfterCommit]) -> None:
         super().__init__(tx)
         self._dialect = dialect
+        self._told = told
+
+    def after_commit(self, tell: AfterCommit) -> None:
+        """`await tell()` once this transaction has committed (never if it rolls back), in
+        commit order with the other transactions on the same conversation (`lock_conversation`)."""
+        self._told.append(tell)
 
     @property
     def dialect(self) -> str:

@@ -9,9 +9,9 @@ encoded once by the producer. The fan-out decides how it reaches the hubs:
 - `RedisFanout` (`--redis URL`): PUBLISH on one channel that every worker SUBSCRIBEs to
   (Redis pub/sub through redis-py's asyncio client); each worker hands what it receives to
   its own hub, which drops what it has no socket for. Redis sends a channel's messages to
-  each subscriber in the order they were published, so a producer that publishes while it
-  holds its conversation's lock (see `messaging.deliver`) gives every worker the
-  conversation's messages in id order.
+  each subscriber in the order they were published, so a producer that publishes after its
+  COMMIT while it still holds its conversation's order (see `messaging.deliver`) gives every
+  worker the conversation's messages in id order.
 
 Losing Redis (`RedisFanout`): a worker that cannot reach it (the subscription breaks, or a
 PING each `HEALTH_INTERVAL` goes unanswered for `HEALTH_TIMEOUT`) can no longer promise its

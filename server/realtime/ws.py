@@ -89,8 +89,8 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
     Every check is made before the handshake is accepted, and a socket that passes them
     joins the hub before it is: an event published while the client learns that its socket
     is open is queued for it, not lost between the accept and the join. A message published
-    just before the join (its send not committed yet) is not on the socket: the socket waits
-    for such sends to commit before it is accepted, so the client's `after=` finds it.
+    just before the join is not on the socket, but it was committed before it was published
+    (`messaging.deliver`), so the client's `after=` that follows the accept finds it.
     Likewise an admin change (`server.realtime.admin_events`) applied by this worker after the checks
     read the database and before the join: `generation` tells, and the socket checks again.
     """
@@ -109,7 +109,6 @@ async def _serve(ctx: AppContext, websocket: WebSocket, conversation_id: int | N
     conn = Connection(websocket, conversation_id, user_id, session_id=claims["sid"], socket_id=socket_id)
     ctx.hub.join(conn)
     try:
-        await ctx.store.wait_for_sends(conversation_id=conversation_id, user_id=user_id)
         if ctx.admin_watch.generation != generation:
             late_refusal = await admin_events.refusal(ctx, conn)
             if late_refusal is not None:
