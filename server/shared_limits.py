@@ -49,18 +49,24 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-try:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-except ModuleNotFoundError:  # a server without the scale extra (requirements/scale.txt) never talks to Redis
-    RedisConnectionError = RedisTimeoutError = OSError
-
 from server.rate_limit import BucketLimiter, FailureCount, FailureCounter
 
 log = logging.getLogger("server")
 
 SOCKET_LEASE = 60.0  # seconds an open socket counts without a renew
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def redis_down() -> tuple[type[BaseException], ...]:
+    """The errors that mean Redis is away. Looked up when one is caught, not at import: a
+    server without `--redis` never imports redis-py (~75 ms of every start), and one without
+    the scale extra (requirements/scale.txt) does not have it."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ModuleNotFoundError:
+        return (OSError,)
+    return (RedisConnectionError, RedisTimeoutError, OSError)
+
 T = TypeVar("T")
 
 
@@ -377,7 +383,7 @@ class RedisLimits:
             return await local()
         try:
             result = await shared()
-        except REDIS_DOWN as exc:
+        except redis_down() as exc:
             if not self.redis_down:
                 self.redis_down = True
                 log.warning("shared limits: Redis unreachable (%s: %s); each worker counts on its own until it is back",
