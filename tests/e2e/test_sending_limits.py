@@ -84,6 +84,10 @@ def test_a_conversation_that_cannot_load_says_so_in_its_pane_with_a_retry(page, 
     # On the context, not the page: once the app's service worker controls the page (it may or
     # may not by now), the page's requests pass through it, and page.route does not see them.
     page.context.route(failing, lambda route: route.abort("internetdisconnected"))
+    # The chat's socket stays refused: once it connects, the page loads the conversation by
+    # itself (the link came back), and the pane and its Retry button would go before the click
+    # (seen under load, where the socket connected after the route was lifted).
+    server.fault("refuse", on=True)
     open_conversation(page, cid, state=None)
     pane = page.get_by_test_id("load-failed")
     pane.wait_for(state="visible", timeout=20_000)
