@@ -12,3 +12,4 @@ from e2e_harness import (  # noqa: F401 - pytest finds fixtures by name here
     page,
     server,
 )
+from ui_support import _warm_tabs  # noqa: F401 - the module tabs' warm profile

@@ -1,7 +1,8 @@
 """Helpers for the messages-page e2e tests (delivery, receipts, sending, typing, scrolling, layout).
 
-Booting Pyodide costs 15-30 s per tab on this (shared, 2-core) machine, so a test
-module keeps ONE tab (`ui`, a module-scoped tab handed to each test) and each test
+Booting Pyodide costs seconds of CPU per tab on this (shared, 2-core) machine, so a test
+module keeps ONE tab (`ui`, a module-scoped tab handed to each test, on a warm profile whose
+storage is emptied between modules) and each test
 starts with `enter(page, server)`: log out if a session is open, log in again. That
 builds a new session on the running app: a new conversation list fetched from the
 server (so the test's fresh conversations are in it), a new list view, no open chat
@@ -22,8 +23,8 @@ import time
 
 import pytest
 
-from e2e_harness import WAIT_MS, PageWatch, chat_view, conversation_row, open_conversation, submit_login, wait_ready, \
-    wait_state, wait_ws_state  # noqa: F401 - wait_ws_state re-exported
+from e2e_harness import WAIT_MS, PageWatch, WarmBrowser, chat_view, conversation_row, open_conversation, submit_login, \
+    wait_ready, wait_state, wait_ws_state  # noqa: F401 - wait_ws_state re-exported
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 800}
@@ -45,11 +46,24 @@ def _fresh_watch(page):
         bucket.clear()
 
 
+@pytest.fixture(scope="session")
+def _warm_tabs(_playwright, tmp_path_factory):
+    """The module tabs' own warm profile (e2e_harness.WarmBrowser): a module's first load takes
+    the cached files and compiled code of the modules before it. Its own Chromium, since a
+    module may also lend the `context` fixture's to a test while its tab stays open."""
+    warm = WarmBrowser(_playwright, tmp_path_factory.mktemp("chromium-tabs-profile"))
+    yield warm
+    warm.close()
+
+
 @pytest.fixture(scope="module")
-def _module_tab(browser):
-    ctx, page = _new_tab(browser)
+def _module_tab(_warm_tabs):
+    lent = _warm_tabs.lend()
+    page = lent.new_page()
+    page.set_viewport_size(DESKTOP)
+    page.watch = PageWatch(page)
     yield page
-    ctx.close()
+    _warm_tabs.give_back(lent)
 
 
 @pytest.fixture
