@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import httpx
 import plain_http
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 from ports import free_port  # noqa: F401 - the tests take it from here (tests/ports.py)
 
@@ -347,10 +348,32 @@ def open_conversation(page, conversation_id, state="connected"):
     """Click the conversation's row; wait for its chat and (unless state is None) that socket state."""
     conversation_row(page, conversation_id).click()
     view = chat_view(page, conversation_id)
-    view.wait_for(timeout=WAIT_MS)
+    try:
+        view.wait_for(timeout=WAIT_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the click on conversation {conversation_id}'s row opened no chat: "
+                             f"{_page_state(page)}") from None
     if state:
         wait_ws_state(page, conversation_id, state)
     return view
+
+
+_PAGE_STATE = """() => ({url: location.href, state: document.body && document.body.dataset.appState,
+    rows: [...document.querySelectorAll('[data-testid=conversation-item]')].map(r => r.dataset.conversationId).slice(0, 8),
+    chats: [...document.querySelectorAll('[data-testid=chat-view]')].map(c => c.dataset.conversationId),
+    focus: document.activeElement && document.activeElement.outerHTML.slice(0, 100)})"""
+
+
+def _page_state(page):
+    """What the page shows and said, for a failure message (once, in a loaded run, a row's click
+    opened nothing and the cause was not found: this says more if it happens again)."""
+    try:
+        shown = page.evaluate(_PAGE_STATE)
+    except Exception as error:  # a closed or crashed page
+        shown = f"(unreadable: {error})"
+    watch = getattr(page, "watch", None)
+    said = f" console={watch.console[-20:]} errors={watch.errors}" if watch is not None else ""
+    return f"{shown}{said}"
 
 
 def wait_ws_state(page, conversation_id, state, timeout=WAIT_MS):
