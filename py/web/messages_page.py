@@ -23,6 +23,7 @@ from core.saved_replies import ReplyBook, SavedReplies
 from core import open_conversation as oc
 from core.session import Fetch, PollMessages, Session
 from core.tokens import SessionExpired
+from core.page_names import SCREENS
 from core.query_cache import CONVERSATIONS_KEY, ME_KEY, UNREAD_COUNT_KEY
 from web.conversation_list_view import ConversationListView
 from web.held_outboxes import HeldOutboxes
@@ -69,6 +70,8 @@ class MessagesPage:
         self.report_error = error_reporter(debug)
         self.drafts = Drafts(storage, me["id"])  # unsent composer text per conversation (issue 14)
         self.listeners = Listeners()
+        self.focus_taken = False  # the trainer focused something on this screen (see load)
+        self.listeners.add(by_id(SCREENS["messages"]), "focusin", self._on_focus_taken)
         self.session = Session(cache, me, clock())  # None once the session ends
         cache.set_query_data(ME_KEY, me)
         by_id("me-name").textContent = (me.get("first_name") or "") + " " + (me.get("last_name") or "")
@@ -114,6 +117,9 @@ class MessagesPage:
         self.keeper = OfflineKeeper(cache, offline_store, me, clock, seed=offline_seed,
                                     on_online=lambda: asyncio.ensure_future(self.fetch(CONVERSATIONS_KEY)))
 
+    def _on_focus_taken(self, _event):
+        self.focus_taken = True
+
     def _in_list(self, cid):
         return self.session is not None and self.session.conversation(cid) is not None
 
@@ -135,8 +141,10 @@ class MessagesPage:
         linked = self.router.reopen(self._in_list)
         if linked is not None:
             self.open_conversation(linked)
-        else:
-            self.list_view.focus_row(None)  # after sign-in, focus goes to the list
+        elif not self.focus_taken:
+            # After sign-in, focus goes to the list, unless the trainer has already put it
+            # somewhere on this screen while the list's answers came (not taken back from them).
+            self.list_view.focus_row(None)
 
     def _open_saved_replies(self, _event):
         open_saved_replies(self.saved_replies, by_id("saved-replies-open"))

@@ -94,3 +94,29 @@ def test_failed_refresh_ends_the_session_cleanly(page, server):
     page.reload()
     wait_ready(page, "login")
     assert page.evaluate("localStorage.getItem('access_token')") is None
+
+
+def test_focus_put_on_the_list_while_its_answers_come_is_not_taken_back(page, server, fresh_conversation):
+    """After sign-in the list takes the focus once its answers are in (the unread count is the
+    last), unless the trainer has already moved it on this screen: a row focused, the arrow
+    keys used and Tab pressed out of the list before the count came stay so."""
+    from ui_support import after_frames
+    fresh_conversation(messages=1)
+    fresh_conversation(messages=1)
+    held = []
+    page.route("**/api/messaging/unread-count/", lambda route: held.append(route))
+    page.goto(server.origin + "/")
+    wait_ready(page, "login")
+    page.get_by_test_id("login-email").fill("coach@example.com")
+    page.get_by_test_id("login-password").fill("coach-pass")
+    with page.expect_request("**/api/messaging/unread-count/"):
+        page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("conversation-item").first.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # out of the list
+    assert page.evaluate("document.activeElement.getAttribute('data-testid')") != "conversation-item"
+    with page.expect_response("**/api/messaging/unread-count/"):
+        for route in held:
+            route.continue_()
+    after_frames(page)  # the answer taken, the sign-in's last step done
+    assert page.evaluate("document.activeElement.getAttribute('data-testid')") != "conversation-item"
